@@ -1,0 +1,39 @@
+# Two commands from a fresh clone: `make run` (install + default analysis), `make test` (install + tests).
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+CORES ?= all
+UV_INSTALL = $(BIN)/uv pip install --python $(BIN)/python --compile-bytecode --quiet
+
+.PHONY: install dev run report test lint clean
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/uv
+	$(UV_INSTALL) -r requirements.txt -e .
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+	$(UV_INSTALL) -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.dev-installed
+
+run: install
+	$(BIN)/snakemake --cores $(CORES)
+
+report: run
+	$(BIN)/snakemake --cores 1 --report report.html
+
+test: dev
+	$(BIN)/pytest -q
+
+lint: dev
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/snakefmt --check . && $(BIN)/snakemake --lint --cores 1
+
+clean:
+	rm -rf results logs .snakemake report.html

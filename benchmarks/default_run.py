@@ -1,0 +1,50 @@
+"""Cold run of the default analysis on this machine: wall time, CPU time and peak memory.
+
+Copies Snakefile, workflow/ and config/ into a fresh temporary directory (no results, no .snakemake) and runs
+`snakemake --cores N` there. Peak memory is the largest resident set of any single process (the jobs run
+as child processes). Usage: python benchmarks/default_run.py [--cores 2] [--repeat 1]
+"""
+
+import argparse
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cold_run(cores):
+    with tempfile.TemporaryDirectory(prefix="selfseed-bench-") as tmp:
+        for item in ("Snakefile", "workflow", "config", "environment.yml"):
+            source = REPO / item
+            (shutil.copytree if source.is_dir() else shutil.copy)(source, Path(tmp) / item)
+        snakemake = Path(sys.executable).with_name("snakemake")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run([snakemake, "--cores", str(cores), "all"], cwd=tmp, check=True, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        jobs = len(list((Path(tmp) / "logs").rglob("*.log")))
+        return wall, cpu, after.ru_maxrss / 1024, jobs
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    for attempt in range(1, args.repeat + 1):
+        wall, cpu, peak_mb, jobs = cold_run(args.cores)
+        print(
+            f"default run {attempt}: wall {wall:.1f} s, CPU {cpu:.1f} s, "
+            f"peak RSS {peak_mb:.0f} MB (largest process), {jobs} jobs, {args.cores} cores"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Cross-checks of a schema-valid config against the data, before any job runs."""
+
+from pathlib import Path
+
+from selfseed.endpoints import check_event_codes
+from selfseed.errors import ConfigError
+
+
+def clinical_table(entry, cohort):
+    """The cohort's clinical table (indexed by row, not yet matched to expression)."""
+    if entry["source"] == "survset":
+        from SurvSet.data import SurvLoader
+
+        loader = SurvLoader()
+        if entry["dataset"] not in set(loader.df_ds["ds"]):
+            raise ConfigError(
+                "unknown SurvSet dataset",
+                cohort=cohort,
+                key=f"cohorts.{cohort}.dataset",
+                found=entry["dataset"],
+                expected="a dataset listed by SurvSet.data.SurvLoader().df_ds, e.g. gse1992",
+            )
+        frame = loader.load_dataset(ds_name=entry["dataset"])["df"]
+        return frame, f"SurvSet dataset {entry['dataset']}"
+    from selfseed.sources.table import read_frame
+
+    for key in ("expression", "clinical"):
+        if not Path(entry[key]).is_file():
+            raise ConfigError(
+                f"{key} file not found",
+                cohort=cohort,
+                file=entry[key],
+                key=f"cohorts.{cohort}.{key}",
+                expected="an existing file (paths are relative to the directory snakemake runs in)",
+            )
+    key = f"cohorts.{cohort}.clinical"
+    return read_frame(entry["clinical"], cohort=cohort, key=key, text_dtype=str), entry["clinical"]
+
+
+def check_cohort(entry, cohort):
+    """Named columns exist and the event codes occur in the data."""
+    frame, file = clinical_table(entry, cohort)
+    named = [("sample_column", entry["sample_column"])]
+    named += [(f"endpoint.{k}", entry["endpoint"][k]) for k in ("time_column", "event_column")]
+    named += [(f"covariates[{i}].column", c["column"]) for i, c in enumerate(entry["covariates"])]
+    for key, column in named:
+        if column not in frame.columns:
+            raise ConfigError(
+                "column not found in the clinical data",
+                cohort=cohort,
+                file=file,
+                column=column,
+                key=f"cohorts.{cohort}.{key}",
+                found=f"columns {list(frame.columns[:15])}",
+                expected="the exact name of a clinical column",
+            )
+    check_event_codes(frame[entry["endpoint"]["event_column"]], entry["endpoint"], cohort=cohort,
+                      file=file)  # fmt: skip
+
+
+def check_schema(config, schema_path):
+    """Raise a ConfigError naming the config key when the config does not match the JSON schema."""
+    import jsonschema
+    import yaml
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is None:
+        return
+    key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        raise ConfigError(
+            "unknown keys in the config",
+            key=key,
+            found=f"unknown keys: {', '.join(unknown)}",
+            expected=f"keys among: {', '.join(allowed)}",
+            fix="see config/README.md for every key",
+        )
+    raise ConfigError(
+        "config value does not match the schema",
+        key=key,
+        found=error.message,
+        expected=error.schema.get("description", f"{error.validator}: {error.validator_value}"),
+        fix="see config/README.md for every key",
+    )
+
+
+def check_config(config):
+    """Raise ConfigError on the first problem the schema cannot see."""
+    gmt = config.get("signatures_gmt")
+    if gmt and not Path(gmt).is_file():
+        raise ConfigError("signature .gmt file not found", file=gmt, key="signatures_gmt")
+    for cohort, entry in config["cohorts"].items():
+        check_cohort(entry, cohort)

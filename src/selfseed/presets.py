@@ -1,0 +1,360 @@
+"""Locoregional-recurrence endpoints with competing events for public cohorts.
+
+Both presets return ``(clinical, dropped)``: ``clinical`` is indexed by patient id with
+``time_months`` (days / (365.25 / 12), > 0), ``event`` (0 censored, 1 locoregional recurrence as
+the first event, 2 competing first event), ``first_event`` (what ended the patient's time at risk)
+and covariates; ``dropped`` has one row per excluded patient: ``sample_id``, ``reason``.
+
+TCGA Pan-Cancer Clinical Data Resource (Liu et al., Cell 2018), ``tcga_cdr_locoregional``.
+The CDR keeps, per patient, the earliest new tumour event (``new_tumor_event_dx_days_to``) and
+the type(s) recorded for it (``new_tumor_event_type``, several joined by ``|``).
+
+1. Patients flagged ``Redaction == "Redacted"`` are dropped.
+2. Each ``|``-separated part of ``new_tumor_event_type`` is classified (``EVENT_TYPES``):
+   locoregional - "Locoregional Recurrence", "Locoregional Disease" (the TCGA form's term for the
+   same thing: chest wall/axilla in BRCA, tongue/floor of mouth/neck nodes in HNSC),
+   "Locoregional (Urothelial tumor event)" (BLCA), "Regional lymph node" (SKCM),
+   "Intrahepatic Recurrence" (LIHC/CHOL: in the treated organ), "Intrapleural Progression" (MESO);
+   distant - "Distant Metastasis", "Metastatic", "Extrahepatic Recurrence";
+   site unknown - "Recurrence", "Progression of Disease" (GBM, OV, UCS), "Biochemical evidence of
+   disease" (rising PSA/markers, mostly PRAD), "[Not Available]";
+   new primary - "New Primary Tumor", "New primary melanoma" (a second cancer, not a recurrence).
+   A term not in the table stops the run (InputDataError) rather than being guessed.
+3. Any locoregional part -> event 1 at ``new_tumor_event_dx_days_to``. This includes pipe-joined
+   combinations with distant metastasis ("Locoregional Recurrence|Distant Metastasis", in either
+   order): the CDR gives only the earliest date for the joined entry and not which came first;
+   the local relapse happened, so it counts as the event of interest.
+4. Otherwise any site-unknown part -> dropped: the first relapse may or may not have been local,
+   and counting it as competing or censored would misclassify it either way.
+5. Otherwise any distant part -> competing event 2 at ``new_tumor_event_dx_days_to``.
+6. Otherwise a new primary only -> censored (0) at ``new_tumor_event_dx_days_to``: the CDR records
+   only the earliest new tumour event, so a later recurrence would be invisible (as the CDR's own
+   DFI, which censors new primaries).
+7. A dated new tumour event with no type: in HNSC ``new_tumor_event_site`` then tells the site
+   ("Oral Cavity", "Oropharynx", "Larynx", "Hypopharynx", "Cervical Lymph Nodes" -> locoregional;
+   "Distant Metastasis" -> distant, any cancer type); otherwise the patient is dropped. When both
+   type and site are given, the type wins.
+8. A typed new tumour event without a date -> dropped.
+9. No new tumour event: death (``OS == 1``) -> competing event 2 at ``OS.time``; alive
+   (``OS == 0``) -> censored at ``OS.time`` (last contact). Missing ``OS`` or ``OS.time`` ->
+   dropped.
+10. Times of 0 or fewer days -> dropped: a new tumour event on the day of diagnosis is not a
+    recurrence after treatment, and 0 days of follow-up add no time at risk.
+
+METABRIC as published by Rueda et al., Nature 2019 (their supplementary clinical table with
+``METABRIC.ID``, ``T``, ``LR``, ``TLR``, ``DR``, ``TDR``, ``Death``; times in days),
+``metabric_locoregional``:
+
+11. Dropped as in Rueda et al.: ``T`` missing or 0, ``Death`` missing, ``Stage == 4``,
+    ``Histological.Type`` "BENIGN" or "PHYL".
+12. A relapse flag (``LR`` or ``DR`` = 1) without its time, or missing ``LR``/``DR`` -> dropped.
+13. ``LR == 1`` and (``DR == 0`` or ``TLR <= TDR``) -> event 1 at ``TLR``. A local and a distant
+    relapse on the same day count as local first (Rueda et al. likewise move the distant one 0.1
+    day later).
+14. ``DR == 1`` and (``LR == 0`` or ``TDR < TLR``) -> competing event 2 at ``TDR``; a local relapse
+    after a distant one is not a first local relapse (Rueda et al. discard it too).
+15. No relapse and ``Death == 1`` (any cause: breast cancer or other) -> competing event 2 at
+    ``T``. Both death transitions compete with local relapse in Rueda's multistate model; a death
+    from breast cancer without a recorded relapse also rules out a later first local relapse.
+16. Otherwise censored at ``T``.
+17. A relapse at 0 days (``TLR``/``TDR`` = 0) -> dropped (Rueda et al. keep it at 0.1 day; here
+    as rule 10).
+"""
+
+import numpy as np
+import pandas as pd
+
+from selfseed.errors import InputDataError
+
+DAYS_PER_MONTH = 365.25 / 12
+
+CDR_SHEET = "TCGA-CDR"
+CDR_MISSING_CODES = [
+    "[Not Available]",
+    "[Not Applicable]",
+    "[Not Evaluated]",
+    "[Unknown]",
+    "[Discrepancy]",
+    "#N/A",
+]
+CDR_ENDPOINT_COLUMNS = [
+    "bcr_patient_barcode",
+    "type",
+    "new_tumor_event_type",
+    "new_tumor_event_site",
+    "new_tumor_event_dx_days_to",
+    "OS",
+    "OS.time",
+    "Redaction",
+]
+CDR_COVARIATES = [
+    "age_at_initial_pathologic_diagnosis",
+    "gender",
+    "race",
+    "ajcc_pathologic_tumor_stage",
+    "clinical_stage",
+    "histological_type",
+    "histological_grade",
+    "treatment_outcome_first_course",
+    "margin_status",
+    "residual_tumor",
+]
+
+LOCOREGIONAL, DISTANT, SITE_UNKNOWN, NEW_PRIMARY = (
+    "locoregional",
+    "distant",
+    "site unknown",
+    "new primary",
+)
+EVENT_TYPES = {
+    "Locoregional Recurrence": LOCOREGIONAL,
+    "Locoregional Disease": LOCOREGIONAL,
+    "Locoregional (Urothelial tumor event)": LOCOREGIONAL,
+    "Regional lymph node": LOCOREGIONAL,
+    "Intrahepatic Recurrence": LOCOREGIONAL,
+    "Intrapleural Progression": LOCOREGIONAL,
+    "Distant Metastasis": DISTANT,
+    "Metastatic": DISTANT,
+    "Extrahepatic Recurrence": DISTANT,
+    "Recurrence": SITE_UNKNOWN,
+    "Progression of Disease": SITE_UNKNOWN,
+    "Biochemical evidence of disease": SITE_UNKNOWN,
+    "New Primary Tumor": NEW_PRIMARY,
+    "New primary melanoma": NEW_PRIMARY,
+}
+EVENT_TYPES.update(dict.fromkeys(CDR_MISSING_CODES, SITE_UNKNOWN))
+# Precedence within one pipe-joined entry (rules 3-6).
+KIND_PRECEDENCE = [LOCOREGIONAL, SITE_UNKNOWN, DISTANT, NEW_PRIMARY]
+# Rule 7: sites that classify a dated new tumour event recorded without a type.
+LOCOREGIONAL_SITES = {
+    "HNSC": {"Oral Cavity", "Oropharynx", "Larynx", "Hypopharynx", "Cervical Lymph Nodes"}
+}
+DISTANT_SITES = {"Distant Metastasis"}
+
+RUEDA_ENDPOINT_COLUMNS = [
+    "METABRIC.ID",
+    "T",
+    "Death",
+    "LR",
+    "TLR",
+    "DR",
+    "TDR",
+    "Stage",
+    "Histological.Type",
+]
+RUEDA_COVARIATES = [
+    "Age.At.Diagnosis",
+    "ER.Status",
+    "Grade",
+    "Size",
+    "Lymph.Nodes.Positive",
+    "Stage",
+    "Histological.Type",
+    "Breast.Surgery",
+    "HT",
+    "CT",
+    "RT",
+]
+RUEDA_EXCLUDED_HISTOLOGY = {"BENIGN", "PHYL"}
+
+
+def read_tcga_cdr(path):
+    """The per-patient sheet of TCGA-CDR-SupplementalTableS1.xlsx, TCGA missing codes as NaN."""
+    try:
+        cdr = pd.read_excel(path, sheet_name=CDR_SHEET, na_values=CDR_MISSING_CODES)
+    except (OSError, ValueError, KeyError) as error:
+        raise InputDataError(
+            f"cannot read the TCGA-CDR sheet: {error}",
+            file=path,
+            expected=f"the Liu et al. 2018 TCGA-CDR .xlsx with a sheet named '{CDR_SHEET}'",
+        ) from error
+    _require_columns(cdr, CDR_ENDPOINT_COLUMNS, file=path)
+    return cdr.drop(columns=[c for c in cdr.columns if str(c).startswith("Unnamed:")])
+
+
+def tcga_cdr_locoregional(cdr, cancer_type):
+    """Locoregional recurrence (1) vs competing first events (2) for one TCGA cancer type."""
+    _require_columns(cdr, CDR_ENDPOINT_COLUMNS)
+    cancer = cancer_type.upper().removeprefix("TCGA-")
+    known = sorted(cdr["type"].dropna().unique())
+    if cancer not in known:
+        raise InputDataError(
+            "cancer type not in the TCGA-CDR table",
+            column="type",
+            found=cancer_type,
+            expected=", ".join(known),
+        )
+    rows = cdr[cdr["type"] == cancer].set_index("bcr_patient_barcode")
+    _require_unique(rows.index, "bcr_patient_barcode")
+    types, sites = rows["new_tumor_event_type"], rows["new_tumor_event_site"]
+    event_days = _numeric(rows["new_tumor_event_dx_days_to"], "new_tumor_event_dx_days_to")
+    os_event, os_days = _binary(rows["OS"], "OS"), _numeric(rows["OS.time"], "OS.time")
+    kind = pd.Series(
+        [_event_kind(t, s, d, cancer) for t, s, d in zip(types, sites, event_days, strict=True)],
+        index=rows.index,
+        dtype=object,
+    )
+    has_event = kind.notna()
+    has_event_type = kind.isin([LOCOREGIONAL, DISTANT, NEW_PRIMARY])
+    days = event_days.where(has_event, os_days)
+    reason = _first_reason(
+        [
+            (rows["Redaction"] == "Redacted", "redacted by TCGA (Redaction)"),
+            (kind == SITE_UNKNOWN, "new tumour event of unknown site: " + types.astype(str)),
+            (kind == "untyped", "dated new tumour event without type or informative site"),
+            (has_event_type & event_days.isna(), "new tumour event without date"),
+            (~has_event & os_event.isna(), "vital status (OS) missing"),
+            (days.isna(), "follow-up time (OS.time) missing"),
+            (days <= 0, "time not after diagnosis: " + days.astype(str) + " days"),
+        ]
+    )
+    first_event = kind.where(has_event, np.where(os_event == 1, "death", "none"))
+    clinical = _endpoint_frame(days, first_event, reason, rows, CDR_COVARIATES)
+    return clinical, _dropped(reason)
+
+
+def metabric_locoregional(rueda):
+    """First local relapse (1) vs distant relapse first or death (2), Rueda et al. 2019 table."""
+    _require_columns(rueda, RUEDA_ENDPOINT_COLUMNS)
+    rows = rueda.set_index("METABRIC.ID")
+    _require_unique(rows.index, "METABRIC.ID")
+    t, tlr, tdr = (_numeric(rows[c], c) for c in ("T", "TLR", "TDR"))
+    lr, dr, death = (_binary(rows[c], c) for c in ("LR", "DR", "Death"))
+    local_first = (lr == 1) & ((dr == 0) | (tlr <= tdr))
+    distant_first = (dr == 1) & ((lr == 0) | (tdr < tlr))
+    first_event = pd.Series(
+        np.select(
+            [local_first, distant_first, (lr == 0) & (dr == 0) & (death == 1)],
+            [LOCOREGIONAL, DISTANT, "death"],
+            "none",
+        ),
+        index=rows.index,
+    )
+    days = tlr.where(local_first, tdr.where(distant_first, t))
+    reason = _first_reason(
+        [
+            (t.isna(), "follow-up time T missing"),
+            (t <= 0, "follow-up time T not after diagnosis (excluded by Rueda et al.)"),
+            (death.isna(), "Death missing"),
+            (lr.isna() | dr.isna(), "LR or DR missing"),
+            (
+                pd.to_numeric(rows["Stage"], errors="coerce") == 4,
+                "stage 4 (excluded by Rueda et al.)",
+            ),
+            (
+                rows["Histological.Type"].isin(RUEDA_EXCLUDED_HISTOLOGY),
+                "benign or phyllodes histology (excluded by Rueda et al.)",
+            ),
+            (((lr == 1) & tlr.isna()) | ((dr == 1) & tdr.isna()), "relapse without time"),
+            (days <= 0, "relapse not after diagnosis: " + days.astype(str) + " days"),
+        ]
+    )
+    clinical = _endpoint_frame(days, first_event, reason, rows, RUEDA_COVARIATES)
+    return clinical, _dropped(reason)
+
+
+def endpoint_counts(clinical):
+    """Numbers of patients, events of interest, competing events and censored patients."""
+    event = clinical["event"]
+    return {
+        "n": len(clinical),
+        "events": int((event == 1).sum()),
+        "competing": int((event == 2).sum()),
+        "censored": int((event == 0).sum()),
+    }
+
+
+def _event_kind(event_type, site, days, cancer):
+    """Kind of the earliest new tumour event (rules 2-7); None when there is none."""
+    if isinstance(event_type, str):
+        parts = {part.strip() for part in event_type.split("|")}
+        unknown = sorted(parts - EVENT_TYPES.keys())
+        if unknown:
+            raise InputDataError(
+                "unclassified new tumour event type",
+                cohort=f"TCGA-{cancer}",
+                column="new_tumor_event_type",
+                found=", ".join(unknown),
+                expected=", ".join(sorted(EVENT_TYPES)),
+                fix="classify the term in selfseed.presets.EVENT_TYPES",
+            )
+        kinds = {EVENT_TYPES[part] for part in parts}
+        return next(kind for kind in KIND_PRECEDENCE if kind in kinds)
+    if pd.isna(days):
+        return None
+    if site in LOCOREGIONAL_SITES.get(cancer, ()):
+        return LOCOREGIONAL
+    if site in DISTANT_SITES:
+        return DISTANT
+    return "untyped"
+
+
+def _endpoint_frame(days, first_event, reason, rows, covariates):
+    """time_months, event, first_event and the covariates present, for the patients kept."""
+    kept = reason.isna()
+    event = first_event.map({LOCOREGIONAL: 1, DISTANT: 2, "death": 2}).fillna(0).astype(int)
+    present = [c for c in covariates if c in rows.columns and rows.loc[kept, c].notna().any()]
+    clinical = pd.DataFrame(
+        {"time_months": days / DAYS_PER_MONTH, "event": event, "first_event": first_event}
+    ).join(rows[present])
+    return clinical[kept]
+
+
+def _first_reason(rules):
+    """Per patient, the text of the first rule whose condition holds (None when none holds)."""
+    index = rules[0][0].index
+    conditions = [condition.to_numpy(dtype=bool) for condition, _ in rules]
+    texts = [np.broadcast_to(np.asarray(text, dtype=object), len(index)) for _, text in rules]
+    return pd.Series(np.select(conditions, texts, None), index=index, dtype=object)
+
+
+def _dropped(reason):
+    """The excluded patients as a [sample_id, reason] frame."""
+    dropped = reason.dropna()
+    return pd.DataFrame({"sample_id": dropped.index.astype(str), "reason": dropped.to_numpy()})
+
+
+def _numeric(column, name):
+    """A numeric column (NaN where missing); text that is not a number is an input error."""
+    values = pd.to_numeric(column, errors="coerce")
+    _refuse(column[values.isna() & column.notna()], name, "a number (or missing)")
+    return values
+
+
+def _binary(column, name):
+    """A 0/1 indicator column as floats (NaN where missing)."""
+    values = _numeric(column, name)
+    _refuse(column[values.notna() & ~values.isin([0, 1])], name, "0 or 1 (or missing)")
+    return values
+
+
+def _refuse(bad, name, expected):
+    """Raise InputDataError on the first offending value, if any."""
+    if len(bad):
+        raise InputDataError(
+            f"{len(bad)} value(s) of the wrong kind",
+            column=name,
+            found=f"{bad.iloc[0]!r} for patient {bad.index[0]}",
+            expected=expected,
+        )
+
+
+def _require_columns(frame, columns, file=None):
+    """Raise InputDataError naming the columns the endpoint needs but the table lacks."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputDataError(
+            "clinical table lacks columns the endpoint needs",
+            file=file,
+            column=", ".join(missing),
+            expected=", ".join(columns),
+        )
+
+
+def _require_unique(index, name):
+    """Raise InputDataError on a repeated patient id."""
+    repeated = index[index.duplicated()]
+    if len(repeated):
+        raise InputDataError(
+            "patient id occurs more than once", column=name, found=", ".join(map(str, repeated[:5]))
+        )

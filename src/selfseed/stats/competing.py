@@ -1,0 +1,323 @@
+"""Competing-risk statistics that reproduce R's cmprsk and survival.
+
+Input convention: `time` in months (> 0) and `event` coded 0 = censored, 1 = event of interest
+(e.g. local recurrence), 2 = competing event (e.g. distant metastasis first, death).
+
+- `cumulative_incidence`: Aalen-Johansen CIF (statsmodels `CumIncidenceRight`) = `cmprsk::cuminc`.
+- `gray_test`: Gray's (1988) K-sample test, rho = 0, a port of cmprsk's `crstm` Fortran.
+- `fine_gray`: Fine-Gray subdistribution hazard model as `cmprsk::crr` fits it (Breslow ties,
+  censoring Kaplan-Meier weights G(t-)), with crr's sandwich variance that includes the term for
+  estimating G. No maintained Python library reproduces crr's variance, so it is written here.
+- `cause_specific_cox`: Cox model on the event of interest with competing events censored
+  (statsmodels `PHReg`, Efron ties) = `survival::coxph`.
+"""
+
+from collections import namedtuple
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.duration.hazard_regression import PHReg
+from statsmodels.duration.survfunc import CumIncidenceRight, SurvfuncRight
+
+from selfseed.errors import InputDataError
+
+GrayTest = namedtuple("GrayTest", ["statistic", "df", "p"])
+CAUSES = (1, 2)
+
+
+def _name(values, default):
+    return getattr(values, "name", None) or default
+
+
+def _check_outcome(time, event, cause=1):
+    """Time (> 0, finite) and event (0/1/2) as numpy arrays; raise InputDataError otherwise."""
+    t = np.asarray(time, dtype=float)
+    e_raw = np.asarray(event, dtype=float)
+    if t.ndim != 1 or t.shape != e_raw.shape:
+        raise InputDataError(
+            "time and event must be 1-d and of equal length",
+            column=f"{_name(time, 'time')}/{_name(event, 'event')}",
+            found=f"shapes {t.shape} and {e_raw.shape}",
+            expected="one time and one event code per patient",
+        )
+    bad = ~np.isfinite(t) | (t <= 0)
+    if bad.any():
+        raise InputDataError(
+            "follow-up time must be a finite number of months > 0",
+            column=_name(time, "time"),
+            found=f"{bad.sum()} values such as {t[bad][0]!r}",
+            expected="time > 0",
+        )
+    bad = ~np.isin(e_raw, (0, 1, 2))
+    if bad.any():
+        raise InputDataError(
+            "event code not understood",
+            column=_name(event, "event"),
+            found=f"{bad.sum()} values such as {e_raw[bad][0]!r}",
+            expected="0 = censored, 1 = event of interest, 2 = competing event",
+        )
+    if cause not in CAUSES:
+        raise InputDataError("cause must be 1 or 2", found=cause, expected="1 or 2")
+    return t, e_raw.astype(int)
+
+
+def _design(X, n):
+    """Covariate matrix (n x p, float, no missing values) and its term names."""
+    frame = X.to_frame() if isinstance(X, pd.Series) else pd.DataFrame(X)
+    if isinstance(X, np.ndarray) or not isinstance(X, pd.Series | pd.DataFrame):
+        frame.columns = [f"x{i + 1}" for i in range(frame.shape[1])]
+    x = frame.to_numpy(dtype=float)
+    if x.shape[0] != n:
+        raise InputDataError(
+            "covariates and outcome differ in length",
+            found=f"{x.shape[0]} covariate rows for {n} patients",
+            expected="one covariate row per patient",
+        )
+    missing = ~np.isfinite(x).all(axis=0)
+    if missing.any():
+        raise InputDataError(
+            "covariate has missing or infinite values",
+            column=", ".join(map(str, frame.columns[missing])),
+            expected="finite numbers (drop or impute patients first)",
+        )
+    return x, [str(c) for c in frame.columns]
+
+
+def _hazard_ratio_table(terms, coef, se):
+    z = stats.norm.ppf(0.975)
+    return pd.DataFrame(
+        {
+            "term": terms,
+            "coef": coef,
+            "se": se,
+            "hr": np.exp(coef),
+            "ci_low": np.exp(coef - z * se),
+            "ci_high": np.exp(coef + z * se),
+            "p": 2 * stats.norm.sf(np.abs(coef / se)),
+        }
+    )
+
+
+def cumulative_incidence(time, event, group=None):
+    """Aalen-Johansen cumulative incidence of causes 1 and 2, per group.
+
+    Returns one row per group, cause and distinct observed time of the group:
+    columns group, cause, time, cif, se. The CIF equals `cmprsk::cuminc`; `se` is statsmodels'
+    delta-method standard error, which differs from cuminc's variance (Gray's estimator with a
+    tie correction): on the reference cohorts they differ by a median <5% and up to 18% at
+    single times in small tied groups; `se` is NaN at a group's last time when its last
+    patients all have an event.
+    """
+    t, e = _check_outcome(time, event)
+    labels = np.full(len(t), "all", dtype=object) if group is None else np.asarray(group)
+    if pd.isna(labels).any():
+        raise InputDataError("group label missing", column=_name(group, "group"))
+    rows = []
+    for label in pd.unique(labels[np.argsort(labels.astype(str), kind="stable")]):
+        ts, es = t[labels == label], e[labels == label]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fit = CumIncidenceRight(ts, es)
+        for cause in CAUSES:
+            fitted = cause <= len(fit.cinc)
+            cif = fit.cinc[cause - 1] if fitted else np.zeros(len(fit.times))
+            se = fit.cinc_se[cause - 1] if fitted else np.zeros(len(fit.times))
+            rows.append(
+                pd.DataFrame(
+                    {"group": label, "cause": cause, "time": fit.times, "cif": cif, "se": se}
+                )
+            )
+    return pd.concat(rows, ignore_index=True)
+
+
+def gray_test(time, event, group, cause=1):
+    """Gray's K-sample test that the cumulative incidence of `cause` is equal across groups.
+
+    Returns (statistic, df, p) with df = number of groups - 1, as `cmprsk::cuminc(...)$Tests`
+    (rho = 0, no strata). The statistic is NaN when its variance matrix is singular.
+    """
+    t, e = _check_outcome(time, event, cause)
+    labels = np.asarray(group)
+    if len(labels) != len(t) or pd.isna(labels).any():
+        raise InputDataError(
+            "group labels missing or of the wrong length",
+            column=_name(group, "group"),
+            expected="one label per patient",
+        )
+    levels, g = np.unique(labels.astype(str), return_inverse=True)
+    ng = len(levels)
+    if ng < 2:
+        raise InputDataError(
+            "Gray's test needs at least two groups", column=_name(group, "group"), found=ng
+        )
+    m = np.where(e == 0, 0, np.where(e == cause, 1, 2))
+    order = np.argsort(t, kind="stable")
+    t, m, g = t[order], m[order], g[order]
+
+    at_risk = np.bincount(g, minlength=ng).astype(float)
+    km_before, km = np.ones(ng), np.ones(ng)  # overall survival, left/right continuous
+    cif_before, cif = np.zeros(ng), np.zeros(ng)  # cause CIF, left/right continuous
+    pooled_before = 0.0
+    score = np.zeros(ng)
+    var = np.zeros((ng, ng))
+    c = np.zeros((ng, ng))
+    v2 = np.zeros((ng, ng))
+    v3 = np.zeros(ng)
+    for time_now in np.unique(t):
+        block = t == time_now
+        d1 = np.bincount(g[block & (m == 1)], minlength=ng)
+        d2 = np.bincount(g[block & (m == 2)], minlength=ng)
+        nd1, nd2 = d1.sum(), d2.sum()
+        if nd1 or nd2:
+            live = at_risk > 0
+            r = np.where(live, at_risk, 1.0)
+            km = np.where(live, km_before * (r - d1 - d2) / r, km)
+            cif = np.where(live, cif_before + km_before * d1 / r, cif)
+            h = np.divide(at_risk, km_before, out=np.zeros(ng), where=live)
+            tr = h.sum()
+            tq = (h * (1 - cif_before)).sum()
+            pooled = pooled_before + nd1 / tr
+            a = np.diag(h) - np.outer(h, h) / tr
+            c += a * nd1 / (tr * (1 - pooled_before))
+            score += np.where(live, d1 - nd1 * h * (1 - cif_before) / tq, 0.0)
+            if nd1:
+                for k in np.flatnonzero(live):
+                    t4 = 1 - (1 - pooled) / km[k] if km[k] > 0 else 1.0
+                    t5 = 1 - (nd1 - 1) / (tr * km_before[k] - 1) if nd1 > 1 else 1.0
+                    t3 = t5 * km_before[k] * nd1 / (tr * at_risk[k])
+                    t1 = a[:, k] - t4 * c[:, k]
+                    v3[k] += t4 * t4 * t3
+                    v2[:, k] += t1 * t4 * t3
+                    var += np.outer(t1, t1) * t3
+            if nd2:
+                for k in np.flatnonzero((km > 0) & (d2 > 0)):
+                    t4 = (1 - pooled) / km[k]
+                    t5 = 1 - (d2[k] - 1) / (at_risk[k] - 1) if d2[k] > 1 else 1.0
+                    t3 = t5 * km_before[k] ** 2 * d2[k] / at_risk[k] ** 2
+                    t1 = t4 * c[:, k]
+                    v3[k] += t4 * t4 * t3
+                    v2[:, k] -= t1 * t4 * t3
+                    var += np.outer(t1, t1) * t3
+            pooled_before = pooled
+            cif_before, km_before = cif.copy(), km.copy()
+        at_risk -= np.bincount(g[block], minlength=ng)
+    var += c @ np.diag(v3) @ c.T + c @ v2.T + v2 @ c.T
+    s, v = score[:-1], var[:-1, :-1]
+    df = ng - 1
+    if np.linalg.matrix_rank(v) < df:
+        return GrayTest(np.nan, df, np.nan)
+    statistic = float(s @ np.linalg.solve(v, s))
+    return GrayTest(statistic, df, float(stats.chi2.sf(statistic, df)))
+
+
+def _censoring_survival_before(t, censored):
+    """Kaplan-Meier estimate of the censoring distribution just before each time, G(t-)."""
+    if not censored.any():
+        return np.ones(len(t))
+    km = SurvfuncRight(t, censored.astype(float))
+    i = np.searchsorted(km.surv_times, t, side="left") - 1
+    return np.where(i >= 0, km.surv_prob[np.maximum(i, 0)], 1.0)
+
+
+def _subdistribution_risk(beta, x, weight):
+    """Weighted risk-set sums at each cause failure: w*exp(x b), S0, covariate mean xbar."""
+    risk = weight * np.exp(x @ beta)
+    s0 = risk.sum(axis=1)
+    return risk, s0, (risk @ x) / s0[:, None]
+
+
+def _censoring_influence(t, e, cause, fail_time, share, x, xbar):
+    """crr's psi: each patient's effect on the score through the Kaplan-Meier estimate of G,
+    -sum_{u <= t_i} q(u) dNc(u) / Y(u)^2 + I(censored at t_i) q(t_i) / Y(t_i), where q(u) sums the
+    other cause's risk-set shares over cause failures at or after u (Fine & Gray 1999)."""
+    censored = e == 0
+    psi = np.zeros_like(x)
+    if not censored.any():
+        return psi
+    compete = (e != cause) & ~censored
+    cens_times, cens_counts = np.unique(t[censored], return_counts=True)
+    n_at_risk = (t[None, :] >= cens_times[:, None]).sum(axis=1)
+    before_u = compete[None, :] & (t[None, :] < cens_times[:, None])  # (u, patient)
+    fails_from_u = fail_time[None, :] >= cens_times[:, None]  # (u, failure)
+    share_x = np.einsum("uk,jk,kp->ujp", before_u, share, x)
+    share_0 = before_u @ share.T
+    q = np.einsum("uj,ujp->up", fails_from_u, share_x - share_0[:, :, None] * xbar[None])
+    cumulative = np.cumsum(q * (cens_counts / n_at_risk**2)[:, None], axis=0)
+    u_index = np.searchsorted(cens_times, t, side="right") - 1
+    seen = u_index >= 0
+    psi[seen] = -cumulative[u_index[seen]]
+    psi[censored] += q[u_index[censored]] / n_at_risk[u_index[censored], None]
+    return psi
+
+
+def fine_gray(time, event, X, cause=1, tol=1e-10, max_iter=50):
+    """Fine-Gray subdistribution hazard model for `cause`, as `cmprsk::crr`.
+
+    Patients with the other cause stay in the risk set after their event with weight
+    G(s-)/G(t_i-) (G: Kaplan-Meier of censoring); tied failures use Breslow's likelihood; the
+    standard error is crr's sandwich estimate including the term for estimating G.
+    Returns columns term, coef, se, hr, ci_low, ci_high, p (Wald).
+    """
+    t, e = _check_outcome(time, event, cause)
+    x, terms = _design(X, len(t))
+    x = x - x.mean(axis=0)  # the partial likelihood and its variance do not change
+    fail = e == cause
+    if not fail.any():
+        raise InputDataError("no event of the modelled cause", found=0, expected=f"event=={cause}")
+    compete = (e != cause) & (e != 0)
+    g_before = _censoring_survival_before(t, e == 0)
+
+    # weight[j, k]: patient k in the subdistribution risk set at the j-th cause failure
+    fail_time = t[fail]
+    still_at_risk = t[None, :] >= fail_time[:, None]
+    after_competing = compete[None, :] & ~still_at_risk
+    weight = np.where(
+        still_at_risk, 1.0, np.where(after_competing, g_before[fail][:, None] / g_before, 0.0)
+    )
+
+    def loglik(b):
+        _, s0, _ = _subdistribution_risk(b, x, weight)
+        return (x[fail] @ b).sum() - np.log(s0).sum()
+
+    def information(risk, s0, xbar):
+        return np.einsum("jk,ka,kb->ab", risk / s0[:, None], x, x) - xbar.T @ xbar
+
+    beta = np.zeros(x.shape[1])
+    for _ in range(max_iter):
+        risk, s0, xbar = _subdistribution_risk(beta, x, weight)
+        step = np.linalg.solve(information(risk, s0, xbar), (x[fail] - xbar).sum(axis=0))
+        current = loglik(beta)
+        while loglik(beta + step) < current - 1e-12 and np.abs(step).max() > tol:
+            step /= 2
+        beta = beta + step
+        if np.abs(step).max() < tol:
+            break
+    else:
+        raise InputDataError(
+            f"Fine-Gray model did not converge in {max_iter} Newton steps",
+            column=", ".join(terms),
+            expected="covariates that do not separate patients with and without the event",
+        )
+
+    risk, s0, xbar = _subdistribution_risk(beta, x, weight)
+    hessian = information(risk, s0, xbar)
+    # eta: each patient's score contribution (its own failure minus its dLambda-weighted share)
+    share = risk / s0[:, None]
+    eta = -(share.sum(axis=0)[:, None] * x - share.T @ xbar)
+    eta[fail] += x[fail] - xbar
+    psi = _censoring_influence(t, e, cause, fail_time, share, x, xbar)
+    influence = eta + psi
+    bread = np.linalg.inv(hessian)
+    cov = bread @ influence.T @ influence @ bread
+    return _hazard_ratio_table(terms, beta, np.sqrt(np.diag(cov)))
+
+
+def cause_specific_cox(time, event, X, cause=1):
+    """Cox model for the cause-specific hazard of `cause` (other events censored), Efron ties.
+
+    Same layout as `fine_gray`; model-based standard errors as `survival::coxph`.
+    """
+    t, e = _check_outcome(time, event, cause)
+    x, terms = _design(X, len(t))
+    fit = PHReg(t, x, status=(e == cause).astype(float), ties="efron").fit()
+    return _hazard_ratio_table(terms, np.asarray(fit.params), np.asarray(fit.bse))

@@ -1,0 +1,125 @@
+"""Survival models linking a signature score to the endpoint: Cox per SD, Kaplan-Meier by median split, BH FDR.
+
+The event of interest is event == 1; competing events (event == 2) are censored, so with competing
+events the Cox model is cause-specific and 1 - KM is not a cumulative incidence.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+Z95 = norm.ppf(0.975)
+
+
+def design_matrix(frame, covariates):
+    """Standardised score plus covariates (categorical ones dummy-coded against the first sorted level)."""
+    columns = [frame["score_sd"]]
+    for name, kind in covariates:
+        if kind == "numeric":
+            columns.append(frame[name].astype(float))
+        else:
+            levels = sorted(frame[name].astype(str).unique())
+            for level in levels[1:]:
+                columns.append(
+                    (frame[name].astype(str) == level).astype(float).rename(f"{name}[{level}]")
+                )
+    return pd.concat(columns, axis=1)
+
+
+def cox_per_sd(data, covariates=()):
+    """Cox PH (statsmodels PHReg, Efron ties) of the event of interest on the score per SD.
+
+    data: DataFrame[time_months, event, score, covariate columns]; covariates: [(name, type)].
+    Complete cases only. Returns a dict with n, events, coef, se, hr, ci_low, ci_high, p and a note
+    (empty when the fit is usable, the reason otherwise).
+    """
+    from statsmodels.duration.hazard_regression import PHReg
+
+    used = ["time_months", "event", "score", *[name for name, _ in covariates]]
+    frame = data[used].dropna()
+    result = {"n": len(frame), "events": int((frame["event"] == 1).sum())}
+    empty = dict.fromkeys(["coef", "se", "hr", "ci_low", "ci_high", "p"], np.nan)
+    sd = frame["score"].std(ddof=1)
+    if result["events"] == 0:
+        return {**result, **empty, "note": "not fitted: no events of interest"}
+    if not np.isfinite(sd) or sd == 0:
+        return {**result, **empty, "note": "not fitted: score is constant"}
+    frame = frame.assign(score_sd=(frame["score"] - frame["score"].mean()) / sd)
+    exog = design_matrix(frame, covariates)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            fit = PHReg(
+                frame["time_months"].to_numpy(float),
+                exog.to_numpy(float),
+                status=(frame["event"] == 1).to_numpy(int),
+                ties="efron",
+            ).fit()
+        except (np.linalg.LinAlgError, RuntimeWarning, UserWarning, ValueError) as error:
+            note = f"not fitted: no finite maximum likelihood estimate (e.g. separation): {error}"
+            return {**result, **empty, "note": note}
+    coef, se, p = float(fit.params[0]), float(fit.bse[0]), float(fit.pvalues[0])
+    if not (np.isfinite(coef) and np.isfinite(se)):
+        return {**result, **empty, "note": "not fitted: did not converge (non-finite estimate)"}
+    return {
+        **result,
+        "coef": coef,
+        "se": se,
+        "hr": np.exp(coef),
+        "ci_low": np.exp(coef - Z95 * se),
+        "ci_high": np.exp(coef + Z95 * se),
+        "p": p,
+        "note": "",
+    }
+
+
+def km_median_split(data):
+    """Kaplan-Meier curves of the event of interest for score above vs at-or-below the median.
+
+    Returns (summary dict with group sizes, events, log-rank chi2 and p, note; curves DataFrame
+    [group, time_months, survival, at_risk]).
+    """
+    from statsmodels.duration.survfunc import SurvfuncRight, survdiff
+
+    frame = data[["time_months", "event", "score"]].dropna()
+    cutpoint = float(frame["score"].median())
+    group = np.where(frame["score"] > cutpoint, "high", "low")
+    status = (frame["event"] == 1).to_numpy(int)
+    summary = {"cutpoint": cutpoint, "cutpoint_rule": "median (pre-specified)"}
+    curves = []
+    for label in ("low", "high"):
+        mask = group == label
+        summary[f"n_{label}"] = int(mask.sum())
+        summary[f"events_{label}"] = int(status[mask].sum())
+        if mask.any():
+            fit = SurvfuncRight(frame["time_months"].to_numpy(float)[mask], status[mask])
+            curves.append(
+                pd.DataFrame(
+                    {
+                        "group": label,
+                        "time_months": np.r_[0.0, fit.surv_times],
+                        "survival": np.r_[1.0, fit.surv_prob],
+                        "at_risk": np.r_[mask.sum(), fit.n_risk],
+                    }
+                )
+            )
+    if min(summary["n_low"], summary["n_high"]) == 0 or status.sum() == 0:
+        note = "no log-rank test: " + ("no events" if status.sum() == 0 else "one group is empty")
+        summary.update(chi2=np.nan, p=np.nan, note=note)
+    else:
+        chi2, p = survdiff(frame["time_months"].to_numpy(float), status, group)
+        summary.update(chi2=float(chi2), p=float(p), note="")
+    return summary, pd.concat(curves, ignore_index=True)
+
+
+def add_fdr(table, p_column="p"):
+    """Benjamini-Hochberg FDR over every row with a p-value (rows without one get NaN)."""
+    from statsmodels.stats.multitest import multipletests
+
+    fdr = pd.Series(np.nan, index=table.index)
+    tested = table[p_column].notna()
+    if tested.any():
+        fdr[tested] = multipletests(table.loc[tested, p_column], method="fdr_bh")[1]
+    return table.assign(fdr=fdr)

@@ -1,0 +1,216 @@
+"""cBioPortal study reader and text robustness, on the real study_es_0 and METABRIC files."""
+
+import gzip
+import math
+import tarfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from selfseed.errors import ConfigError, InputDataError
+from selfseed.sources.cbioportal import (
+    cbioportal_survival,
+    read_cbioportal_clinical,
+    read_cbioportal_study,
+    read_clinical_file,
+    status_to_event,
+)
+from selfseed.sources.textio import read_text
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+STUDY = DATA / "cbioportal" / "study_es_0"
+METABRIC = DATA / "metabric" / "brca_metabric"
+
+
+def need(path):
+    if not path.exists():
+        pytest.skip(f"real test data absent: {path}")
+    return path
+
+
+@pytest.fixture(scope="module")
+def study():
+    return read_cbioportal_study(need(STUDY))
+
+
+def test_expression_profile_is_the_continuous_one(study):
+    assert study.profile == "mrna"
+    assert study.expression.shape == (6, 526)  # 6 gene rows, 528 columns - 2 gene columns
+    assert study.expression.index.name == "Hugo_Symbol"
+    assert list(study.expression.index) == ["CREB3L1", "RPS11", "PNMA1", "MMP2", "ZHX3", "ERCC5"]
+    assert study.expression.loc["CREB3L1", "TCGA-A1-A0SK-01"] == -0.63725
+    assert study.expression.loc["MMP2", "TCGA-A1-A0SK-01"] == pytest.approx(-1.23316666666667)
+    assert study.meta["study"]["cancer_study_identifier"] == "study_es_0"
+
+
+def test_samples_joined_with_patients_and_missing_markers_are_nan(study):
+    samples = study.samples
+    assert samples.shape[0] == 845 and samples.index.name == "SAMPLE_ID"
+    assert samples["PATIENT_ID"].nunique() == 841  # rows of data_clinical_patients.txt
+    assert samples.loc["TCGA-A1-A0SK-01", "OS_MONTHS"] == 31.77
+    assert samples.loc["TCGA-A1-A0SK-01", "OS_STATUS"] == "1:DECEASED"
+    assert math.isnan(samples.loc["TCGA-A1-A0SK-01", "DFS_MONTHS"])  # [Not Available]
+    assert pd.isna(samples.loc["TCGA-A1-A0SK-01", "DFS_STATUS"])  # empty field
+    assert pd.isna(samples.loc["TCGA-B6-A0I6-01", "SUBTYPE"])  # NA
+    # two samples of one patient both get the patient's values
+    assert samples.loc["TCGA-A1-A0SB-02", "OS_MONTHS"] == 8.51
+    assert samples["OS_MONTHS"].dtype == float
+    column = study.meta["clinical_columns"]["OS_MONTHS"]
+    assert column["datatype"] == "NUMBER"
+    assert column["description"] == "Overall survival in months since diagnosis"
+
+
+def test_zscore_profile_chosen_by_stable_id_or_file():
+    for name in (
+        "mrna_median_Zscores",
+        "study_es_0_mrna_median_Zscores",
+        "data_expression_median_Zscores.txt",
+    ):
+        chosen = read_cbioportal_study(need(STUDY), expression_profile=name)
+        assert chosen.profile == "mrna_median_Zscores"
+        assert chosen.expression.shape == (5, 526)
+        assert chosen.expression.loc["RPS11", "TCGA-A1-A0SD-01"] == 0.7393
+    with pytest.raises(ConfigError, match="names no mRNA profile"):
+        read_cbioportal_study(STUDY, expression_profile="rna_seq_v2_mrna")
+
+
+def test_tar_gz_archive_reads_like_the_folder(study, tmp_path):
+    archive = tmp_path / "study_es_0.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(need(STUDY), arcname="study_es_0")
+    packed = read_cbioportal_study(archive)
+    pd.testing.assert_frame_equal(packed.expression, study.expression)
+    pd.testing.assert_frame_equal(packed.samples, study.samples)
+
+
+def test_overall_survival_of_study_es_0(study):
+    survival = cbioportal_survival(study.samples, "OS")
+    # awk on the patient file: 749 patients with a status and OS_MONTHS > 0, 87 of them
+    # deceased; TCGA-A1-A0SB and TCGA-E2-A15E have two samples each -> 751 sample rows
+    assert len(survival) == 751
+    assert survival["event"].sum() == 87
+    assert survival.loc["TCGA-A1-A0SK-01"].tolist() == [31.77, 1]
+    assert survival.loc["TCGA-A1-A0SB-02"].tolist() == [8.51, 0]
+    assert "59 with time <= 0" in survival.attrs["notes"][0]
+
+
+def test_status_strings_to_events():
+    status = pd.Series(
+        ["1:Recurred/Progressed", "0:DiseaseFree", "1:Recurred", "0:Not Recurred", "1:DECEASED"]
+        + ["0:LIVING", "DECEASED", "LIVING", None],
+        name="DFS_STATUS",
+    )
+    assert status_to_event(status).tolist()[:8] == [1, 0, 1, 0, 1, 0, 1, 0]
+    assert math.isnan(status_to_event(status).iloc[8])
+    with pytest.raises(InputDataError, match="unrecognised survival status"):
+        status_to_event(pd.Series(["2:Unclear", "1:Recurred"], name="RFS_STATUS"))
+
+
+def test_metabric_cr_only_patient_file_without_final_newline():
+    patients, columns, _ = read_clinical_file(
+        need(METABRIC) / "data_clinical_patient.txt", "PATIENT_ID"
+    )
+    assert len(patients) == 2509
+    assert patients.index[0] == "MB-0000" and patients.index[-1] == "MTS-T2432"
+    assert patients.loc["MB-0002", "OS_MONTHS"] == pytest.approx(84.63333333)
+    assert pd.isna(patients.loc["MB-0000", "CELLULARITY"])  # "null"
+    assert columns["LATERALITY"]["description"].startswith('"For tumors in paired organs')
+
+
+def test_metabric_clinical_and_overall_survival():
+    samples, _, _ = read_cbioportal_clinical(need(METABRIC))
+    assert len(samples) == 2509
+    assert samples.loc["MB-0000", "TUMOR_SIZE"] == 22  # all-number STRING column made numeric
+    survival = cbioportal_survival(samples, "OS")  # unprefixed LIVING / DECEASED
+    assert len(survival) == 1979 and survival["event"].sum() == 1143  # awk on the file
+    assert survival.loc["MB-0000"].tolist() == [140.5, 0]
+
+
+def test_metabric_expression_file_named_but_absent():
+    with pytest.raises(InputDataError, match="data file named by meta_expression.txt") as error:
+        read_cbioportal_study(need(METABRIC))
+    assert "data_expression.txt" in str(error.value)
+
+
+def test_folder_without_meta_files(tmp_path):
+    with pytest.raises(InputDataError, match="meta_"):
+        read_cbioportal_study(tmp_path)
+
+
+def write_study(folder, expression_files):
+    """A minimal study: meta_study, one sample clinical file, CONTINUOUS mRNA files."""
+    folder.mkdir()
+    (folder / "meta_study.txt").write_text("cancer_study_identifier: mini\n")
+    (folder / "meta_clinical_sample.txt").write_text(
+        "genetic_alteration_type: CLINICAL\ndatatype: SAMPLE_ATTRIBUTES\n"
+        "data_filename: data_clinical_sample.txt\n"
+    )
+    (folder / "data_clinical_sample.txt").write_text("PATIENT_ID\tSAMPLE_ID\nP1\tS1\nP2\tS2\n")
+    for name, text in expression_files.items():
+        (folder / f"meta_{name}").write_text(
+            "genetic_alteration_type: MRNA_EXPRESSION\ndatatype: CONTINUOUS\n"
+            f"stable_id: {name[:-4]}\ndata_filename: {name}\n"
+        )
+        (folder / name).write_text(text)
+    return folder
+
+
+def test_entrez_only_duplicated_symbols_and_several_profiles(tmp_path):
+    entrez = write_study(tmp_path / "a", {"e.txt": "Entrez_Gene_Id\tS1\tS2\n3569\t5.5\tNA\n"})
+    study = read_cbioportal_study(entrez)
+    assert study.expression.index.name == "Entrez_Gene_Id"
+    assert study.expression.loc["3569", "S1"] == 5.5 and pd.isna(study.expression.loc["3569", "S2"])
+    assert "genes are Entrez_Gene_Id" in " ".join(study.notes)
+    repeated = "Hugo_Symbol\tEntrez_Gene_Id\tS1\tS2\nIL6\t3569\t1\t2\nIL6\t3569\t3\t4\n"
+    study = read_cbioportal_study(write_study(tmp_path / "b", {"r.txt": repeated}))
+    assert study.expression.shape == (2, 2)
+    assert "occur on several rows (kept all): IL6" in " ".join(study.notes)
+    two = write_study(tmp_path / "c", {"r.txt": repeated, "s.txt": repeated})
+    with pytest.raises(ConfigError, match="several mRNA profiles"):
+        read_cbioportal_study(two)
+    assert read_cbioportal_study(two, expression_profile="s").profile == "s"
+    bad = write_study(tmp_path / "d", {"x.txt": "Hugo_Symbol\tS1\nIL6\thigh\n"})
+    with pytest.raises(InputDataError, match="non-numeric") as error:
+        read_cbioportal_study(bad)
+    assert "'S1'" in str(error.value) and "x.txt" in str(error.value)
+
+
+CLINICAL = "#Patient Identifier\tAge\n#Patient id\tAge\n#STRING\tNUMBER\n#1\t1\n"
+
+
+ROWS = CLINICAL + "PATIENT_ID\tAGE\nP1\t40\nP\u00e9\t[Not Available]"
+
+
+@pytest.mark.parametrize(
+    "encoded, latin1",
+    [
+        (ROWS.encode("utf-8-sig"), False),
+        ((ROWS + "\n").replace("\n", "\r\n").encode(), False),
+        (ROWS.replace("\n", "\r").encode(), False),
+        ((ROWS + "\n").encode("latin-1"), True),
+    ],
+    ids=["utf8-bom", "crlf", "cr-only", "latin-1"],
+)
+def test_text_encodings_and_line_ends(tmp_path, encoded, latin1):
+    path = tmp_path / "data_clinical_patient.txt"
+    path.write_bytes(encoded)
+    patients, columns, notes = read_clinical_file(path, "PATIENT_ID")
+    assert list(patients.index) == ["P1", "P\u00e9"]
+    assert patients["AGE"].tolist()[0] == 40 and math.isnan(patients["AGE"].tolist()[1])
+    assert columns["AGE"]["datatype"] == "NUMBER"
+    assert ("read as latin-1" in " ".join(notes)) == latin1
+
+
+def test_html_and_empty_files_are_refused(tmp_path):
+    page = b"\n  <!DOCTYPE html><html><body>Service unavailable</body></html>"
+    (tmp_path / "page.txt").write_bytes(page)
+    (tmp_path / "page.txt.gz").write_bytes(gzip.compress(page))
+    (tmp_path / "empty.txt").write_bytes(b"")
+    for name in ("page.txt", "page.txt.gz"):
+        with pytest.raises(InputDataError, match="web page") as error:
+            read_text(tmp_path / name)
+        assert name in str(error.value)
+    with pytest.raises(InputDataError, match="empty") as error:
+        read_text(tmp_path / "empty.txt")
+    assert "empty.txt" in str(error.value)

@@ -1,0 +1,350 @@
+"""Locoregional endpoint presets: TCGA-CDR (real file) and Rueda et al. METABRIC (hand-made)."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from selfseed.errors import InputDataError
+from selfseed.presets import (
+    endpoint_counts,
+    metabric_locoregional,
+    read_tcga_cdr,
+    tcga_cdr_locoregional,
+)
+
+CDR_FILE = (
+    Path(__file__).resolve().parents[1].parent
+    / "shared"
+    / "data"
+    / "tcga_cdr"
+    / "TCGA-CDR-SupplementalTableS1.xlsx"
+)
+HEAD_NECK_SITES = ["Oral Cavity", "Oropharynx", "Larynx", "Hypopharynx", "Cervical Lymph Nodes"]
+
+
+@pytest.fixture(scope="module")
+def cdr():
+    if not CDR_FILE.is_file():
+        pytest.skip(f"real TCGA-CDR file not present: {CDR_FILE}")
+    return read_tcga_cdr(CDR_FILE)
+
+
+def counts_from_raw_columns(cdr, cancer):
+    """The preset's counts, recomputed with plain string matching over the raw CDR columns."""
+    x = cdr[(cdr["type"] == cancer) & (cdr["Redaction"] != "Redacted")]
+    kind = x["new_tumor_event_type"].fillna("")
+    # Only these terms occur in HNSC and BRCA, so the expression below covers every patient.
+    terms = set(kind.str.split("|").explode()) - {""}
+    assert terms <= {
+        "Locoregional Recurrence",
+        "Locoregional Disease",
+        "Distant Metastasis",
+        "New Primary Tumor",
+    }
+    dated = x["new_tumor_event_dx_days_to"].notna()
+    untyped = (kind == "") & dated
+    site = x["new_tumor_event_site"]
+    local = kind.str.contains("Locoregional") | (
+        untyped & site.isin(HEAD_NECK_SITES) & (cancer == "HNSC")
+    )
+    distant = ~local & (kind.str.contains("Distant") | (untyped & (site == "Distant Metastasis")))
+    new_primary = ~local & ~distant & kind.str.contains("New Primary")
+    no_event = (kind == "") & ~dated
+    days = x["new_tumor_event_dx_days_to"].where(~no_event, x["OS.time"])
+    kept = ~(untyped & ~local & ~distant) & (days > 0) & ~(no_event & x["OS"].isna())
+    death = no_event & (x["OS"] == 1)
+    return {
+        "n": int(kept.sum()),
+        "events": int((kept & local).sum()),
+        "competing": int((kept & (distant | death)).sum()),
+        "censored": int((kept & (new_primary | (no_event & (x["OS"] == 0)))).sum()),
+        "dropped": int((cdr["type"] == cancer).sum() - kept.sum()),
+    }
+
+
+# Cross-checked with an independent R (readxl) count of the same rules.
+@pytest.mark.parametrize(
+    ("cancer", "expected"),
+    [
+        ("TCGA-HNSC", {"n": 521, "events": 83, "competing": 176, "censored": 262, "dropped": 7}),
+        ("TCGA-BRCA", {"n": 1067, "events": 19, "competing": 155, "censored": 893, "dropped": 30}),
+    ],
+)
+def test_tcga_cdr_counts(cdr, cancer, expected):
+    clinical, dropped = tcga_cdr_locoregional(cdr, cancer)
+    measured = endpoint_counts(clinical) | {"dropped": len(dropped)}
+    assert measured == expected
+    assert measured == counts_from_raw_columns(cdr, cancer.removeprefix("TCGA-"))
+    assert (clinical["time_months"] > 0).all()
+    assert set(clinical.index).isdisjoint(dropped["sample_id"])
+
+
+def test_tcga_cdr_hnsc_breakdown(cdr):
+    """40 locoregional events come from the type, 43 from the site of untyped events."""
+    clinical, dropped = tcga_cdr_locoregional(cdr, "HNSC")
+    typed = (
+        clinical["event"].eq(1)
+        & cdr.set_index("bcr_patient_barcode")["new_tumor_event_type"]
+        .reindex(clinical.index)
+        .notna()
+    )
+    assert typed.sum() == 40
+    assert clinical["first_event"].value_counts().to_dict() == {
+        "none": 252,
+        "death": 130,
+        "locoregional": 83,
+        "distant": 46,
+        "new primary": 10,
+    }
+    assert dropped["reason"].value_counts().to_dict() == {
+        "dated new tumour event without type or informative site": 6,
+        "follow-up time (OS.time) missing": 1,
+    }
+
+
+def test_tcga_cdr_brca_dropped_reasons(cdr):
+    _, dropped = tcga_cdr_locoregional(cdr, "BRCA")
+    assert dropped["reason"].value_counts().to_dict() == {
+        "time not after diagnosis: 0.0 days": 13,
+        "dated new tumour event without type or informative site": 11,
+        "redacted by TCGA (Redaction)": 5,
+        "follow-up time (OS.time) missing": 1,
+    }
+
+
+def test_read_tcga_cdr_maps_missing_codes(cdr):
+    assert len(cdr) == 11160
+    assert "Unnamed: 0" not in cdr.columns
+    for column in ["ajcc_pathologic_tumor_stage", "histological_grade", "cause_of_death"]:
+        assert not cdr[column].astype(str).str.startswith("[").any()
+    assert cdr.loc[cdr["type"] == "BRCA", "histological_grade"].isna().all()
+
+
+def test_read_tcga_cdr_small_file(tmp_path):
+    path = tmp_path / "cdr.xlsx"
+    frame = cdr_frame(
+        [
+            ("A", "[Not Available]", None, 100, 0, 200),
+            ("B", "#N/A", None, None, 1, 300),
+        ]
+    )
+    frame.insert(0, "Unnamed: 0", [1, 2])
+    frame.to_excel(path, sheet_name="TCGA-CDR", index=False)
+    read = read_tcga_cdr(path)
+    assert read["new_tumor_event_type"].isna().all()
+    assert "Unnamed: 0" not in read.columns
+    frame.to_excel(path, sheet_name="Other", index=False)
+    with pytest.raises(InputDataError, match="TCGA-CDR"):
+        read_tcga_cdr(path)
+
+
+def cdr_frame(rows, cancer="HNSC"):
+    """A minimal CDR table: (barcode, new_tumor_event_type, site, event days, OS, OS.time)."""
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "bcr_patient_barcode",
+            "new_tumor_event_type",
+            "new_tumor_event_site",
+            "new_tumor_event_dx_days_to",
+            "OS",
+            "OS.time",
+        ],
+    )
+    frame.insert(1, "type", cancer)
+    frame["Redaction"] = None
+    frame["age_at_initial_pathologic_diagnosis"] = 60.0
+    return frame
+
+
+def test_tcga_cdr_rules_on_small_frame():
+    frame = cdr_frame(
+        [
+            ("lr", "Locoregional Recurrence", None, 365.25, 1, 1000),
+            ("lr_dm", "Locoregional Recurrence|Distant Metastasis", None, 200, 1, 900),
+            ("dm_lr", "Distant Metastasis|Locoregional Recurrence", None, 210, 0, 900),
+            ("lr_np", "Locoregional Recurrence|New Primary Tumor", None, 220, 0, 900),
+            ("ld", "Locoregional Disease", None, 230, 0, 900),
+            ("dm", "Distant Metastasis", None, 300, 1, 400),
+            ("dm_np", "Distant Metastasis|New Primary Tumor", None, 310, 0, 900),
+            ("np", "New Primary Tumor", None, 320, 1, 900),
+            ("death", None, None, None, 1, 500),
+            ("alive", None, None, None, 0, 600),
+            ("site_local", None, "Oral Cavity", 330, 1, 900),
+            ("site_distant", None, "Distant Metastasis", 340, 1, 900),
+            # dropped
+            ("dm_na", "Distant Metastasis|[Not Available]", None, 350, 0, 900),
+            ("recurrence", "Recurrence", None, 360, 0, 900),
+            ("biochemical", "Biochemical evidence of disease", None, 370, 0, 900),
+            ("untyped", None, None, 380, 0, 900),
+            ("no_date", "Locoregional Recurrence", None, None, 0, 900),
+            ("no_os_time", None, None, None, 0, None),
+            ("no_os", None, None, None, None, 700),
+            ("day_zero", "Locoregional Recurrence", None, 0, 0, 900),
+            ("negative", None, None, None, 0, -5),
+        ]
+    )
+    clinical, dropped = tcga_cdr_locoregional(frame, "hnsc")
+    assert clinical["event"].to_dict() == {
+        "lr": 1,
+        "lr_dm": 1,
+        "dm_lr": 1,
+        "lr_np": 1,
+        "ld": 1,
+        "dm": 2,
+        "dm_np": 2,
+        "np": 0,
+        "death": 2,
+        "alive": 0,
+        "site_local": 1,
+        "site_distant": 2,
+    }
+    days = clinical["time_months"] * 365.25 / 12
+    assert days.round(6).to_dict() == {
+        "lr": 365.25,
+        "lr_dm": 200,
+        "dm_lr": 210,
+        "lr_np": 220,
+        "ld": 230,
+        "dm": 300,
+        "dm_np": 310,
+        "np": 320,
+        "death": 500,
+        "alive": 600,
+        "site_local": 330,
+        "site_distant": 340,
+    }
+    assert clinical.loc["lr", "time_months"] == pytest.approx(12.0)
+    assert clinical.loc["np", "first_event"] == "new primary"
+    assert "age_at_initial_pathologic_diagnosis" in clinical.columns
+    assert dict(zip(dropped["sample_id"], dropped["reason"], strict=True)) == {
+        "dm_na": "new tumour event of unknown site: Distant Metastasis|[Not Available]",
+        "recurrence": "new tumour event of unknown site: Recurrence",
+        "biochemical": "new tumour event of unknown site: Biochemical evidence of disease",
+        "untyped": "dated new tumour event without type or informative site",
+        "no_date": "new tumour event without date",
+        "no_os_time": "follow-up time (OS.time) missing",
+        "no_os": "vital status (OS) missing",
+        "day_zero": "time not after diagnosis: 0.0 days",
+        "negative": "time not after diagnosis: -5.0 days",
+    }
+    assert endpoint_counts(clinical) == {"n": 12, "events": 6, "competing": 4, "censored": 2}
+
+
+def test_tcga_cdr_site_fallback_is_head_and_neck_only():
+    frame = cdr_frame([("a", None, "Oral Cavity", 100, 0, 900), ("b", None, None, None, 0, 900)])
+    frame["type"] = "BRCA"
+    clinical, dropped = tcga_cdr_locoregional(frame, "BRCA")
+    assert list(clinical.index) == ["b"]
+    assert list(dropped["sample_id"]) == ["a"]
+
+
+def test_tcga_cdr_redacted_dropped():
+    frame = cdr_frame([("a", None, None, None, 0, 900), ("b", None, None, None, 0, 900)])
+    frame.loc[0, "Redaction"] = "Redacted"
+    clinical, dropped = tcga_cdr_locoregional(frame, "HNSC")
+    assert list(clinical.index) == ["b"]
+    assert dropped.to_dict("records") == [
+        {"sample_id": "a", "reason": "redacted by TCGA (Redaction)"}
+    ]
+
+
+def test_tcga_cdr_input_errors():
+    frame = cdr_frame([("a", "Locoregional Recurrence|Pleural Effusion", None, 100, 0, 900)])
+    with pytest.raises(InputDataError, match="Pleural Effusion"):
+        tcga_cdr_locoregional(frame, "HNSC")
+    with pytest.raises(InputDataError, match="cancer type"):
+        tcga_cdr_locoregional(frame, "LUAD")
+    with pytest.raises(InputDataError, match="OS.time"):
+        tcga_cdr_locoregional(frame.drop(columns="OS.time"), "HNSC")
+    twice = cdr_frame([("a", None, None, None, 0, 900), ("a", None, None, None, 0, 9)])
+    with pytest.raises(InputDataError, match="more than once"):
+        tcga_cdr_locoregional(twice, "HNSC")
+
+
+def rueda_frame(rows):
+    """A minimal Rueda et al. table: (id, T, Death, LR, TLR, DR, TDR, Stage, Histological.Type)."""
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "METABRIC.ID",
+            "T",
+            "Death",
+            "LR",
+            "TLR",
+            "DR",
+            "TDR",
+            "Stage",
+            "Histological.Type",
+        ],
+    ).assign(**{"Age.At.Diagnosis": 55.0, "ER.Status": "pos"})
+
+
+def test_metabric_rules_on_small_frame():
+    frame = rueda_frame(
+        [
+            ("lr", 3000, 0, 1, 365.25, 0, None, 2, "IDC"),
+            ("lr_then_dr", 3000, 1, 1, 400, 1, 900, 1, "IDC"),
+            ("same_day", 3000, 1, 1, 500, 1, 500, 2, "IDC"),
+            ("dr", 3000, 1, 0, None, 1, 600, 2, "ILC"),
+            ("dr_then_lr", 3000, 1, 1, 800, 1, 700, None, "IDC"),
+            ("death", 2000, 1, 0, 2000, 0, 2000, 1, "IDC"),
+            ("alive", 2500, 0, 0, None, 0, None, 3, "IDC"),
+            # dropped
+            ("t_zero", 0, 0, 0, None, 0, None, 1, "IDC"),
+            ("t_missing", None, 0, 0, None, 0, None, 1, "IDC"),
+            ("death_missing", 100, None, 0, None, 0, None, 1, "IDC"),
+            ("lr_missing", 100, 0, None, None, 0, None, 1, "IDC"),
+            ("stage4", 100, 0, 0, None, 0, None, 4, "IDC"),
+            ("benign", 100, 0, 0, None, 0, None, 1, "BENIGN"),
+            ("phyllodes", 100, 0, 0, None, 0, None, 1, "PHYL"),
+            ("lr_no_time", 100, 0, 1, None, 0, None, 1, "IDC"),
+            ("dr_no_time", 100, 0, 1, 50, 1, None, 1, "IDC"),
+            ("lr_day_zero", 100, 0, 1, 0, 0, None, 1, "IDC"),
+        ]
+    )
+    clinical, dropped = metabric_locoregional(frame)
+    assert clinical["event"].to_dict() == {
+        "lr": 1,
+        "lr_then_dr": 1,
+        "same_day": 1,
+        "dr": 2,
+        "dr_then_lr": 2,
+        "death": 2,
+        "alive": 0,
+    }
+    days = (clinical["time_months"] * 365.25 / 12).round(6)
+    assert days.to_dict() == {
+        "lr": 365.25,
+        "lr_then_dr": 400,
+        "same_day": 500,
+        "dr": 600,
+        "dr_then_lr": 700,
+        "death": 2000,
+        "alive": 2500,
+    }
+    assert clinical["first_event"].to_dict()["dr_then_lr"] == "distant"
+    assert {"Age.At.Diagnosis", "ER.Status", "Stage"} <= set(clinical.columns)
+    assert dict(zip(dropped["sample_id"], dropped["reason"], strict=True)) == {
+        "t_zero": "follow-up time T not after diagnosis (excluded by Rueda et al.)",
+        "t_missing": "follow-up time T missing",
+        "death_missing": "Death missing",
+        "lr_missing": "LR or DR missing",
+        "stage4": "stage 4 (excluded by Rueda et al.)",
+        "benign": "benign or phyllodes histology (excluded by Rueda et al.)",
+        "phyllodes": "benign or phyllodes histology (excluded by Rueda et al.)",
+        "lr_no_time": "relapse without time",
+        "dr_no_time": "relapse without time",
+        "lr_day_zero": "relapse not after diagnosis: 0.0 days",
+    }
+
+
+def test_metabric_input_errors():
+    frame = rueda_frame([("a", 100, 0, 2, 50, 0, None, 1, "IDC")])
+    with pytest.raises(InputDataError, match="LR"):
+        metabric_locoregional(frame)
+    with pytest.raises(InputDataError, match="TDR"):
+        metabric_locoregional(frame.drop(columns="TDR"))
+    with pytest.raises(InputDataError, match="'ten'"):
+        metabric_locoregional(frame.assign(LR=0, T="ten"))

@@ -1,0 +1,11 @@
+from selfseed.logs import logged
+from selfseed.pipeline import ingest
+
+with logged(snakemake.log[0]):
+    ingest(
+        snakemake.params.entry,
+        snakemake.wildcards.cohort,
+        max_missing_fraction=snakemake.params.max_missing_fraction,
+        h5ad=snakemake.output.h5ad,
+        dropped=snakemake.output.dropped,
+    )

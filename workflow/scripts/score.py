@@ -1,0 +1,12 @@
+from selfseed.logs import logged
+from selfseed.pipeline import score
+
+with logged(snakemake.log[0]):
+    score(
+        snakemake.input[0],
+        snakemake.params.signatures,
+        snakemake.params.scoring,
+        min_genes=snakemake.params.min_genes,
+        scores_h5ad=snakemake.output.h5ad,
+        scores_tsv=snakemake.output.tsv,
+    )
