@@ -4,10 +4,12 @@ rule ingest:
     output:
         h5ad="results/cohorts/{cohort}.h5ad",
         dropped="results/qc/{cohort}.dropped.tsv",
-    conda:
-        "../../environment.yml"
     log:
         "logs/ingest/{cohort}.log",
+    benchmark:
+        "results/benchmarks/ingest/{cohort}.tsv"
+    conda:
+        "../../environment.yml"
     resources:
         mem_mb=2000,
         runtime=20,

@@ -10,10 +10,12 @@ rule model:
             category="Kaplan-Meier by cohort",
             labels={"cohort": "{cohort}", "figure": "Kaplan-Meier"},
         ),
-    conda:
-        "../../environment.yml"
     log:
         "logs/model/{cohort}.log",
+    benchmark:
+        "results/benchmarks/model/{cohort}.tsv"
+    conda:
+        "../../environment.yml"
     resources:
         mem_mb=1000,
         runtime=10,

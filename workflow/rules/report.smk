@@ -46,10 +46,12 @@ rule summarise:
             category="Forest plot",
             labels={"figure": "Forest plot"},
         ),
-    conda:
-        "../../environment.yml"
     log:
         "logs/summarise.log",
+    benchmark:
+        "results/benchmarks/summarise.tsv"
+    conda:
+        "../../environment.yml"
     resources:
         mem_mb=1000,
         runtime=10,

@@ -4,10 +4,12 @@ rule score:
     output:
         h5ad="results/scores/{cohort}.h5ad",
         tsv="results/scores/{cohort}.tsv",
-    conda:
-        "../../environment.yml"
     log:
         "logs/score/{cohort}.log",
+    benchmark:
+        "results/benchmarks/score/{cohort}.tsv"
+    conda:
+        "../../environment.yml"
     resources:
         mem_mb=2000,
         runtime=20,

@@ -1,0 +1,337 @@
+"""Download public files (GEO, TCGA, cBioPortal) into a cache directory, intact or not at all.
+
+A file is fetched to ``<dest>.part`` beside its final place, resumed with HTTP Range after a
+dropped connection, retried with exponential backoff on transient errors, checked (length,
+complete gzip, not an HTML page, optional sha256) and only then moved to ``dest`` with
+``os.replace``. A manifest ``<dest>.manifest.json`` records url, size, sha256 and date; a file with
+a valid manifest is used without any network call. A file placed at ``dest`` by hand is checked
+and given a manifest.
+"""
+
+import gzip
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+from selfseed import __version__
+from selfseed.errors import ConfigError, DownloadError
+
+GEO_BASE_URL = "https://ftp.ncbi.nlm.nih.gov/geo"
+MAX_BACKOFF_SECONDS = 60.0
+_CHUNK_BYTES = 1 << 13  # urllib3 loses the chunk being read when a connection drops
+_HEADERS = {"User-Agent": f"selfseed/{__version__}", "Accept-Encoding": "identity"}
+
+log = logging.getLogger(__name__)
+
+
+class _Failed(Exception):
+    """One failed attempt: `retry` whether another attempt may help, `resume` whether the .part
+    file is good to continue from."""
+
+    def __init__(self, problem, *, found=None, expected=None, retry=True, resume=False):
+        super().__init__(problem)
+        self.problem, self.found, self.expected = problem, found, expected
+        self.retry, self.resume = retry, resume
+
+
+def fetch(
+    url,
+    dest,
+    *,
+    timeout=60.0,
+    retries=5,
+    backoff=2.0,
+    expected_sha256=None,
+    session=None,
+):
+    """Download `url` to `dest` and return `dest` as a Path; use the cached copy when its manifest
+    is valid. `timeout` is seconds without data before an attempt fails; up to `retries` further
+    attempts follow after `backoff`, 2 x `backoff`, 4 x `backoff`... seconds (at most 60); an
+    attempt that added bytes to the partial file resets this count."""
+    dest = Path(dest)
+    if dest.exists() and _use_existing(url, dest, expected_sha256):
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    own_session = session is None
+    session = session or requests.Session()
+    try:
+        failures = 0
+        while True:
+            kept = part.stat().st_size if part.exists() else 0
+            try:
+                _download_part(session, url, part, timeout)
+                size, sha256 = _verify(part, dest.name, expected_sha256)
+                break
+            except _Failed as failed:
+                if not failed.resume:
+                    part.unlink(missing_ok=True)
+                if not failed.retry:
+                    raise _download_error(url, dest, failed) from None
+                grew = part.exists() and part.stat().st_size > kept
+                failures = 1 if grew else failures + 1
+                if failures > retries:
+                    failed.problem = (
+                        f"gave up after {failures} failed attempts in a row: {failed.problem}"
+                    )
+                    raise _download_error(url, dest, failed) from None
+                delay = min(backoff * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
+                log.warning("%s: %s; retrying in %.1f s", url, failed.problem, delay)
+                time.sleep(delay)
+    finally:
+        if own_session:
+            session.close()
+    _manifest_path(dest).unlink(missing_ok=True)
+    os.replace(part, dest)
+    _write_manifest(dest, url, size, sha256, source="downloaded")
+    return dest
+
+
+def cache_path(url, cache_dir):
+    """The place of `url` in `cache_dir`: <cache_dir>/<host>/<path of the URL>."""
+    parts = urlsplit(url)
+    relative = parts.path.strip("/")
+    if not parts.netloc or not relative or ".." in relative.split("/"):
+        raise ConfigError(
+            "cannot name a cache file for this URL",
+            found=url,
+            expected="an http(s) URL ending in a file name, e.g. https://host/dir/file.txt.gz",
+        )
+    return Path(cache_dir) / parts.netloc / relative
+
+
+def geo_series_matrix_url(gse, gpl=None, *, base_url=GEO_BASE_URL):
+    """URL of a GEO series matrix; `gpl` for a multi-platform series (<GSE>-<GPL>_series_...)."""
+    gse = _geo_accession(gse, "GSE")
+    name = f"{gse}-{_geo_accession(gpl, 'GPL')}" if gpl else gse
+    return (
+        f"{base_url.rstrip('/')}/series/{_geo_folder(gse)}/{gse}/matrix/{name}_series_matrix.txt.gz"
+    )
+
+
+def geo_platform_annot_url(gpl, *, base_url=GEO_BASE_URL):
+    """URL of a GEO platform annotation file (<GPL>.annot.gz, has a 'Gene symbol' column)."""
+    gpl = _geo_accession(gpl, "GPL")
+    return f"{base_url.rstrip('/')}/platforms/{_geo_folder(gpl)}/{gpl}/annot/{gpl}.annot.gz"
+
+
+def geo_platform_full_url(gpl, *, base_url=GEO_BASE_URL):
+    """URL of the full GEO platform SOFT table (<GPL>_family.soft.gz), the fallback to .annot."""
+    gpl = _geo_accession(gpl, "GPL")
+    return f"{base_url.rstrip('/')}/platforms/{_geo_folder(gpl)}/{gpl}/soft/{gpl}_family.soft.gz"
+
+
+def _geo_accession(accession, kind):
+    text = str(accession).strip().upper()
+    if not re.fullmatch(rf"{kind}\d+", text):
+        raise ConfigError(
+            f"not a GEO {kind} accession",
+            found=repr(accession),
+            expected=f"{kind} followed by digits, e.g. {kind}{14520 if kind == 'GSE' else 570}",
+        )
+    return text
+
+
+def _geo_folder(accession):
+    """GEO's folder for an accession: last three digits replaced by 'nnn' (GSE14520 -> GSE14nnn)."""
+    letters, digits = accession[:3], accession[3:]
+    return f"{letters}{digits[:-3]}nnn"
+
+
+def _use_existing(url, dest, expected_sha256):
+    """True if the file at `dest` can be used; a file without a valid manifest is checked first
+    (and gets a manifest). A bad file we downloaded is removed; a bad file placed by hand raises."""
+    manifest = _read_manifest(dest)
+    if manifest is not None and _manifest_fits(manifest, dest, expected_sha256):
+        return True
+    try:
+        size, sha256 = _verify(dest, dest.name, expected_sha256)
+    except _Failed as failed:
+        if manifest is None:
+            raise DownloadError(
+                f"the file placed at {dest} is not a good copy of {url}: {failed.problem}",
+                file=dest,
+                found=failed.found,
+                expected=failed.expected,
+                fix=f"replace it with a complete copy of {url}, or delete it to download it again",
+            ) from None
+        log.warning(
+            "%s no longer matches its manifest (%s); downloading again", dest, failed.problem
+        )
+        dest.unlink()
+        _manifest_path(dest).unlink(missing_ok=True)
+        return False
+    _write_manifest(dest, url, size, sha256, source="placed by hand")
+    return True
+
+
+def _download_part(session, url, part, timeout):
+    """One attempt: request `url` (resuming from the .part file with Range) and write to `part`."""
+    offset = part.stat().st_size if part.exists() else 0
+    headers = dict(_HEADERS, Range=f"bytes={offset}-") if offset else _HEADERS
+    try:
+        with session.get(url, headers=headers, stream=True, timeout=timeout) as response:
+            start, total = _byte_range(response, offset)
+            if response.status_code == 416:
+                return  # the .part file is already complete
+            with part.open("ab" if start else "wb") as out:
+                for chunk in response.iter_content(_CHUNK_BYTES):
+                    out.write(chunk)
+    except (
+        requests.ConnectionError,
+        requests.Timeout,
+        requests.exceptions.ChunkedEncodingError,
+    ) as err:
+        raise _Failed(f"{type(err).__name__}: {err}", resume=True) from None
+    except requests.RequestException as err:
+        raise _Failed(f"{type(err).__name__}: {err}", retry=False) from None
+    received = part.stat().st_size
+    if total is not None and received != total:
+        raise _Failed(
+            f"received {received} of {total} bytes",
+            found=f"{received} bytes",
+            expected=f"{total} bytes (Content-Length)",
+            resume=received < total,
+        )
+
+
+def _byte_range(response, offset):
+    """(first byte this response carries, total file size or None) after checking its status."""
+    status, reason = response.status_code, response.reason
+    if status == 416:
+        total = _content_range(response)[1]
+        if total == offset:
+            return offset, total
+        raise _Failed("the server cannot resume this download; starting again from zero")
+    if status in (408, 429) or status >= 500:
+        raise _Failed(f"HTTP {status} {reason}")
+    if status not in (200, 206):
+        raise _Failed(f"HTTP {status} {reason}", found=f"HTTP {status}", retry=False)
+    if "text/html" in response.headers.get("Content-Type", ""):
+        raise _Failed(
+            "the server sent an HTML page, not the data file",
+            found=f"Content-Type {response.headers['Content-Type']}",
+            retry=False,
+        )
+    if status == 206:
+        start, total = _content_range(response)
+        if start != offset:
+            raise _Failed(f"the server resumed at byte {start}, not {offset}; starting again")
+        return start, total
+    if response.headers.get("Content-Encoding", "identity") != "identity":
+        return 0, None
+    length = response.headers.get("Content-Length")
+    return 0, int(length) if length and length.isdigit() else None
+
+
+def _content_range(response):
+    """(first byte, total size or None) from a Content-Range header like 'bytes 100-199/200'."""
+    match = re.fullmatch(
+        r"bytes (?:(\d+)-\d+|\*)/(\d+|\*)", response.headers.get("Content-Range", "").strip()
+    )
+    if not match:
+        return None, None
+    first, total = match.groups()
+    return (int(first) if first else None), (int(total) if total != "*" else None)
+
+
+def _verify(path, name, expected_sha256):
+    """Check a complete file and return (size, sha256): not empty, not HTML, a gzip file
+    (named .gz or starting with the gzip magic bytes) decompresses to its end, sha256 matches.
+    A sha256 or HTML failure is final; the others are worth another attempt."""
+    size = path.stat().st_size
+    if size == 0:
+        raise _Failed("the file is empty", found="0 bytes")
+    with path.open("rb") as fh:
+        head = fh.read(512)
+    if head.lstrip().lower().startswith((b"<!doctype html", b"<html")):
+        raise _Failed(
+            "the file is an HTML page, not the data file",
+            found=repr(head[:80].decode("utf-8", "replace")),
+            retry=False,
+        )
+    if name.endswith(".gz") or head.startswith(b"\x1f\x8b"):
+        try:
+            with gzip.open(path) as stream:
+                while stream.read(1 << 20):
+                    pass
+        except (OSError, EOFError, zlib.error) as err:
+            raise _Failed(
+                "the gzip file is truncated or damaged",
+                found=str(err),
+                expected="a complete gzip file",
+            ) from None
+    sha256 = _sha256(path)
+    if expected_sha256 and sha256 != expected_sha256.lower():
+        raise _Failed(
+            "sha256 differs from the expected one (the file changed at the source, or the "
+            "expected checksum is wrong)",
+            found=sha256,
+            expected=expected_sha256,
+            retry=False,
+        )
+    return size, sha256
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _download_error(url, dest, failed):
+    return DownloadError(
+        f"could not download {url}: {failed.problem}",
+        file=dest,
+        found=failed.found,
+        expected=failed.expected,
+        fix=(
+            f"check the URL and the network and run again (a partial download is resumed), or "
+            f"download {url} by hand and save it as {dest}; it is checked and its manifest "
+            f"({_manifest_path(dest).name}) written on next use"
+        ),
+    )
+
+
+def _manifest_path(dest):
+    return dest.with_name(dest.name + ".manifest.json")
+
+
+def _read_manifest(dest):
+    try:
+        manifest = json.loads(_manifest_path(dest).read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def _manifest_fits(manifest, dest, expected_sha256):
+    if manifest.get("size") != dest.stat().st_size:
+        return False
+    return not expected_sha256 or manifest.get("sha256") == expected_sha256.lower()
+
+
+def _write_manifest(dest, url, size, sha256, *, source):
+    manifest = {
+        "url": url,
+        "file": dest.name,
+        "size": size,
+        "sha256": sha256,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source": source,
+    }
+    path = _manifest_path(dest)
+    temporary = path.with_name(path.name + ".part")
+    temporary.write_text(json.dumps(manifest, indent=2) + "\n")
+    os.replace(temporary, path)
