@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -72,10 +73,31 @@ def test_default_run_writes_cohort_data_coverage_and_plots(default_run):
     assert coverage.loc[coverage["gene"] == "CXCL8", "symbol"].eq("CXCL8").all()
     cohorts = pd.read_csv(results / "tables" / "cohorts.tsv", sep="\t").set_index("cohort")
     assert cohorts["events"].to_dict() == {"gse1992": 35, "gse3143": 50, "vdv": 34}
-    for name in ("forest.png", "km/gse1992.png", "km/gse3143.png", "km/vdv.png"):
-        assert (results / "plots" / name).stat().st_size > 10_000
+    for plot in ("km", "cif", "spline"):
+        for cohort in DEFAULT_COHORTS:
+            assert (results / "plots" / plot / f"{cohort}.png").stat().st_size > 10_000
+    assert (results / "plots" / "forest.png").stat().st_size > 10_000
     versions = pd.read_csv(results / "tables" / "versions.tsv", sep="\t")
     assert {"snakemake", "scanpy", "gseapy", "statsmodels"} <= set(versions["software"])
+
+
+def test_default_run_meta_analysis_and_primary_line(default_run):
+    tables = default_run / "results" / "tables"
+    meta = pd.read_csv(tables / "meta.tsv", sep="\t")
+    pooled = meta[(meta["analysis"] == "random_effects") & (meta["pool"] == "all")]
+    assert len(pooled[pooled["model"] == "univariable"]) == 9
+    assert set(pooled["endpoints"]) >= {"DMFS,OS,RFS"}
+    assert pooled[["hr", "tau2", "i2", "q"]].notna().all().all() and (pooled["i2"] >= 0).all()
+    one_stage = meta[meta["analysis"] == "one_stage_stratified_cox"]
+    assert len(one_stage) == 9 and (one_stage["n"] == 124 + 158 + 78).all()
+    primary = pd.read_csv(tables / "primary.tsv", sep="\t")
+    assert len(primary) == 1
+    assert primary.loc[0, "statement"].startswith("self_seeding signature, zmean score")
+    assert "none of the pooled endpoints is local recurrence" in primary.loc[0, "statement"]
+    groups = pd.read_csv(tables / "groups.tsv", sep="\t")
+    assert set(groups["grouping"]) == {"median", "tertile"} and groups["p"].notna().all()
+    cox = pd.read_csv(tables / "cox.tsv", sep="\t")
+    assert cox["ph_p"].between(0, 1).all()
 
 
 def test_report_is_self_contained(default_run):
@@ -94,7 +116,12 @@ def own_table_cohort(tmp_path, gse1992):
         {
             "patient": gse1992["pid"],
             "rfs_days": gse1992["time"] * 365.25 / 12,
-            "status": gse1992["event"].map({1: "relapse", 0: "censored"}),
+            # test-made competing events: censored patients before 20 months become "distant"
+            "status": np.where(
+                gse1992["event"] == 1,
+                "relapse",
+                np.where(gse1992["time"] < 20, "distant", "censored"),
+            ),
             "er": gse1992["fac_er_positive"],
         }
     )
@@ -109,7 +136,7 @@ def own_table_cohort(tmp_path, gse1992):
         "endpoint": {
             "name": "RFS", "label": "relapse-free survival", "time_column": "rfs_days",
             "time_unit": "days", "event_column": "status", "event_values": ["relapse"],
-            "censored_values": ["censored"],
+            "competing_values": ["distant"], "censored_values": ["censored"],
         },
         "covariates": [{"name": "er_positive", "column": "er", "type": "categorical"}],
     }  # fmt: skip
@@ -123,6 +150,10 @@ def test_own_cohort_in_one_config_entry(tmp_path, gse1992, default_run):
     assert result.returncode == 0, result.stderr[-3000:]
     cox = pd.read_csv(path / "results" / "tables" / "cox.tsv", sep="\t")
     assert set(cox["model"]) == {"univariable", "adjusted"} and (cox["n"] <= 100).all()
+    competing = pd.read_csv(path / "results" / "tables" / "competing.tsv", sep="\t")
+    assert competing["shr"].notna().all() and (competing["competing"] > 0).all()
+    groups = pd.read_csv(path / "results" / "tables" / "groups.tsv", sep="\t")
+    assert groups["gray_p"].between(0, 1).all()
     dropped = pd.read_csv(path / "results" / "qc" / "mine.dropped.tsv", sep="\t")
     assert (dropped["reason"] == "not in the expression matrix").sum() == 24
     # days -> months gives back the same model as the SurvSet cohort restricted to the same patients

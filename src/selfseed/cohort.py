@@ -124,7 +124,11 @@ def build_cohort(entry, cohort, *, max_missing_fraction):
     expression, clinical, dropped_samples = match_samples(expression, clinical, cohort=cohort)
     file = provenance.get("files", [provenance.get("dataset")])[-1]
     coded, dropped_endpoint = code_endpoint(clinical, entry["endpoint"], cohort=cohort, file=file)
-    obs = coded.join(covariate_frame(clinical.loc[coded.index], entry["covariates"], cohort=cohort))
+    treatment = [{**entry["treatment"], "type": "categorical"}] if "treatment" in entry else []
+    clinical_terms = covariate_frame(
+        clinical.loc[coded.index], entry["covariates"] + treatment, cohort=cohort
+    )
+    obs = coded.join(clinical_terms)
     symbols, dropped_ids = harmonise_genes(expression[coded.index])
     symbols, dropped_sparse, imputed = clean_expression(symbols, max_missing_fraction)
     dropped = pd.concat(

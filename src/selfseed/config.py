@@ -43,6 +43,8 @@ def check_cohort(entry, cohort):
     named = [("sample_column", entry["sample_column"])]
     named += [(f"endpoint.{k}", entry["endpoint"][k]) for k in ("time_column", "event_column")]
     named += [(f"covariates[{i}].column", c["column"]) for i, c in enumerate(entry["covariates"])]
+    if "treatment" in entry:
+        named.append(("treatment.column", entry["treatment"]["column"]))
     for key, column in named:
         if column not in frame.columns:
             raise ConfigError(

@@ -5,6 +5,7 @@ import platform
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from selfseed.logs import log
@@ -13,6 +14,12 @@ CONTRACT_COLUMNS = [
     "cohort", "endpoint", "signature", "method", "model", "n", "events",
     "hr", "ci_low", "ci_high", "p", "fdr",
 ]  # fmt: skip
+COX_COLUMNS = (
+    CONTRACT_COLUMNS[:2]
+    + ["endpoint_label"]
+    + [c for c in CONTRACT_COLUMNS[2:] if c != "fdr"]
+    + ["coef", "se", "ph_p", "ph_global_p", "covariates", "note"]
+)
 STACK = [
     "snakemake", "pandas", "numpy", "scipy", "anndata", "scanpy", "gseapy", "statsmodels",
     "matplotlib", "pyarrow", "SurvSet", "selfseed",
@@ -92,55 +99,85 @@ def score(cohort_h5ad, signatures, scoring, *, min_genes, scores_h5ad, scores_ts
               scores_tsv)  # fmt: skip
 
 
-def model(scores_h5ad, covariates, methods, *, cox, km, km_plot):
-    """Cox per SD (univariable, and adjusted when covariates are configured) and KM by median split."""
+MODEL_TABLES = (
+    "cox", "groups", "competing", "nonlinearity", "discrimination", "cutpoints", "interaction",
+)  # fmt: skip
+
+
+def model(scores_h5ad, covariates, treatment, methods, statistics, *, tables, plots):
+    """Every survival analysis of one cohort: per signature x method, one row per table."""
     import anndata as ad
 
-    from selfseed.plots import km_grid
-    from selfseed.survival import cox_per_sd, km_median_split
+    from selfseed import analysis
+    from selfseed.plots import cif_grid, km_grid, spline_grid
+    from selfseed.stats.competing import cumulative_incidence
+    from selfseed.survival import km_median_split
 
     adata = ad.read_h5ad(scores_h5ad)
     cohort, endpoint = adata.uns["cohort"], adata.uns["endpoint"]
-    status = adata.uns["signatures"]
-    covariate_terms = [(c["name"], c["type"]) for c in covariates]
-    models = [("univariable", [])] + ([("adjusted", covariate_terms)] if covariate_terms else [])
-    cox_rows, km_rows, curves = [], [], []
-    for row in status.itertuples():
+    terms = [(c["name"], c["type"]) for c in covariates]
+    models = [("univariable", [])] + ([("adjusted", terms)] if terms else [])
+    rows = {name: [] for name in MODEL_TABLES}
+    km_rows, km_curves, cif_curves, spline_curves = [], [], [], []
+    for status in adata.uns["signatures"].itertuples():
         for method in methods:
-            label = {"cohort": cohort, "endpoint": endpoint["name"], "signature": row.signature,
+            label = {"cohort": cohort, "endpoint": endpoint["name"], "signature": status.signature,
                      "method": method}  # fmt: skip
-            if row.scored != "True":
-                for name, terms in models:
-                    cox_rows.append({**label, "model": name, "note": row.reason,
-                                     "covariates": ",".join(t for t, _ in terms)})  # fmt: skip
+            if status.scored != "True":
+                rows["cox"] += [{**label, "model": m, "note": status.reason} for m, _ in models]
+                for name in MODEL_TABLES[1:]:
+                    rows[name].append({**label, "note": status.reason})
                 continue
-            data = adata.obs.assign(score=adata.obs[f"score:{row.signature}:{method}"])
-            for name, terms in models:
-                fit = cox_per_sd(data, terms)
-                if fit["note"]:
-                    log.warning("%s %s %s %s: %s", cohort, row.signature, method, name, fit["note"])
-                cox_rows.append({**label, "model": name, **fit,
-                                 "covariates": ",".join(t for t, _ in terms)})  # fmt: skip
-            summary, curve = km_median_split(data)
-            km_rows.append({**label, **summary, "hr": cox_rows[-len(models)]["hr"]})
-            curves.append(curve.assign(signature=row.signature, method=method))
-    cox_table = pd.DataFrame(cox_rows).reindex(
-        columns=[c for c in CONTRACT_COLUMNS if c != "fdr"]
-        + ["coef", "se", "covariates", "note"]
-    )  # fmt: skip
-    cox_table.insert(2, "endpoint_label", endpoint["label"])
-    km_table = pd.DataFrame(km_rows)
-    write_tsv(cox_table, cox)
-    write_tsv(km_table, km)
-    tmp = atomic_path(km_plot).with_suffix(".png")
-    km_grid(
-        pd.concat(curves) if curves else pd.DataFrame(columns=["signature", "method", "group"]),
-        km_table if len(km_table) else pd.DataFrame(columns=["signature", "method"]),
-        cohort=cohort,
-        endpoint=endpoint,
-        path=tmp,
+            data = adata.obs.assign(score=adata.obs[f"score:{status.signature}:{method}"])
+            cox = analysis.cox_rows(data, models)
+            for row in cox:
+                if row["note"]:
+                    log.warning("%s %s %s %s: %s", cohort, status.signature, method,
+                                row["model"], row["note"])  # fmt: skip
+            rows["cox"] += [{**label, **row} for row in cox]
+            rows["groups"] += [
+                {**label, **row} for row in analysis.group_rows(data, statistics["groupings"])
+            ]
+            rows["competing"].append({**label, **analysis.fine_gray_row(data)})
+            spline, curve = analysis.nonlinearity_row(data, statistics["spline_knots"])
+            rows["nonlinearity"].append({**label, **spline})
+            rows["discrimination"].append(
+                {**label, **analysis.discrimination_row(data, statistics["horizons_months"])}
+            )
+            if statistics["cutpoint_search"]:
+                rows["cutpoints"].append({**label, **analysis.cutpoint_row(
+                    data, statistics["cutpoint_minprop"], statistics["cutpoint_correction"])})  # fmt: skip
+            else:
+                rows["cutpoints"].append(
+                    {**label, "note": "not run: statistics.cutpoint_search is false"}
+                )
+            rows["interaction"].append({**label, **analysis.interaction_row(data, treatment)})
+            summary, km = km_median_split(data)
+            km_rows.append({**label, **summary, "hr": cox[0]["hr"]})
+            km_curves.append(km.assign(signature=status.signature, method=method))
+            events = data[["time_months", "event", "score"]].dropna()
+            groups = np.where(events["score"] > events["score"].median(), "high", "low")
+            cif = cumulative_incidence(events["time_months"], events["event"], groups)
+            cif_curves.append(cif.assign(signature=status.signature, method=method))
+            if curve is not None:
+                spline_curves.append(curve.assign(signature=status.signature, method=method))
+    for name in MODEL_TABLES:
+        frame = pd.DataFrame(rows[name])
+        frame.insert(2, "endpoint_label", endpoint["label"])
+        if name == "cox":
+            frame = frame.reindex(columns=COX_COLUMNS)
+        write_tsv(frame, tables[name])
+    km_table = pd.DataFrame(km_rows).reindex(
+        columns=["signature", "method", "n_low", "n_high", "p", "hr", "note"]
     )
-    os.replace(tmp, km_plot)
+    for draw, curves, path in (
+        (km_grid, km_curves, plots["km"]),
+        (cif_grid, cif_curves, plots["cif"]),
+        (spline_grid, spline_curves, plots["spline"]),
+    ):
+        tmp = atomic_path(path).with_suffix(Path(path).suffix)
+        draw(curves, km_table, cohort=cohort, endpoint=endpoint, path=tmp)
+        os.replace(tmp, path)
 
 
 def software_versions():
@@ -154,19 +191,101 @@ def software_versions():
     return pd.DataFrame(rows)
 
 
-def summarise(cox_paths, km_paths, scores_paths, sources, *, tables, forest_plot):
-    """Run-wide tables (BH FDR across all tests), the forest plot and the software versions."""
+def meta_rows(cox, patients, statistics):
+    """Random-effects meta-analysis of per-cohort log HRs (and a one-stage Cox stratified by cohort)
+    per signature x method x model, pooling all cohorts and, separately, cohorts sharing an endpoint."""
+    from selfseed.stats.meta import random_effects, stratified_cox
+
+    fitted = cox[cox["coef"].notna()]
+    rows = []
+    for (signature, method, model_name), group in fitted.groupby(
+        ["signature", "method", "model"], sort=False
+    ):
+        pools = [("all", group)] + [
+            (endpoint, part) for endpoint, part in group.groupby("endpoint") if len(part) >= 2
+        ]
+        for pool, part in pools:
+            label = {
+                "signature": signature, "method": method, "model": model_name, "pool": pool,
+                "endpoints": ",".join(sorted(part["endpoint"].unique())),
+                "cohorts": ",".join(part["cohort"]), "k": len(part),
+            }  # fmt: skip
+            fit = random_effects(
+                part["coef"], part["se"], method=statistics["meta_method"],
+                hartung_knapp=statistics["hartung_knapp"],
+            )  # fmt: skip
+            rows.append({**label, "analysis": "random_effects", "estimator": fit["method"],
+                         "hartung_knapp": fit["hartung_knapp"], "hr": fit["hr"],
+                         "ci_low": fit["hr_ci_low"], "ci_high": fit["hr_ci_high"], "p": fit["p"],
+                         "tau2": fit["tau2"], "i2": fit["i2"], "q": fit["q"], "q_p": fit["q_p"],
+                         "n": part["n"].sum(), "events": part["events"].sum(),
+                         "note": fit["note"]})  # fmt: skip
+            if model_name != "univariable":
+                continue
+            pooled = patients[
+                patients["cohort"].isin(part["cohort"])
+                & (patients["signature"] == signature)
+                & (patients["method"] == method)
+            ]
+            one_stage = stratified_cox(
+                pooled["time_months"], pooled["event"], pooled["score_sd"], pooled["cohort"]
+            )
+            rows.append({**label, "analysis": "one_stage_stratified_cox", "estimator": "PHReg",
+                         "hartung_knapp": False, "hr": one_stage["hr"],
+                         "ci_low": one_stage["ci_low"], "ci_high": one_stage["ci_high"],
+                         "p": one_stage["p"], "n": one_stage["n"], "events": one_stage["events"],
+                         "note": ""})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def primary_row(meta, primary):
+    """The declared primary analysis, with its result in one sentence."""
+    chosen = (
+        meta[
+            (meta["analysis"] == "random_effects")
+            & (meta["signature"] == primary["signature"])
+            & (meta["method"] == primary["method"])
+            & (meta["model"] == primary["model"])
+            & (meta["pool"] == primary["pool"])
+        ]
+        if len(meta)
+        else meta
+    )
+    declared = (f"{primary['signature']} signature, {primary['method']} score, "
+                f"{primary['model']} Cox, pooled over {primary['pool']} cohorts")  # fmt: skip
+    if chosen.empty:
+        return pd.DataFrame([{**primary, "statement": f"{declared}: not estimable (fewer than two "
+                              "cohorts with a fitted model in this pool)"}])  # fmt: skip
+    r = chosen.iloc[0]
+    statement = (
+        f"{declared} (endpoints {r['endpoints']}; k={r['k']}): pooled HR per SD {r['hr']:.2f} "
+        f"(95% CI {r['ci_low']:.2f}-{r['ci_high']:.2f}), p={r['p']:.3g}, I2={r['i2']:.0f}%, "
+        f"{r['estimator']} random effects"
+    )
+    if r["note"]:
+        statement += f" ({r['note']})"
+    if "LR" not in r["endpoints"].split(","):
+        statement += "; none of the pooled endpoints is local recurrence (LR)"
+    return pd.DataFrame([{**r.to_dict(), "statement": statement}])
+
+
+def summarise(model_tables, scores_paths, sources, statistics, primary, *, tables, plots):
+    """Run-wide tables (BH FDR across all tests), meta-analysis, primary analysis, plots, versions."""
     import anndata as ad
 
     from selfseed.plots import forest
     from selfseed.survival import add_fdr
 
-    cox = add_fdr(pd.concat([pd.read_csv(p, sep="\t") for p in cox_paths], ignore_index=True))
+    merged = {
+        name: pd.concat([pd.read_csv(p, sep="\t") for p in paths], ignore_index=True)
+        for name, paths in model_tables.items()
+    }
+    cox = add_fdr(merged["cox"])
     cox = cox[CONTRACT_COLUMNS + [c for c in cox.columns if c not in CONTRACT_COLUMNS]]
-    km = add_fdr(pd.concat([pd.read_csv(p, sep="\t") for p in km_paths], ignore_index=True))
-    coverage, cohorts = [], []
+    merged["groups"] = add_fdr(merged["groups"])
+    coverage, cohorts, patients = [], [], []
     for path in scores_paths:
-        adata = ad.read_h5ad(path, backed="r")
+        adata = ad.read_h5ad(path)
         cohort, endpoint = adata.uns["cohort"], adata.uns["endpoint"]
         coverage.append(adata.uns["coverage"].assign(cohort=cohort))
         cohorts.append(
@@ -181,20 +300,41 @@ def summarise(cox_paths, km_paths, scores_paths, sources, *, tables, forest_plot
                 "dropped_genes": adata.uns["provenance"]["dropped_genes"],
             }
         )
-        adata.file.close()
+        for column in adata.obs.columns[adata.obs.columns.str.startswith("score:")]:
+            _, signature, method = column.split(":")
+            score = adata.obs[column]
+            patients.append(pd.DataFrame({
+                "cohort": cohort, "signature": signature, "method": method,
+                "time_months": adata.obs["time_months"], "event": adata.obs["event"],
+                "score_sd": (score - score.mean()) / score.std(ddof=1),
+            }))  # fmt: skip
+    patients = (
+        pd.concat(patients, ignore_index=True)
+        if patients
+        else pd.DataFrame(
+            columns=["cohort", "signature", "method", "time_months", "event", "score_sd"]
+        )
+    )
+    meta = meta_rows(cox, patients, statistics)
     coverage = pd.concat(coverage, ignore_index=True)
     coverage = coverage[["cohort", "signature", "gene", "symbol", "present", "note"]]
-    skipped = cox.loc[
-        cox["note"].notna(), ["cohort", "endpoint", "signature", "method", "model", "note"]
-    ]
+    skipped = pd.concat(
+        [frame.loc[frame["note"].fillna("").ne(""), ["cohort", "signature", "method", "note"]]
+         .assign(analysis=name) for name, frame in {**merged, "cox": cox}.items()],
+        ignore_index=True,
+    )  # fmt: skip
+    for name, frame in merged.items():
+        if name != "cox":
+            write_tsv(frame, tables[name])
     write_tsv(cox, tables["cox"])
-    write_tsv(km, tables["km"])
+    write_tsv(meta, tables["meta"])
+    write_tsv(primary_row(meta, primary), tables["primary"])
     write_tsv(coverage, tables["coverage"])
     write_tsv(pd.DataFrame(cohorts), tables["cohorts"])
     write_tsv(skipped.rename(columns={"note": "reason"}), tables["skipped"])
     write_tsv(software_versions(), tables["versions"])
-    tmp = atomic_path(forest_plot).with_suffix(".png")
-    forest(cox, tmp)
-    os.replace(tmp, forest_plot)
-    log.info("cox.tsv: %d rows, %d fitted, %d skipped", len(cox), cox["hr"].notna().sum(),
-             len(skipped))  # fmt: skip
+    tmp = atomic_path(plots["forest"]).with_suffix(".png")
+    forest(cox, meta, tmp)
+    os.replace(tmp, plots["forest"])
+    log.info("cox.tsv: %d rows, %d fitted; meta.tsv: %d rows", len(cox), cox["hr"].notna().sum(),
+             len(meta))  # fmt: skip

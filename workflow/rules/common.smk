@@ -9,10 +9,28 @@ check_config(config)
 
 COHORTS = sorted(config["cohorts"])
 SIGNATURES = load_signatures(config["signatures"], config["signatures_gmt"])
+MODEL_TABLES = (
+    "cox",
+    "groups",
+    "competing",
+    "nonlinearity",
+    "discrimination",
+    "cutpoints",
+    "interaction",
+)
 TABLES = {
     name: f"results/tables/{name}.tsv"
-    for name in ("cox", "km", "coverage", "cohorts", "skipped", "versions")
+    for name in (
+        *MODEL_TABLES,
+        "meta",
+        "primary",
+        "coverage",
+        "cohorts",
+        "skipped",
+        "versions",
+    )
 }
+COHORT_PLOTS = ("km", "cif", "spline")
 
 
 wildcard_constraints:
@@ -36,6 +54,19 @@ def cohort_covariates(wildcards):
     return config["cohorts"][wildcards.cohort]["covariates"]
 
 
+def cohort_treatment(wildcards):
+    """The cohort's treatment column for the interaction analysis, or None."""
+    return config["cohorts"][wildcards.cohort].get("treatment")
+
+
+def model_tables(wildcards):
+    """Per-cohort model tables, by table name, for the run-wide summary."""
+    return {
+        name: expand("results/models/{cohort}/{name}.tsv", cohort=COHORTS, name=name)
+        for name in MODEL_TABLES
+    }
+
+
 def cohort_sources():
     """Per cohort: source and description, for the cohorts table."""
     return {
@@ -48,5 +79,18 @@ def final_outputs():
     return [
         *TABLES.values(),
         "results/plots/forest.png",
-        *expand("results/plots/km/{cohort}.png", cohort=COHORTS),
+        *expand("results/plots/{plot}/{cohort}.png", plot=COHORT_PLOTS, cohort=COHORTS),
     ]
+
+
+def scaled_by_input(base, per_input_mb=0):
+    """A resource callable: (base + per_input_mb x input size in MB) x attempt.
+
+    Used for mem_mb and runtime (minutes), so a job retried after an out-of-memory kill or a time-out
+    (`retries` in the profile) asks for more.
+    """
+
+    def resource(wildcards, input, attempt):
+        return int((base + per_input_mb * input.size_mb) * attempt)
+
+    return resource

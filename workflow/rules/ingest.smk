@@ -10,9 +10,10 @@ rule ingest:
         "results/benchmarks/ingest/{cohort}.tsv"
     conda:
         "../../environment.yml"
+    threads: 1
     resources:
-        mem_mb=2000,
-        runtime=20,
+        mem_mb=scaled_by_input(1000, 10),
+        runtime=scaled_by_input(10, 0.05),
     params:
         entry=cohort_entry,
         max_missing_fraction=config["max_missing_fraction"],

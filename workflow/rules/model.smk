@@ -2,25 +2,48 @@ rule model:
     input:
         "results/scores/{cohort}.h5ad",
     output:
-        cox="results/models/{cohort}.cox.tsv",
-        km="results/models/{cohort}.km.tsv",
-        km_plot=report(
+        cox="results/models/{cohort}/cox.tsv",
+        groups="results/models/{cohort}/groups.tsv",
+        competing="results/models/{cohort}/competing.tsv",
+        nonlinearity="results/models/{cohort}/nonlinearity.tsv",
+        discrimination="results/models/{cohort}/discrimination.tsv",
+        cutpoints="results/models/{cohort}/cutpoints.tsv",
+        interaction="results/models/{cohort}/interaction.tsv",
+        km=report(
             "results/plots/km/{cohort}.png",
             caption="../report/km.rst",
-            category="Kaplan-Meier by cohort",
-            labels={"cohort": "{cohort}", "figure": "Kaplan-Meier"},
+            category="Kaplan-Meier",
+            subcategory="{cohort}",
+            labels={"cohort": "{cohort}", "figure": "Kaplan-Meier, median split"},
         ),
-    log:
-        "logs/model/{cohort}.log",
-    benchmark:
-        "results/benchmarks/model/{cohort}.tsv"
-    conda:
-        "../../environment.yml"
-    resources:
-        mem_mb=1000,
-        runtime=10,
+        cif=report(
+            "results/plots/cif/{cohort}.png",
+            caption="../report/cif.rst",
+            category="Cumulative incidence",
+            subcategory="{cohort}",
+            labels={"cohort": "{cohort}", "figure": "cumulative incidence"},
+        ),
+        spline=report(
+            "results/plots/spline/{cohort}.png",
+            caption="../report/spline.rst",
+            category="Non-linearity",
+            subcategory="{cohort}",
+            labels={"cohort": "{cohort}", "figure": "spline hazard ratio"},
+        ),
     params:
         covariates=cohort_covariates,
+        treatment=cohort_treatment,
         methods=config["scoring"]["methods"],
+        statistics=config["statistics"],
+    conda:
+        "../../environment.yml"
+    benchmark:
+        "results/benchmarks/model/{cohort}.tsv"
+    log:
+        "logs/model/{cohort}.log",
+    threads: 1
+    resources:
+        mem_mb=scaled_by_input(1000, 2),
+        runtime=scaled_by_input(10, 0.1),
     script:
         "../scripts/model.py"

@@ -1,20 +1,61 @@
 rule summarise:
     input:
-        cox=expand("results/models/{cohort}.cox.tsv", cohort=COHORTS),
-        km=expand("results/models/{cohort}.km.tsv", cohort=COHORTS),
+        unpack(model_tables),
         scores=expand("results/scores/{cohort}.h5ad", cohort=COHORTS),
     output:
         cox=report(
             TABLES["cox"],
             caption="../report/cox.rst",
             category="Tables",
-            labels={"table": "Cox models"},
+            labels={"table": "Cox models (cause-specific)"},
         ),
-        km=report(
-            TABLES["km"],
-            caption="../report/km_table.rst",
+        groups=report(
+            TABLES["groups"],
+            caption="../report/groups.rst",
             category="Tables",
-            labels={"table": "Kaplan-Meier log-rank tests"},
+            labels={"table": "Score groups: log-rank and Gray tests"},
+        ),
+        competing=report(
+            TABLES["competing"],
+            caption="../report/competing.rst",
+            category="Tables",
+            labels={"table": "Fine-Gray subdistribution hazards"},
+        ),
+        nonlinearity=report(
+            TABLES["nonlinearity"],
+            caption="../report/nonlinearity.rst",
+            category="Tables",
+            labels={"table": "Non-linearity (spline LR test)"},
+        ),
+        discrimination=report(
+            TABLES["discrimination"],
+            caption="../report/discrimination.rst",
+            category="Tables",
+            labels={"table": "Discrimination (C, time-dependent AUC)"},
+        ),
+        cutpoints=report(
+            TABLES["cutpoints"],
+            caption="../report/cutpoints.rst",
+            category="Tables",
+            labels={"table": "Data-driven cutpoints (corrected p)"},
+        ),
+        interaction=report(
+            TABLES["interaction"],
+            caption="../report/interaction.rst",
+            category="Tables",
+            labels={"table": "Score x treatment interaction"},
+        ),
+        meta=report(
+            TABLES["meta"],
+            caption="../report/meta.rst",
+            category="Tables",
+            labels={"table": "Meta-analysis across cohorts"},
+        ),
+        primary=report(
+            TABLES["primary"],
+            caption="../report/primary.rst",
+            category="Tables",
+            labels={"table": "Primary analysis"},
         ),
         coverage=report(
             TABLES["coverage"],
@@ -46,16 +87,19 @@ rule summarise:
             category="Forest plot",
             labels={"figure": "Forest plot"},
         ),
-    log:
-        "logs/summarise.log",
-    benchmark:
-        "results/benchmarks/summarise.tsv"
-    conda:
-        "../../environment.yml"
-    resources:
-        mem_mb=1000,
-        runtime=10,
     params:
         sources=cohort_sources(),
+        statistics=config["statistics"],
+        primary=config["primary"],
+    conda:
+        "../../environment.yml"
+    benchmark:
+        "results/benchmarks/summarise.tsv"
+    log:
+        "logs/summarise.log",
+    threads: 1
+    resources:
+        mem_mb=scaled_by_input(1000, 2),
+        runtime=scaled_by_input(10, 0.1),
     script:
         "../scripts/summarise.py"

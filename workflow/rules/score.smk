@@ -10,9 +10,10 @@ rule score:
         "results/benchmarks/score/{cohort}.tsv"
     conda:
         "../../environment.yml"
+    threads: 1
     resources:
-        mem_mb=2000,
-        runtime=20,
+        mem_mb=scaled_by_input(1000, 8),
+        runtime=scaled_by_input(10, 0.1),
     params:
         signatures=SIGNATURES,
         scoring=config["scoring"],

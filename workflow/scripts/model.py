@@ -1,12 +1,13 @@
 from selfseed.logs import logged
-from selfseed.pipeline import model
+from selfseed.pipeline import MODEL_TABLES, model
 
 with logged(snakemake.log[0]):
     model(
         snakemake.input[0],
         snakemake.params.covariates,
+        snakemake.params.treatment,
         snakemake.params.methods,
-        cox=snakemake.output.cox,
-        km=snakemake.output.km,
-        km_plot=snakemake.output.km_plot,
+        snakemake.params.statistics,
+        tables={name: snakemake.output[name] for name in MODEL_TABLES},
+        plots={name: snakemake.output[name] for name in ("km", "cif", "spline")},
     )

@@ -1,13 +1,13 @@
 from selfseed.logs import logged
-from selfseed.pipeline import summarise
+from selfseed.pipeline import MODEL_TABLES, summarise
 
 with logged(snakemake.log[0]):
-    outputs = dict(snakemake.output.items())
     summarise(
-        snakemake.input.cox,
-        snakemake.input.km,
+        {name: snakemake.input[name] for name in MODEL_TABLES},
         snakemake.input.scores,
         snakemake.params.sources,
-        forest_plot=outputs.pop("forest"),
-        tables={"versions": outputs.pop("versions"), **outputs},
+        snakemake.params.statistics,
+        snakemake.params.primary,
+        tables={name: path for name, path in snakemake.output.items() if name != "forest"},
+        plots={"forest": snakemake.output.forest},
     )

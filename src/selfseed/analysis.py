@@ -1,0 +1,178 @@
+"""All statistics for one cohort x signature x scoring method, as table rows.
+
+Each analysis that cannot run (no events, ties, no treatment column, ...) gives its row with the reason in
+`note` instead of stopping the run. The event of interest is event == 1; competing events are event == 2.
+"""
+
+import numpy as np
+import pandas as pd
+
+from selfseed.errors import InputDataError
+from selfseed.survival import cox_per_sd, design_matrix
+
+NOT_RUN = (InputDataError, np.linalg.LinAlgError, ValueError, ZeroDivisionError)
+
+
+def standardised(frame, terms):
+    """Complete cases of time, event, score and the terms, with the score scaled to unit SD."""
+    used = frame[["time_months", "event", "score", *[t for t, _ in terms]]].dropna()
+    sd = used["score"].std(ddof=1)
+    return used.assign(score_sd=(used["score"] - used["score"].mean()) / sd)
+
+
+def proportional_hazards(frame, terms):
+    """Scaled-Schoenfeld test (as R cox.zph, km transform): p for the score and the global p."""
+    from selfseed.stats.coxdiag import schoenfeld_test
+
+    data = standardised(frame, terms)
+    exog = design_matrix(data, terms)
+    table = schoenfeld_test(
+        data["time_months"], (data["event"] == 1).astype(int), exog.to_numpy(float)
+    )
+    return {"ph_p": float(table["p"].iloc[0]), "ph_global_p": float(table["p"].iloc[-1])}
+
+
+def cox_rows(frame, models):
+    """Cause-specific Cox per SD for each model, with the proportional-hazards test."""
+    rows = []
+    for name, terms in models:
+        fit = cox_per_sd(frame, terms)
+        ph = {"ph_p": np.nan, "ph_global_p": np.nan}
+        if not fit["note"]:
+            try:
+                ph = proportional_hazards(frame, terms)
+            except NOT_RUN as error:
+                fit["note"] = f"proportional-hazards test not run: {error}"
+        covariates = ",".join(t for t, _ in terms)
+        rows.append({"model": name, **fit, **ph, "covariates": covariates})
+    return rows
+
+
+def group_rows(frame, groupings):
+    """Pre-specified score groups (median, tertiles): sizes, events, log-rank test, Gray's test."""
+    from statsmodels.duration.survfunc import survdiff
+
+    from selfseed.stats.competing import gray_test
+    from selfseed.stats.cutpoint import group_by_quantiles
+
+    data = frame[["time_months", "event", "score"]].dropna()
+    rows = []
+    for grouping in groupings:
+        row = {"grouping": grouping, "cutpoint_rule": "pre-specified quantiles"}
+        try:
+            groups = group_by_quantiles(data["score"], grouping).astype(str).to_numpy()
+            status = (data["event"] == 1).to_numpy(int)
+            for label in pd.unique(groups):
+                row[f"n_{label}"] = int((groups == label).sum())
+                row[f"events_{label}"] = int(status[groups == label].sum())
+            if status.sum() == 0:
+                raise InputDataError("no events of interest")
+            chi2, p = survdiff(data["time_months"].to_numpy(float), status, groups)
+            row.update(logrank_chi2=float(chi2), logrank_df=len(set(groups)) - 1, p=float(p))
+            if (data["event"] == 2).any():
+                gray = gray_test(data["time_months"], data["event"], groups)
+                row.update(gray_chi2=gray.statistic, gray_p=gray.p)
+            row["note"] = ""
+        except NOT_RUN as error:
+            row["note"] = f"not run: {str(error).splitlines()[0]}"
+        rows.append(row)
+    return rows
+
+
+def fine_gray_row(frame):
+    """Fine-Gray subdistribution HR per SD of score (cmprsk::crr), when there are competing events."""
+    from selfseed.stats.competing import fine_gray
+
+    data = standardised(frame, [])
+    row = {"n": len(data), "events": int((data["event"] == 1).sum()),
+           "competing": int((data["event"] == 2).sum())}  # fmt: skip
+    if row["competing"] == 0:
+        return {**row, "note": "not run: no competing events in this cohort"}
+    try:
+        fit = fine_gray(data["time_months"], data["event"], data[["score_sd"]]).iloc[0]
+    except NOT_RUN as error:
+        return {**row, "note": f"not run: {str(error).splitlines()[0]}"}
+    return {**row, "shr": fit["hr"], "ci_low": fit["ci_low"], "ci_high": fit["ci_high"],
+            "p": fit["p"], "note": ""}  # fmt: skip
+
+
+def nonlinearity_row(frame, knots):
+    """Restricted cubic spline LR test of non-linearity; returns (row, HR curve)."""
+    from selfseed.stats.coxdiag import spline_nonlinearity
+
+    data = standardised(frame, [])
+    try:
+        fit = spline_nonlinearity(
+            data["time_months"], (data["event"] == 1).astype(int), data["score_sd"], knots=knots
+        )
+    except NOT_RUN as error:
+        return {"knots": knots, "note": f"not run: {str(error).splitlines()[0]}"}, None
+    row = {"knots": knots, "lr_stat": fit["lr_stat"], "df": fit["df"], "p": fit["p"], "note": ""}
+    return row, fit["curve"]
+
+
+def discrimination_row(frame, horizons):
+    """Harrell's and Uno's C of the score for the event of interest, and time-dependent AUCs."""
+    from selfseed.stats.discrimination import harrell_c, time_dependent_auc, uno_c
+
+    data = frame[["time_months", "event", "score"]].dropna()
+    time, status = data["time_months"], (data["event"] == 1).astype(int)
+    row = {}
+    try:
+        row["harrell_c"] = harrell_c(time, status, data["score"])["concordance"]
+        row["uno_c"] = uno_c(time, status, data["score"])["concordance"]
+    except NOT_RUN as error:
+        return {"note": f"not run: {str(error).splitlines()[0]}"}
+    notes = []
+    for horizon in horizons:
+        try:
+            auc = time_dependent_auc(time, status, data["score"], [horizon]).iloc[0]
+            row[f"auc_{horizon:g}m"] = auc["auc"]
+        except NOT_RUN as error:
+            row[f"auc_{horizon:g}m"] = np.nan
+            notes.append(f"AUC at {horizon:g} months not estimable: {str(error).splitlines()[0]}")
+    return {**row, "note": "; ".join(notes)}
+
+
+def cutpoint_row(frame, minprop, correction):
+    """Data-driven optimal cutpoint with a p corrected for the search (never the minimum p)."""
+    from selfseed.stats.cutpoint import optimal_cutpoint
+
+    data = frame[["time_months", "event", "score"]].dropna()
+    try:
+        fit = optimal_cutpoint(
+            data["time_months"], (data["event"] == 1).astype(int), data["score"],
+            minprop=minprop, method=correction, seed=0,
+        )  # fmt: skip
+    except NOT_RUN as error:
+        return {"note": f"not run: {str(error).splitlines()[0]}"}
+    keys = ("cutpoint", "max_stat", "p_corrected", "n_low", "n_high", "label")
+    return {**{k: fit[k] for k in keys}, "note": ""}
+
+
+def interaction_row(frame, treatment):
+    """Score x treatment interaction on the cause-specific hazard, when a treatment is configured."""
+    from selfseed.stats.coxdiag import treatment_interaction
+
+    if treatment is None:
+        return {"note": "not run: no treatment column configured for this cohort"}
+    data = standardised(frame, [(treatment["name"], "categorical")])
+    try:
+        fit = treatment_interaction(
+            data["time_months"], (data["event"] == 1).astype(int), data["score_sd"],
+            data[treatment["name"]].astype(str),
+        )  # fmt: skip
+    except NOT_RUN as error:
+        return {"treatment": treatment["name"], "note": f"not run: {str(error).splitlines()[0]}"}
+    by_level = fit["score_hr_by_treatment"]
+    return {
+        "treatment": treatment["name"],
+        "levels": "|".join(map(str, fit["treatment_levels"])),
+        "interaction_hr": fit["interaction_hr"],
+        "ci_low": fit["ci_low"],
+        "ci_high": fit["ci_high"],
+        "wald_p": fit["wald_p"],
+        "lrt_p": fit["lrt_p"],
+        "hr_by_level": "; ".join(f"{r.treatment}: {r.hr:.3g}" for r in by_level.itertuples()),
+        "note": "",
+    }
