@@ -34,5 +34,7 @@ def test_conda_and_pip_name_the_same_packages_and_versions():
 
 def test_environment_installs_the_package_itself():
     environment = yaml.safe_load((REPO / "environment.yml").read_text())
-    pip_section = next(item["pip"] for item in environment["dependencies"] if isinstance(item, dict))
+    pip_section = next(
+        item["pip"] for item in environment["dependencies"] if isinstance(item, dict)
+    )
     assert "-e ." in pip_section
