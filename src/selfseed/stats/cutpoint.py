@@ -20,6 +20,19 @@ CORRECTIONS = {
 }
 
 
+def r_quantiles(values, probs):
+    """Quantiles as R's quantile(type = 7), including its fuzz for indices that are whole numbers
+    up to rounding (e.g. (n - 1) * 2/3), so that group boundaries match R's exactly."""
+    x = np.sort(values)
+    index = (len(x) - 1) * np.asarray(probs)
+    fuzz = 4 * np.finfo(float).eps
+    low = np.floor(index + fuzz).astype(int)
+    weight = index - low
+    weight[np.abs(weight) < fuzz] = 0
+    high = np.minimum(low + 1, len(x) - 1)
+    return np.where(weight == 0, x[low], (1 - weight) * x[low] + weight * x[high])
+
+
 def group_by_quantiles(score, groups="median"):
     """Ordered labels low/high (median split) or low/mid/high (tertiles); a score on a boundary
     goes to the lower group."""
@@ -31,8 +44,10 @@ def group_by_quantiles(score, groups="median"):
             expected="'median' or 'tertile'",
         )
     labels = QUANTILE_GROUPS[groups]
+    score = pd.Series(score, dtype=float)
+    bounds = r_quantiles(score.to_numpy(), np.linspace(0, 1, len(labels) + 1))
     try:
-        return pd.qcut(pd.Series(score, dtype=float), len(labels), labels=labels)
+        return pd.cut(score, bounds, labels=labels, include_lowest=True)
     except ValueError as err:
         raise InputDataError(
             "the score has too many tied values to form quantile groups",
