@@ -5,9 +5,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from selfseed.endpoints import endpoint_counts
 from selfseed.errors import InputDataError
 from selfseed.presets import (
-    endpoint_counts,
     metabric_locoregional,
     read_tcga_cdr,
     tcga_cdr_locoregional,
@@ -73,7 +73,7 @@ def counts_from_raw_columns(cdr, cancer):
 )
 def test_tcga_cdr_counts(cdr, cancer, expected):
     clinical, dropped = tcga_cdr_locoregional(cdr, cancer)
-    measured = endpoint_counts(clinical) | {"dropped": len(dropped)}
+    measured = endpoint_counts(clinical["event"]) | {"dropped": len(dropped)}
     assert measured == expected
     assert measured == counts_from_raw_columns(cdr, cancer.removeprefix("TCGA-"))
     assert (clinical["time_months"] > 0).all()
@@ -229,7 +229,12 @@ def test_tcga_cdr_rules_on_small_frame():
         "day_zero": "time not after diagnosis: 0.0 days",
         "negative": "time not after diagnosis: -5.0 days",
     }
-    assert endpoint_counts(clinical) == {"n": 12, "events": 6, "competing": 4, "censored": 2}
+    assert endpoint_counts(clinical["event"]) == {
+        "n": 12,
+        "events": 6,
+        "competing": 4,
+        "censored": 2,
+    }
 
 
 def test_tcga_cdr_site_fallback_is_head_and_neck_only():

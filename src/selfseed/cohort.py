@@ -1,5 +1,7 @@
 """Per-cohort data model: one AnnData (obs = samples with harmonised clinical data, var = gene symbols)."""
 
+from importlib import import_module
+
 import numpy as np
 import pandas as pd
 
@@ -7,21 +9,34 @@ from selfseed.endpoints import code_endpoint, endpoint_counts
 from selfseed.errors import ConfigError, InputDataError
 from selfseed.genes import GENE_TABLE_SOURCE, harmonise_genes
 
+PUBLIC_LOADERS = {
+    "geo": ("geo", "load_geo"),
+    "cbioportal": ("cbioportal", "load_cbioportal"),
+    "xena": ("tcga", "load_xena"),
+    "h5ad": ("h5ad", "load_h5ad"),
+}
 
-def load_source(entry, cohort):
-    """(expression genes x samples, clinical by sample, provenance) from the cohort's source."""
+
+def load_source(entry, cohort, files):
+    """(expression genes x samples, clinical by sample, provenance, dropped probes) from the source."""
+    none_dropped = pd.DataFrame(columns=["kind", "id", "reason", "detail"])
+    if entry["source"] in PUBLIC_LOADERS:
+        module, function = PUBLIC_LOADERS[entry["source"]]
+        loader = getattr(import_module(f"selfseed.sources.{module}"), function)
+        return loader(entry, files, cohort=cohort)
     if entry["source"] == "survset":
         from selfseed.sources.survset import load_survset
 
-        return load_survset(
+        loaded = load_survset(
             entry["dataset"],
             gene_prefix=entry["gene_prefix"],
             sample_column=entry["sample_column"],
             cohort=cohort,
         )
+        return (*loaded, none_dropped)
     from selfseed.sources.table import load_table_cohort
 
-    return load_table_cohort(entry, cohort=cohort)
+    return (*load_table_cohort(entry, cohort=cohort), none_dropped)
 
 
 def drop_rows(kind, ids, reason, detail=""):
@@ -114,25 +129,43 @@ def clean_expression(expression, max_missing_fraction):
     return kept, dropped, int(missing.sum())
 
 
-def build_cohort(entry, cohort, *, max_missing_fraction):
-    """Build the cohort AnnData and the table of dropped samples and genes with reasons."""
+def build_cohort(entry, cohort, files=None, *, max_missing_fraction):
+    """Build the cohort AnnData and the table of dropped samples, probes and genes with reasons."""
     import anndata as ad
 
-    expression, clinical, provenance = load_source(entry, cohort)
+    expression, clinical, provenance, dropped_probes = load_source(entry, cohort, files or {})
     clinical = clinical.astype(object)
     clinical = clinical.where(~clinical.isin(entry["missing_values"]))
     expression, clinical, dropped_samples = match_samples(expression, clinical, cohort=cohort)
-    file = provenance.get("files", [provenance.get("dataset")])[-1]
-    coded, dropped_endpoint = code_endpoint(clinical, entry["endpoint"], cohort=cohort, file=file)
+    file = provenance["clinical_file"]
+    if "preset" in entry["endpoint"]:
+        from selfseed.presets import preset_endpoint
+
+        coded, dropped_endpoint, endpoint = preset_endpoint(
+            entry["endpoint"], clinical, cohort=cohort
+        )
+    else:
+        coded, dropped_endpoint = code_endpoint(
+            clinical, entry["endpoint"], cohort=cohort, file=file
+        )
+        endpoint = entry["endpoint"]
     treatment = [{**entry["treatment"], "type": "categorical"}] if "treatment" in entry else []
     clinical_terms = covariate_frame(
         clinical.loc[coded.index], entry["covariates"] + treatment, cohort=cohort
     )
     obs = coded.join(clinical_terms)
     symbols, dropped_ids = harmonise_genes(expression[coded.index])
+    if symbols.empty:
+        raise InputDataError(
+            "no expression row maps to a gene symbol",
+            cohort=cohort,
+            found=f"{len(expression)} rows with ids such as {list(expression.index[:3])}",
+            expected="gene symbols, RefSeq, Ensembl or GenBank ids (probe ids need a platform annotation)",
+        )
     symbols, dropped_sparse, imputed = clean_expression(symbols, max_missing_fraction)
     dropped = pd.concat(
         [
+            dropped_probes,
             dropped_samples,
             drop_rows("sample", dropped_endpoint["sample_id"], dropped_endpoint["reason"]),
             drop_rows("gene", dropped_ids["gene_id"], dropped_ids["reason"], dropped_ids["detail"]),
@@ -147,7 +180,7 @@ def build_cohort(entry, cohort, *, max_missing_fraction):
         var=pd.DataFrame(index=pd.Index(symbols.index, name="symbol")),
     )
     adata.uns["cohort"] = cohort
-    adata.uns["endpoint"] = {k: v for k, v in entry["endpoint"].items() if v is not None}
+    adata.uns["endpoint"] = {k: v for k, v in endpoint.items() if v is not None}
     adata.uns["counts"] = endpoint_counts(obs["event"])
     adata.uns["provenance"] = {
         **provenance,

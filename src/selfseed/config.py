@@ -37,8 +37,68 @@ def clinical_table(entry, cohort):
     return read_frame(entry["clinical"], cohort=cohort, key=key, text_dtype=str), entry["clinical"]
 
 
+class Downloads(dict):
+    """File name in the download cache -> URL, and which files each cohort needs."""
+
+    def __init__(self):
+        super().__init__()
+        self.by_cohort = {}
+
+    def cohort_files(self, cohort):
+        return self.by_cohort[cohort]
+
+
+def is_url(text):
+    return str(text).startswith(("http://", "https://"))
+
+
+def public_downloads(config):
+    """The files each cohort needs from the network: GEO series matrix and platform annotation,
+    and any Xena matrix or cBioPortal archive given as a URL. Keys are paths in the cache."""
+    from selfseed.download import geo_platform_annot_url, geo_series_matrix_url
+
+    base = config["download"]["geo_base_url"]
+    downloads = Downloads()
+    for cohort, entry in config["cohorts"].items():
+        urls = {}
+        if entry["source"] == "geo":
+            gpl = entry["platform"]
+            series = entry["accession"]
+            urls["matrix"] = geo_series_matrix_url(
+                series, gpl if entry["multi_platform"] else None, base_url=base
+            )
+            urls["annotation"] = geo_platform_annot_url(gpl, base_url=base)
+        elif entry["source"] == "xena":
+            urls = {k: entry[k] for k in ("expression", "phenotype") if is_url(entry[k])}
+        elif entry["source"] == "cbioportal" and "url" in entry:
+            urls["study"] = entry["url"]
+        files = {kind: f"{entry['source']}/{url.rsplit('/', 1)[1]}" for kind, url in urls.items()}
+        downloads.update({files[kind]: url for kind, url in urls.items()})
+        downloads.by_cohort[cohort] = files
+    return downloads
+
+
+def check_local_files(entry, cohort):
+    """Files of public-data cohorts that are given as local paths exist (columns are checked at
+    ingest, once downloaded data can be read)."""
+    keys = {"cbioportal": ["study"], "xena": ["expression", "phenotype"], "h5ad": ["path"]}
+    named = [(key, entry[key]) for key in keys.get(entry["source"], []) if key in entry]
+    if "table" in entry["endpoint"]:
+        named.append(("endpoint.table", entry["endpoint"]["table"]))
+    for key, path in named:
+        if not is_url(path) and not Path(path).exists():
+            raise ConfigError(
+                "file not found", cohort=cohort, file=path, key=f"cohorts.{cohort}.{key}",
+                expected="an existing file or folder (relative to the directory snakemake runs in)",
+            )  # fmt: skip
+
+
 def check_cohort(entry, cohort):
-    """Named columns exist and the event codes occur in the data."""
+    """Named columns exist and the event codes occur in the data (geo: checked at ingest, after
+    the download)."""
+    if entry["source"] not in ("survset", "table"):
+        check_local_files(entry, cohort)
+        return
     frame, file = clinical_table(entry, cohort)
     named = [("sample_column", entry["sample_column"])]
     named += [(f"endpoint.{k}", entry["endpoint"][k]) for k in ("time_column", "event_column")]

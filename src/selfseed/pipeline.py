@@ -46,17 +46,38 @@ def write_h5ad(adata, path):
     os.replace(tmp, path)
 
 
-def ingest(entry, cohort, *, max_missing_fraction, h5ad, dropped):
+def download(url, dest):
+    """Fetch a public file into the cache; a GEO platform without an .annot file falls back to the
+    platform's full SOFT table."""
+    from selfseed.download import fetch
+    from selfseed.errors import DownloadError
+
+    try:
+        fetch(url, dest)
+    except DownloadError as error:
+        if not (url.endswith(".annot.gz") and error.found == "HTTP 404"):
+            raise
+        fallback = url.replace("/annot/", "/soft/").replace(".annot.gz", "_family.soft.gz")
+        log.warning(
+            "%s is not on the server (404); using the full platform table %s", url, fallback
+        )
+        fetch(fallback, dest)
+    log.info("%s -> %s", url, dest)
+
+
+def ingest(entry, cohort, files, *, max_missing_fraction, h5ad, dropped):
     """Source data -> harmonised cohort AnnData, plus every dropped sample and gene with its reason."""
     from selfseed.cohort import build_cohort
 
-    adata, dropped_rows = build_cohort(entry, cohort, max_missing_fraction=max_missing_fraction)
+    adata, dropped_rows = build_cohort(
+        entry, cohort, files, max_missing_fraction=max_missing_fraction
+    )
     for (kind, reason), count in dropped_rows.groupby(["kind", "reason"]).size().items():
         log.info("%s: dropped %d %s(s): %s", cohort, count, kind, reason)
     counts = adata.uns["counts"]
     log.info(
         "%s: %d samples x %d genes kept; endpoint %s: %d events, %d competing, %d censored",
-        cohort, adata.n_obs, adata.n_vars, entry["endpoint"]["name"],
+        cohort, adata.n_obs, adata.n_vars, adata.uns["endpoint"]["name"],
         counts["events"], counts["competing"], counts["censored"],
     )  # fmt: skip
     write_tsv(dropped_rows, dropped)
@@ -118,7 +139,7 @@ def model(scores_h5ad, covariates, treatment, methods, statistics, *, tables, pl
     terms = [(c["name"], c["type"]) for c in covariates]
     models = [("univariable", [])] + ([("adjusted", terms)] if terms else [])
     rows = {name: [] for name in MODEL_TABLES}
-    km_rows, km_curves, cif_curves, spline_curves = [], [], [], []
+    km_rows, km_curves, km_patients, cif_curves, spline_curves = [], [], [], [], []
     for status in adata.uns["signatures"].itertuples():
         for method in methods:
             label = {"cohort": cohort, "endpoint": endpoint["name"], "signature": status.signature,
@@ -153,8 +174,12 @@ def model(scores_h5ad, covariates, treatment, methods, statistics, *, tables, pl
                 )
             rows["interaction"].append({**label, **analysis.interaction_row(data, treatment)})
             summary, km = km_median_split(data)
-            km_rows.append({**label, **summary, "hr": cox[0]["hr"]})
+            km_rows.append(
+                {**label, **summary, **{k: cox[0][k] for k in ("hr", "ci_low", "ci_high")}}
+            )
             km_curves.append(km.assign(signature=status.signature, method=method))
+            km_patients.append(data[["time_months", "event", "score"]].assign(
+                signature=status.signature, method=method))  # fmt: skip
             events = data[["time_months", "event", "score"]].dropna()
             groups = np.where(events["score"] > events["score"].median(), "high", "low")
             cif = cumulative_incidence(events["time_months"], events["event"], groups)
@@ -168,16 +193,14 @@ def model(scores_h5ad, covariates, treatment, methods, statistics, *, tables, pl
             frame = frame.reindex(columns=COX_COLUMNS)
         write_tsv(frame, tables[name])
     km_table = pd.DataFrame(km_rows).reindex(
-        columns=["signature", "method", "n_low", "n_high", "p", "hr", "note"]
+        columns=["signature", "method", "n_low", "n_high", "p", "hr", "ci_low", "ci_high", "note"]
     )
-    for draw, curves, path in (
-        (km_grid, km_curves, plots["km"]),
-        (cif_grid, cif_curves, plots["cif"]),
-        (spline_grid, spline_curves, plots["spline"]),
-    ):
-        tmp = atomic_path(path).with_suffix(Path(path).suffix)
-        draw(curves, km_table, cohort=cohort, endpoint=endpoint, path=tmp)
-        os.replace(tmp, path)
+    # each figure is written atomically as PNG (300 dpi) and as SVG beside it
+    patients = pd.concat(km_patients, ignore_index=True) if km_patients else None
+    km_grid(km_curves, km_table, cohort=cohort, endpoint=endpoint, path=plots["km"],
+            patients=patients)  # fmt: skip
+    cif_grid(cif_curves, km_table, cohort=cohort, endpoint=endpoint, path=plots["cif"])
+    spline_grid(spline_curves, km_table, cohort=cohort, endpoint=endpoint, path=plots["spline"])
 
 
 def software_versions():
@@ -333,8 +356,6 @@ def summarise(model_tables, scores_paths, sources, statistics, primary, *, table
     write_tsv(pd.DataFrame(cohorts), tables["cohorts"])
     write_tsv(skipped.rename(columns={"note": "reason"}), tables["skipped"])
     write_tsv(software_versions(), tables["versions"])
-    tmp = atomic_path(plots["forest"]).with_suffix(".png")
-    forest(cox, meta, tmp)
-    os.replace(tmp, plots["forest"])
+    forest(cox, meta, plots["forest"])  # and forest.svg beside it
     log.info("cox.tsv: %d rows, %d fitted; meta.tsv: %d rows", len(cox), cox["hr"].notna().sum(),
              len(meta))  # fmt: skip

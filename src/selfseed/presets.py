@@ -253,17 +253,6 @@ def metabric_locoregional(rueda):
     return clinical, _dropped(reason)
 
 
-def endpoint_counts(clinical):
-    """Numbers of patients, events of interest, competing events and censored patients."""
-    event = clinical["event"]
-    return {
-        "n": len(clinical),
-        "events": int((event == 1).sum()),
-        "competing": int((event == 2).sum()),
-        "censored": int((event == 0).sum()),
-    }
-
-
 def _event_kind(event_type, site, days, cancer):
     """Kind of the earliest new tumour event (rules 2-7); None when there is none."""
     if isinstance(event_type, str):
@@ -358,3 +347,41 @@ def _require_unique(index, name):
         raise InputDataError(
             "patient id occurs more than once", column=name, found=", ".join(map(str, repeated[:5]))
         )
+
+
+PRESET_LABELS = {
+    "tcga_cdr": "locoregional recurrence as first event (TCGA-CDR preset)",
+    "metabric_rueda": "first local relapse (Rueda et al. 2019 preset)",
+}
+
+
+def preset_endpoint(spec, clinical, *, cohort):
+    """Code a cohort's samples with a preset: (coded [time_months, event] by sample, dropped
+    [sample_id, reason], endpoint description). Samples are matched to the preset's patients
+    through `patient_column` (default patient_id for xena, PATIENT_ID for cBioPortal)."""
+    from selfseed.errors import ConfigError
+
+    if spec["preset"] == "tcga_cdr":
+        if "cancer_type" not in spec:
+            raise ConfigError("the tcga_cdr preset needs the TCGA cancer type", cohort=cohort,
+                              key=f"cohorts.{cohort}.endpoint.cancer_type", expected="e.g. HNSC")  # fmt: skip
+        patients, dropped = tcga_cdr_locoregional(read_tcga_cdr(spec["table"]), spec["cancer_type"])
+    else:
+        patients, dropped = metabric_locoregional(pd.read_csv(spec["table"], sep="\t"))
+    column = spec.get("patient_column") or next(
+        (c for c in ("patient_id", "PATIENT_ID") if c in clinical.columns), None
+    )
+    if column not in clinical.columns:
+        raise ConfigError(
+            "no patient id column to match the preset's patients to the samples",
+            cohort=cohort, key=f"cohorts.{cohort}.endpoint.patient_column",
+            found=f"columns {list(clinical.columns)[:15]}", expected="a clinical column of patient ids",
+        )  # fmt: skip
+    patient = clinical[column].astype(str)
+    known = patient.isin(patients.index)
+    coded = patients.loc[patient[known], ["time_months", "event"]].set_axis(patient.index[known])
+    by_patient = dropped.set_index("sample_id")["reason"]
+    reasons = patient[~known].map(by_patient).fillna(f"patient not in the {spec['preset']} table")
+    sample_dropped = pd.DataFrame({"sample_id": reasons.index, "reason": reasons.to_numpy()})
+    endpoint = {"name": "LR", "label": PRESET_LABELS[spec["preset"]], "preset": spec["preset"]}
+    return coded, sample_dropped, endpoint

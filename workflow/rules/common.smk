@@ -1,6 +1,8 @@
+import re
+
 from snakemake.utils import validate
 
-from selfseed.config import check_config, check_schema
+from selfseed.config import check_config, check_schema, public_downloads
 from selfseed.signatures import load_signatures
 
 check_schema(config, f"{workflow.current_basedir}/../schemas/config.schema.yaml")
@@ -31,6 +33,8 @@ TABLES = {
     )
 }
 COHORT_PLOTS = ("km", "cif", "spline")
+CACHE = config["download"]["cache_dir"]
+DOWNLOADS = public_downloads(config)
 
 
 wildcard_constraints:
@@ -43,11 +47,26 @@ def cohort_entry(wildcards):
 
 
 def ingest_inputs(wildcards):
-    """Input files of a cohort's source (none for survset: its data ship in the package)."""
+    """Input files of a cohort: local files, downloads in the cache (none for survset: its data
+    ship in the package)."""
     entry = config["cohorts"][wildcards.cohort]
-    if entry["source"] == "table":
-        return {"expression": entry["expression"], "clinical": entry["clinical"]}
-    return {}
+    local = {
+        "table": ["expression", "clinical"],
+        "cbioportal": ["study"],
+        "xena": ["expression", "phenotype"],
+        "h5ad": ["path"],
+    }.get(entry["source"], [])
+    inputs = {key: entry[key] for key in local if key in entry}
+    downloaded = DOWNLOADS.cohort_files(wildcards.cohort)
+    inputs.update({kind: f"{CACHE}/{name}" for kind, name in downloaded.items()})
+    if "table" in entry["endpoint"]:
+        inputs["endpoint_table"] = entry["endpoint"]["table"]
+    return inputs
+
+
+def download_url(wildcards):
+    """URL of a cached public file."""
+    return DOWNLOADS[wildcards.file]
 
 
 def cohort_covariates(wildcards):

@@ -30,20 +30,20 @@ rule model:
             subcategory="{cohort}",
             labels={"cohort": "{cohort}", "figure": "spline hazard ratio"},
         ),
+    log:
+        "logs/model/{cohort}.log",
+    benchmark:
+        "results/benchmarks/model/{cohort}.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=scaled_by_input(1000, 2),
+        runtime=scaled_by_input(10, 0.1),
     params:
         covariates=cohort_covariates,
         treatment=cohort_treatment,
         methods=config["scoring"]["methods"],
         statistics=config["statistics"],
-    conda:
-        "../../environment.yml"
-    benchmark:
-        "results/benchmarks/model/{cohort}.tsv"
-    log:
-        "logs/model/{cohort}.log",
-    threads: 1
-    resources:
-        mem_mb=scaled_by_input(1000, 2),
-        runtime=scaled_by_input(10, 0.1),
     script:
         "../scripts/model.py"

@@ -87,19 +87,19 @@ rule summarise:
             category="Forest plot",
             labels={"figure": "Forest plot"},
         ),
-    params:
-        sources=cohort_sources(),
-        statistics=config["statistics"],
-        primary=config["primary"],
-    conda:
-        "../../environment.yml"
-    benchmark:
-        "results/benchmarks/summarise.tsv"
     log:
         "logs/summarise.log",
+    benchmark:
+        "results/benchmarks/summarise.tsv"
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=scaled_by_input(1000, 2),
         runtime=scaled_by_input(10, 0.1),
+    params:
+        sources=cohort_sources(),
+        statistics=config["statistics"],
+        primary=config["primary"],
     script:
         "../scripts/summarise.py"

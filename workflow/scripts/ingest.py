@@ -5,6 +5,7 @@ with logged(snakemake.log[0]):
     ingest(
         snakemake.params.entry,
         snakemake.wildcards.cohort,
+        dict(snakemake.input.items()),
         max_missing_fraction=snakemake.params.max_missing_fraction,
         h5ad=snakemake.output.h5ad,
         dropped=snakemake.output.dropped,

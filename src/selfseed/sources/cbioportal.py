@@ -434,3 +434,22 @@ def usable_survival(survival: pd.DataFrame, source: str) -> pd.DataFrame:
         f"time <= 0 dropped; {len(kept)} kept ({kept['event'].sum()} events)"
     ]
     return kept
+
+
+def load_cbioportal(entry, files, *, cohort):
+    """A cBioPortal study as (genes x samples, clinical by SAMPLE_ID, provenance, dropped)."""
+    from selfseed.sources.geo import log2_if_unlogged
+
+    path = files.get("study") or entry["study"]
+    study = read_cbioportal_study(path, expression_profile=entry.get("expression_profile"))
+    expression, log2_note = log2_if_unlogged(study.expression)
+    provenance = {
+        "source": "cbioportal",
+        "study": str(path),
+        "profile": str(study.profile),
+        "log2": log2_note,
+        "notes": list(study.notes),
+        "clinical_file": f"{path} (clinical files)",
+    }
+    dropped = pd.DataFrame(columns=["kind", "id", "reason", "detail"])
+    return expression, study.samples, provenance, dropped

@@ -447,3 +447,40 @@ def log2_if_unlogged(expression):
         logged = np.log2(np.where(values > 0, values, np.nan))
     note = rule + f": {non_positive} values <= 0 set to NaN, log2 applied"
     return pd.DataFrame(logged, index=expression.index, columns=expression.columns), note
+
+
+def load_geo(entry, files, *, cohort):
+    """A downloaded GEO series as (genes x samples, clinical by GSM, provenance, dropped probes).
+
+    Clinical columns are the series matrix's sample fields, characteristics as `key:ch1`.
+    """
+    from selfseed.sources.table import sha256
+
+    series = read_series_matrix(files["matrix"])
+    annotation = read_platform_annotation(files["annotation"])
+    probes, log2_note = log2_if_unlogged(series.expression)
+    genes, dropped = probes_to_genes(
+        probes, annotation, multi_gene=entry["multi_gene"], collapse=entry["collapse"]
+    )
+    if genes.empty:
+        raise InputDataError(
+            "the platform annotation maps no probe of the series matrix to a gene",
+            cohort=cohort,
+            file=files["annotation"],
+            found=f"{len(series.expression)} probes, {len(annotation)} annotated",
+            expected=f"the annotation of {entry['platform']}",
+        )
+    clinical = series.samples.copy()
+    clinical.index = clinical.index.astype(str)
+    provenance = {
+        "source": "geo",
+        "accession": entry["accession"],
+        "platform": entry["platform"],
+        "files": [f"{path} sha256:{sha256(path)}" for path in files.values()],
+        "log2": log2_note,
+        "clinical_file": str(files["matrix"]),
+    }
+    dropped = pd.DataFrame(
+        {"kind": "probe", "id": dropped["probe_id"], "reason": dropped["reason"], "detail": ""}
+    )
+    return genes, clinical, provenance, dropped

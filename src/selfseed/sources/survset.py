@@ -46,5 +46,6 @@ def load_survset(dataset, *, gene_prefix, sample_column, cohort):
         "dataset": dataset,
         "package": f"SurvSet {version('SurvSet')}",
         "reference": str(loaded.get("ref", "")),
+        "clinical_file": f"SurvSet dataset {dataset}",
     }
     return expression, clinical, provenance

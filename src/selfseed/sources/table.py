@@ -62,5 +62,9 @@ def load_table_cohort(entry, *, cohort):
         )
     clinical.index = pd.Index(clinical[column].astype(str).str.strip(), name="sample_id")
     files = (entry["expression"], entry["clinical"])
-    provenance = {"source": "table", "files": [f"{p} sha256:{sha256(p)}" for p in files]}
+    provenance = {
+        "source": "table",
+        "files": [f"{p} sha256:{sha256(p)}" for p in files],
+        "clinical_file": str(entry["clinical"]),
+    }
     return expression, clinical, provenance

@@ -269,3 +269,27 @@ def xena_survival(
         {"time_months": pd.to_numeric(pheno[time_col]) * to_months[time_unit], "event": event}
     )
     return usable_survival(survival, f"{time_col}/{event_col}")
+
+
+def load_xena(entry, files, *, cohort):
+    """TCGA data from UCSC Xena as (genes x samples, clinical with patient_id, provenance,
+    dropped): primary tumour samples only, one per patient, unless primary_tumour_only is false."""
+    from selfseed.sources.geo import log2_if_unlogged
+
+    expression = read_xena_matrix(files["expression"])
+    phenotype = read_xena_phenotype(files["phenotype"])
+    dropped = pd.DataFrame(columns=["kind", "id", "reason", "detail"])
+    if entry["primary_tumour_only"]:
+        kept, not_primary = primary_tumour_one_per_patient(expression.columns)
+        expression = expression[kept]
+        dropped = pd.DataFrame({"kind": "sample", "id": not_primary["sample_id"],
+                                "reason": not_primary["reason"], "detail": ""})  # fmt: skip
+    expression, log2_note = log2_if_unlogged(expression)
+    clinical = phenotype.assign(patient_id=phenotype.index.str.slice(0, 12))
+    provenance = {
+        "source": "xena",
+        "files": [str(files["expression"]), str(files["phenotype"])],
+        "log2": log2_note,
+        "clinical_file": str(files["phenotype"]),
+    }
+    return expression, clinical, provenance, dropped

@@ -1,0 +1,21 @@
+# Compute nodes often have no internet: downloads run on the submitting host.
+localrules:
+    download,
+
+
+rule download:
+    output:
+        f"{CACHE}/{{file}}",
+    log:
+        "logs/download/{file}.log",
+    wildcard_constraints:
+        file="|".join(re.escape(name) for name in DOWNLOADS),
+    conda:
+        "../../environment.yml"
+    resources:
+        mem_mb=500,
+        runtime=60,
+    params:
+        url=download_url,
+    script:
+        "../scripts/download.py"

@@ -1,0 +1,5 @@
+from selfseed.logs import logged
+from selfseed.pipeline import download
+
+with logged(snakemake.log[0]):
+    download(snakemake.params.url, snakemake.output[0])
