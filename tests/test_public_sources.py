@@ -8,6 +8,7 @@ import pytest
 
 from selfseed.cohort import build_cohort
 from selfseed.errors import InputDataError
+from selfseed.sources.tcga import primary_tumour_one_per_patient
 
 OS_ENDPOINT = {"name": "OS", "label": "overall survival", "time_column": "OS_MONTHS",
                "time_unit": "months", "event_column": "OS_STATUS",
@@ -40,7 +41,9 @@ def kirc_cohort(tmp_path, shared_data):
     barcodes = phenotype.iloc[:, 0].tolist()
     genes = ["IL6", "IL8", "MMP1", "FSCN1", "CXCL1"] + [f"GENE{i}" for i in range(5)]
     rng = np.random.default_rng(3)
-    matrix = pd.DataFrame(rng.normal(8, 1, (len(genes), len(barcodes))), index=genes, columns=barcodes)
+    matrix = pd.DataFrame(
+        rng.normal(8, 1, (len(genes), len(barcodes))), index=genes, columns=barcodes
+    )
     matrix.index.name = "sample"
     path = tmp_path / "kirc_expression.tsv"
     matrix.to_csv(path, sep="\t")
@@ -52,7 +55,7 @@ def test_xena_cohort_with_the_tcga_cdr_locoregional_preset(tmp_path, shared_data
     phenotype = shared_data / "xena" / "KIRC_clinicalMatrix.gz"
     cdr = shared_data / "tcga_cdr" / "TCGA-CDR-SupplementalTableS1.xlsx"
     entry = {**COMMON, "source": "xena", "expression": str(expression), "phenotype": str(phenotype),
-             "primary_tumour_only": True,
+             "primary_tumour_only": True, "values": "log2",
              "endpoint": {"preset": "tcga_cdr", "table": str(cdr), "cancer_type": "KIRC"}}  # fmt: skip
     files = {"expression": str(expression), "phenotype": str(phenotype)}
     adata, dropped = build_cohort(entry, "kirc", files, max_missing_fraction=0.2)
@@ -71,7 +74,8 @@ def test_xena_mirna_matrix_maps_no_gene_and_says_so(shared_data):
     endpoint = {"name": "OS", "label": "overall survival", "time_column": "OS.time",
                 "time_unit": "days", "event_column": "OS", "event_values": [1],
                 "censored_values": [0]}  # fmt: skip
-    entry = {**COMMON, "source": "xena", **files, "primary_tumour_only": True, "endpoint": endpoint}
+    entry = {**COMMON, "source": "xena", **files, "primary_tumour_only": True, "values": "log2",
+             "endpoint": endpoint}  # fmt: skip
     with pytest.raises(InputDataError, match="no expression row maps to a gene symbol") as error:
         build_cohort(entry, "kirc_mirna", files, max_missing_fraction=0.2)
     assert "MIMAT" in str(error.value) and "kirc_mirna" in str(error.value)
@@ -94,3 +98,25 @@ def test_h5ad_cohort(tmp_path, gse1992):
     adata, _ = build_cohort(entry, "mine", {"path": str(path)}, max_missing_fraction=0.2)
     assert adata.n_obs == 124 and adata.uns["counts"]["events"] == 35
     assert "CXCL8" in adata.var_names
+
+
+def test_xena_counts_become_log2_cpm(tmp_path, shared_data):
+    expression, barcodes = kirc_cohort(tmp_path, shared_data)
+    counts = pd.read_csv(expression, sep="\t", index_col=0).round().abs() * 10
+    counts.to_csv(expression, sep="\t")
+    files = {"expression": str(expression),
+             "phenotype": str(shared_data / "xena" / "KIRC_clinicalMatrix.gz")}  # fmt: skip
+    endpoint = {"name": "OS", "label": "overall survival", "time_column": "OS.time",
+                "time_unit": "days", "event_column": "OS", "event_values": [1],
+                "censored_values": [0]}  # fmt: skip
+    entry = {**COMMON, "source": "xena", **files, "primary_tumour_only": True,
+             "values": "counts", "endpoint": endpoint}  # fmt: skip
+    adata, _ = build_cohort(entry, "kirc_counts", files, max_missing_fraction=0.2)
+    kept, _ = primary_tumour_one_per_patient(counts.columns)
+    mean_library = counts[kept].sum().mean()  # CPM is computed over the primary tumours kept
+    sample = adata.obs_names[0]
+    raw = counts[sample]
+    prior = 2 * raw.sum() / mean_library
+    expected = np.log2((raw + prior) / (raw.sum() + 2 * prior) * 1e6)
+    assert adata[sample, "IL6"].X[0, 0] == pytest.approx(expected["IL6"], rel=1e-9)
+    assert "log2-CPM" in adata.uns["provenance"]["log2"]

@@ -284,7 +284,11 @@ def load_xena(entry, files, *, cohort):
         expression = expression[kept]
         dropped = pd.DataFrame({"kind": "sample", "id": not_primary["sample_id"],
                                 "reason": not_primary["reason"], "detail": ""})  # fmt: skip
-    expression, log2_note = log2_if_unlogged(expression)
+    if entry["values"] == "counts":
+        expression = counts_to_log2cpm(expression)
+        log2_note = "read counts normalised to log2-CPM (edgeR formula, prior count 2, no TMM)"
+    else:
+        expression, log2_note = log2_if_unlogged(expression)
     clinical = phenotype.assign(patient_id=phenotype.index.str.slice(0, 12))
     provenance = {
         "source": "xena",
