@@ -239,7 +239,7 @@ def _censoring_influence(t, e, cause, fail_time, share, x, xbar):
     n_at_risk = (t[None, :] >= cens_times[:, None]).sum(axis=1)
     before_u = compete[None, :] & (t[None, :] < cens_times[:, None])  # (u, patient)
     fails_from_u = fail_time[None, :] >= cens_times[:, None]  # (u, failure)
-    share_x = np.einsum("uk,jk,kp->ujp", before_u, share, x)
+    share_x = np.einsum("uk,jk,kp->ujp", before_u, share, x, optimize=True)
     share_0 = before_u @ share.T
     q = np.einsum("uj,ujp->up", fails_from_u, share_x - share_0[:, :, None] * xbar[None])
     cumulative = np.cumsum(q * (cens_counts / n_at_risk**2)[:, None], axis=0)
