@@ -1,7 +1,13 @@
-"""Figures: KM, cumulative incidence and spline HR panels per cohort, and the forest plot.
+"""Figures: per cohort Kaplan-Meier (with numbers at risk), cumulative incidence, spline HR and score
+distributions; run-wide forest plot, gene coverage heatmap and score-score correlations.
 
-Every figure names its endpoint. Colours are the Okabe-Ito colour-blind-safe palette.
+One style for all: Okabe-Ito colour-blind-safe colours, 8 pt text, every figure names its endpoint.
+Each figure is written twice, as PNG at 300 dpi (print) and as SVG beside it (same name, `.svg`),
+atomically and byte-identically on reruns (no dates or random ids in the files).
 """
+
+import os
+from pathlib import Path
 
 import matplotlib
 
@@ -10,130 +16,455 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker as ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.colors import ListedColormap  # noqa: E402
+from matplotlib.gridspec import GridSpec  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
-GROUP_COLOURS = {"low": "#0072B2", "high": "#D55E00"}
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+    "grey": "#999999",
+}  # fmt: skip
+GROUP_COLOURS = {"low": OKABE_ITO["blue"], "high": OKABE_ITO["vermillion"]}
+EVENT_COLOURS = {"event": OKABE_ITO["vermillion"], "no event": OKABE_ITO["blue"]}
 CAUSE_STYLES = {1: "-", 2: ":"}
-METHOD_MARKERS = {"zmean": "o", "score_genes": "s", "ssgsea": "D"}
+METHOD_MARKERS = {"zmean": "o", "score_genes": "s", "ssgsea": "^"}
+POOLED_COLOUR = OKABE_ITO["vermillion"]
+DPI = 300
+STYLE = {
+    "font.size": 8, "axes.titlesize": 8.5, "axes.labelsize": 8, "xtick.labelsize": 7,
+    "ytick.labelsize": 7, "legend.fontsize": 6.5, "legend.frameon": False,
+    "axes.spines.top": False, "axes.spines.right": False, "axes.linewidth": 0.6,
+    "lines.linewidth": 1.2, "svg.hashsalt": "selfseed", "path.simplify": True,
+}  # fmt: skip
 
 
-def panel_grid(curves, title, path, draw, xlabel, ylabel):
-    """One panel per signature (rows) x method (columns); draw(ax, panel_curves, signature, method)."""
-    data = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
-    signatures = list(dict.fromkeys(data["signature"])) if len(data) else []
-    methods = list(dict.fromkeys(data["method"])) if len(data) else []
-    rows, cols = max(len(signatures), 1), max(len(methods), 1)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.7 * rows), squeeze=False,
-                             sharex=True, sharey=True)  # fmt: skip
-    if not len(data):
-        axes[0][0].text(0.5, 0.5, "no signature could be scored", ha="center", va="center")
-    for i, signature in enumerate(signatures):
-        for j, method in enumerate(methods):
-            ax = axes[i][j]
-            panel = data[(data["signature"] == signature) & (data["method"] == method)]
-            draw(ax, panel, signature, method)
-            ax.set_title(f"{signature} · {method}", fontsize=9)
-            if i == rows - 1:
-                ax.set_xlabel(xlabel)
-            if j == 0:
-                ax.set_ylabel(ylabel, fontsize=8)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
+def save(fig, path):
+    """Write `fig` as PNG (300 dpi) to `path` and as SVG beside it; atomic, no timestamps."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    targets = ((path, "png", {"Software": None}), (path.with_suffix(".svg"), "svg", {"Date": None}))
+    with plt.rc_context(STYLE):
+        for target, fmt, metadata in targets:
+            tmp = target.with_name(f".{target.name}.part")
+            fig.savefig(tmp, format=fmt, dpi=DPI, metadata=metadata, bbox_inches="tight")
+            os.replace(tmp, target)
     plt.close(fig)
 
 
-def km_grid(curves, summaries, *, cohort, endpoint, path):
-    """Kaplan-Meier curves of the endpoint for high vs low score (median split), with log-rank p."""
+def figure(*args, **kwargs):
+    with plt.rc_context(STYLE):
+        return plt.figure(*args, **kwargs)
+
+
+def endpoint_text(endpoint):
+    return f"{endpoint['label']} ({endpoint['name']})"
+
+
+def month_ticks(max_time):
+    """Tick positions in months: every 12, 24 or 60 months depending on follow-up."""
+    step = 12 if max_time <= 72 else 24 if max_time <= 180 else 60
+    return np.arange(0, max_time + 1e-9, step)
+
+
+def ordered(values):
+    return list(dict.fromkeys(values))
+
+
+def panel_grid(curves, title, path, draw, ylabel, *, risk=None, max_time=None, legend=None):
+    """One panel per signature (rows) x method (columns) of curves over months;
+    draw(ax, panel_curves, signature, method) draws one panel.
+
+    With `risk(ax, signature, method, ticks)`, a numbers-at-risk strip is drawn under each panel;
+    `legend` (matplotlib handles) is shown once, under the title.
+    """
+    data = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
+    signatures = ordered(data["signature"]) if len(data) else []
+    methods = ordered(data["method"]) if len(data) else []
+    rows, cols = max(len(signatures), 1), max(len(methods), 1)
+    strip = risk is not None
+    header = 0.8 + 0.15 * title.count("\n")  # inches for the title and the legend
+    height = (2.5 + 0.55 * strip) * rows + header
+    fig = figure(figsize=(3.3 * cols, height))
+    outer = GridSpec(rows, cols, figure=fig, hspace=0.2 if strip else 0.45, wspace=0.28,
+                     top=1 - header / height)  # fmt: skip
+    if not len(data):
+        ax = fig.add_subplot(outer[0, 0])
+        ax.text(0.5, 0.5, "no signature could be scored", ha="center", va="center")
+        ax.set_axis_off()
+    time_column = "time_months" if "time_months" in data else "time"
+    if max_time is None:
+        max_time = float(data[time_column].max()) if len(data) else 1.0
+    ticks = month_ticks(max_time)
+    for i, signature in enumerate(signatures):
+        for j, method in enumerate(methods):
+            with plt.rc_context(STYLE):
+                cell = outer[i, j].subgridspec(2, 1, height_ratios=[2.5, 0.55], hspace=0.4) if strip else None  # fmt: skip
+                ax = fig.add_subplot(cell[0] if strip else outer[i, j])
+                panel = data[(data["signature"] == signature) & (data["method"] == method)]
+                draw(ax, panel, signature, method)
+                ax.set_title(f"{signature} · {method}")
+                ax.set_xlim(0, max_time * 1.02)
+                ax.set_xticks(ticks)
+                ax.set_xlabel("months", labelpad=1)
+                if j == 0:
+                    ax.set_ylabel(ylabel)
+                if strip:
+                    risk(fig.add_subplot(cell[1], sharex=ax), signature, method, ticks)
+    fig.suptitle(title, fontsize=9, y=1 - 0.12 / height)
+    if legend:
+        fig.legend(handles=legend, loc="center", ncol=len(legend), fontsize=7,
+                   bbox_to_anchor=(0.5, 1 - (header - 0.38) / height))  # fmt: skip
+    save(fig, path)
+
+
+def at_risk(times, ticks):
+    """Number of patients still at risk (time >= tick) at each tick."""
+    times = np.asarray(times, float)
+    return [int((times >= t).sum()) for t in ticks]
+
+
+def median_groups(patients):
+    """Median split as `km_median_split` makes it: high = score above the median."""
+    frame = patients[["time_months", "event", "score"]].dropna()
+    return frame.assign(group=np.where(frame["score"] > frame["score"].median(), "high", "low"))
+
+
+def km_grid(curves, summaries, *, cohort, endpoint, path, patients=None):
+    """Kaplan-Meier curves of the endpoint for high vs low score (median split), with log-rank p, the
+    Cox HR per SD (95% CI) and, given `patients` (time_months, event, score, signature, method),
+    censoring marks and numbers at risk under each panel."""
     stats = summaries.set_index(["signature", "method"]) if len(summaries) else None
+    split = {}
+    if patients is not None and len(patients):
+        for (signature, method), part in patients.groupby(["signature", "method"], sort=False):
+            split[(signature, method)] = median_groups(part)
 
     def draw(ax, panel, signature, method):
         row = stats.loc[(signature, method)]
+        groups = split.get((signature, method))
         for group, colour in GROUP_COLOURS.items():
             line = panel[panel["group"] == group]
-            n = int(row[f"n_{group}"])
-            ax.step(line["time_months"], line["survival"], where="post", color=colour,
-                    label=f"{group} score (n={n})")  # fmt: skip
-        text = row["note"] if isinstance(row["note"], str) and row["note"] else (
-            f"log-rank p={row['p']:.3g}\nHR/SD={row['hr']:.2f}")  # fmt: skip
-        ax.text(0.03, 0.04, text, transform=ax.transAxes, fontsize=7)
-        ax.set_ylim(0, 1.02)
-        ax.legend(fontsize=6, loc="upper right", frameon=False)
+            if line.empty:
+                continue
+            times, survival = line["time_months"].to_numpy(), line["survival"].to_numpy()
+            if groups is not None:  # the curve runs on to the group's last follow-up
+                members = groups[groups["group"] == group]
+                last = members["time_months"].max()
+                if last > times[-1]:
+                    times, survival = np.r_[times, last], np.r_[survival, survival[-1]]
+                censored = members.loc[members["event"] != 1, "time_months"].to_numpy()
+                idx = np.searchsorted(times, censored, side="right") - 1
+                ax.plot(censored, survival[np.clip(idx, 0, None)], "|", color=colour, ms=3,
+                        mew=0.6)  # fmt: skip
+            ax.step(times, survival, where="post", color=colour)
+        note = row["note"] if isinstance(row["note"], str) else ""
+        text = note or f"log-rank p = {row['p']:.2g}\nHR per SD {hr_text(row)}"
+        ax.text(0.03, 0.04, text, transform=ax.transAxes, fontsize=6.5)
+        ax.set_ylim(0, 1.03)
 
-    title = (f"{cohort}: Kaplan-Meier, {endpoint['label']} ({endpoint['name']}), "
-             "median split of score")  # fmt: skip
-    panel_grid(curves, title, path, draw, "months", f"free of {endpoint['name']} event")
+    def risk(ax, signature, method, ticks):
+        groups = split[(signature, method)]
+        ax.set_ylim(-0.6, 1.6)
+        for y, (group, colour) in enumerate(reversed(GROUP_COLOURS.items())):
+            counts = at_risk(groups.loc[groups["group"] == group, "time_months"], ticks)
+            for tick, count in zip(ticks, counts, strict=True):
+                ax.text(tick, y, str(count), ha="center", va="center", fontsize=6, color=colour)
+            ax.text(-0.1, y, group, ha="right", va="center", fontsize=6, color=colour,
+                    transform=ax.get_yaxis_transform())  # fmt: skip
+        ax.text(-0.1, 1.6, "at risk", ha="right", va="bottom", fontsize=6, fontweight="bold",
+                transform=ax.get_yaxis_transform())  # fmt: skip
+        ax.set_axis_off()
+
+    title = (f"{cohort}: Kaplan-Meier, {endpoint_text(endpoint)}, median split of score "
+             "(competing events censored)")  # fmt: skip
+    legend = [
+        Line2D([], [], color=colour, label=f"{group} score (above median)" if group == "high"
+               else f"{group} score (at or below median)")
+        for group, colour in GROUP_COLOURS.items()
+    ] + [Line2D([], [], color=OKABE_ITO["black"], marker="|", ls="", label="censored")]  # fmt: skip
+    max_time = max(float(g["time_months"].max()) for g in split.values()) if split else None
+    panel_grid(curves, title, path, draw, f"free of {endpoint['name']}",
+               risk=risk if split else None, max_time=max_time, legend=legend)  # fmt: skip
+
+
+def hr_text(row):
+    """'1.38 (1.17-1.63)' from hr, ci_low, ci_high (CI left out when not given)."""
+    if not np.isfinite(row.get("hr", np.nan)):
+        return "not estimable"
+    low, high = row.get("ci_low", np.nan), row.get("ci_high", np.nan)
+    if np.isfinite(low) and np.isfinite(high):
+        return f"{row['hr']:.2f} ({low:.2f}–{high:.2f})"
+    return f"{row['hr']:.2f}"
 
 
 def cif_grid(curves, summaries, *, cohort, endpoint, path):
     """Aalen-Johansen cumulative incidence of the event of interest (solid) and competing events
-    (dotted) for high vs low score."""
+    (dotted) for high vs low score; says so when the cohort records no competing events."""
+    data = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
+    competing = bool(len(data)) and bool((data.loc[data["cause"] == 2, "cif"] > 0).any())
 
     def draw(ax, panel, signature, method):
         for (group, cause), line in panel.groupby(["group", "cause"]):
-            if cause == 2 and not (line["cif"] > 0).any():
+            if cause == 2 and not competing:
                 continue
-            name = endpoint["name"] if cause == 1 else "competing"
-            ax.step(line["time"], line["cif"], where="post", color=GROUP_COLOURS[group],
-                    ls=CAUSE_STYLES[cause], label=f"{group}: {name}")  # fmt: skip
-        ax.set_ylim(0, 1.02)
-        ax.legend(fontsize=6, loc="upper left", frameon=False)
+            ax.step(np.r_[0, line["time"]], np.r_[0, line["cif"]], where="post",
+                    color=GROUP_COLOURS[group], ls=CAUSE_STYLES[cause])  # fmt: skip
+        ax.set_ylim(0, 1.03)
 
-    title = (f"{cohort}: cumulative incidence, {endpoint['label']} ({endpoint['name']}) and "
-             "competing events, median split")  # fmt: skip
-    panel_grid(curves, title, path, draw, "months", "cumulative incidence")
+    note = ("competing events dotted" if competing else
+            "no competing events recorded: curves equal 1 - Kaplan-Meier")  # fmt: skip
+    title = (f"{cohort}: cumulative incidence of {endpoint['name']} events ({endpoint['label']}), "
+             f"median split of score\n{note}")  # fmt: skip
+    legend = [
+        Line2D([], [], color=colour, label=f"{group} score")
+        for group, colour in GROUP_COLOURS.items()
+    ]
+    legend.append(Line2D([], [], color=OKABE_ITO["black"], label=f"{endpoint['name']} event"))
+    if competing:
+        legend.append(Line2D([], [], color=OKABE_ITO["black"], ls=":", label="competing events"))
+    panel_grid(curves, title, path, draw, "cumulative incidence", legend=legend)
 
 
 def spline_grid(curves, summaries, *, cohort, endpoint, path):
-    """Log HR of the endpoint against the score (restricted cubic spline, 95% CI), vs the median."""
+    """HR of the endpoint against the score (restricted cubic spline, 95% CI), vs the median."""
 
     def draw(ax, panel, signature, method):
         ax.fill_between(panel["score"], np.exp(panel["ci_low"]), np.exp(panel["ci_high"]),
-                        color="#56B4E9", alpha=0.3, lw=0)  # fmt: skip
-        ax.plot(panel["score"], np.exp(panel["log_hr"]), color="#000000")
-        ax.axhline(1, color="#999999", lw=0.8, ls="--")
+                        color=OKABE_ITO["sky"], alpha=0.35, lw=0)  # fmt: skip
+        ax.plot(panel["score"], np.exp(panel["log_hr"]), color=OKABE_ITO["black"])
+        ax.axhline(1, color=OKABE_ITO["grey"], lw=0.6, ls="--")
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(ticker.NullFormatter())  # labelled minor log ticks are slow
+        ax.set_xlim(panel["score"].min(), panel["score"].max())
 
-    title = (f"{cohort}: HR of {endpoint['label']} ({endpoint['name']}) by score "
-             "(restricted cubic spline, reference = median)")  # fmt: skip
-    panel_grid(curves, title, path, draw, "score (SD units)", "hazard ratio")
+    title = (f"{cohort}: HR of {endpoint_text(endpoint)} by score "
+             "(restricted cubic spline, 95% CI, reference = median)")  # fmt: skip
+    data = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
+    signatures = ordered(data["signature"]) if len(data) else []
+    methods = ordered(data["method"]) if len(data) else []
+    rows, cols = max(len(signatures), 1), max(len(methods), 1)
+    fig = figure(figsize=(3.3 * cols, 2.5 * rows + 0.5))
+    with plt.rc_context(STYLE):
+        axes = fig.subplots(rows, cols, squeeze=False)
+        if not len(data):
+            axes[0][0].text(0.5, 0.5, "no spline could be fitted", ha="center", va="center")
+            axes[0][0].set_axis_off()
+        for i, signature in enumerate(signatures):
+            for j, method in enumerate(methods):
+                ax = axes[i][j]
+                panel = data[(data["signature"] == signature) & (data["method"] == method)]
+                if panel.empty:
+                    ax.text(
+                        0.5, 0.5, "not fitted", ha="center", va="center", transform=ax.transAxes
+                    )
+                else:
+                    draw(ax, panel, signature, method)
+                ax.set_title(f"{signature} · {method}")
+                if i == rows - 1:
+                    ax.set_xlabel("score (SD units)")
+                if j == 0:
+                    ax.set_ylabel("hazard ratio")
+        fig.suptitle(title, fontsize=9)
+        fig.tight_layout()
+    save(fig, path)
 
 
-def forest(cox, meta, path):
-    """HR per SD (95% CI) of univariable Cox models per cohort and method, with pooled estimates."""
-    table = cox[cox["model"] == "univariable"].copy()
-    table["label"] = table["cohort"] + " (" + table["endpoint"] + ") · " + table["method"]
-    pooled = meta[(meta["model"] == "univariable") & (meta["analysis"] == "random_effects")
-                  & (meta["pool"] == "all")] if len(meta) else meta  # fmt: skip
-    if len(pooled):
-        pooled = pooled.assign(label="pooled (" + pooled["endpoints"] + ") · " + pooled["method"])
-        table = pd.concat([table, pooled.assign(pooled=True)], ignore_index=True)
-    signatures = list(dict.fromkeys(table["signature"]))
-    height = max(2.5, 0.28 * table.groupby("signature").size().max() + 1.5) if len(table) else 2.5
-    fig, axes = plt.subplots(1, max(len(signatures), 1), figsize=(4.6 * max(len(signatures), 1), height),
-                             squeeze=False)  # fmt: skip
-    for ax, signature in zip(axes[0], signatures, strict=False):
-        rows = table[table["signature"] == signature].reset_index(drop=True)
-        y = np.arange(len(rows))[::-1]
-        for yi, r in zip(y, rows.itertuples(), strict=True):
-            is_pooled = getattr(r, "pooled", False) is True
-            if np.isfinite(r.hr):
-                ax.errorbar(r.hr, yi, xerr=[[r.hr - r.ci_low], [r.ci_high - r.hr]],
-                            fmt="D" if is_pooled else METHOD_MARKERS.get(r.method, "o"),
-                            color="#D55E00" if is_pooled else "#000000", ms=5 if is_pooled else 4,
-                            capsize=2)  # fmt: skip
+def forest_rows(cox, meta, signature):
+    """Rows of one signature's forest panel: per method a header, the cohorts and the pooled estimate."""
+    table = cox[(cox["model"] == "univariable") & (cox["signature"] == signature)]
+    pooled = (meta[(meta["model"] == "univariable") & (meta["analysis"] == "random_effects")
+                   & (meta["pool"] == "all") & (meta["signature"] == signature)]
+              if len(meta) else meta)  # fmt: skip
+    rows = []
+    for method in ordered(table["method"]):
+        rows.append({"kind": "header", "label": method, "method": method})
+        for r in table[table["method"] == method].itertuples():
+            n = "" if pd.isna(r.n) else f", n={int(r.n)}, {int(r.events)} events"
+            rows.append({"kind": "cohort", "label": f"{r.cohort} ({r.endpoint}{n})",
+                         "method": method, "hr": r.hr, "ci_low": r.ci_low, "ci_high": r.ci_high})  # fmt: skip
+        for r in pooled[pooled["method"] == method].itertuples() if len(pooled) else []:
+            rows.append({"kind": "pooled", "method": method, "hr": r.hr, "ci_low": r.ci_low,
+                         "ci_high": r.ci_high,
+                         "label": f"pooled RE, k={r.k} ({r.endpoints}); I² = {r.i2:.0f}%"})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def forest(cox, meta, path, signatures=None):
+    """HR per SD (95% CI) of univariable Cox models per cohort, grouped by method, with the
+    random-effects pooled estimate (diamond) of each method; one panel per signature."""
+    signatures = signatures or ordered(cox["signature"])
+    panels = [(s, forest_rows(cox, meta, s)) for s in signatures]
+    sizes = [max(len(rows), 1) for _, rows in panels] or [1]
+    height = sum(sizes) * 0.2 + 0.75 * len(sizes) + 0.6
+    fig = figure(figsize=(7.0, height))
+    with plt.rc_context(STYLE):
+        axes = fig.subplots(len(sizes), 1, squeeze=False, height_ratios=sizes)[:, 0]
+        finite = pd.concat([rows for _, rows in panels if len(rows)] or [pd.DataFrame()])
+        bounds = [0.5, 2.0]
+        if "ci_low" in finite:
+            values = finite[["ci_low", "ci_high"]].to_numpy(float)
+            values = values[np.isfinite(values) & (values > 0)]
+            if values.size:
+                bounds = [min(values.min(), 0.5) / 1.1, max(values.max(), 2.0) * 1.1]
+        for ax, (signature, rows) in zip(axes, panels, strict=False):
+            forest_panel(ax, rows, bounds)
+            ax.set_title(f"{signature} signature", fontsize=9, loc="left", fontweight="bold")
+        fig.suptitle("Hazard ratio per SD of score: univariable Cox per cohort (endpoint in brackets)\n"
+                     "and random-effects pooled estimate (diamond); pooled rows may mix endpoints",
+                     fontsize=8.5)  # fmt: skip
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.15 / height))
+    save(fig, path)
+
+
+def forest_panel(ax, rows, bounds):
+    y = np.arange(len(rows))[::-1]
+    ax.set_xscale("log")
+    ax.set_xlim(*bounds)
+    labels = []
+    for yi, r in zip(y, rows.itertuples(), strict=True):
+        labels.append(r.label)
+        if r.kind == "header":
+            continue
+        right = "not estimable"
+        if np.isfinite(r.hr):
+            right = hr_text(r._asdict())
+            if r.kind == "pooled":
+                ax.fill([r.ci_low, r.hr, r.ci_high, r.hr], [yi, yi + 0.35, yi, yi - 0.35],
+                        color=POOLED_COLOUR, lw=0)  # fmt: skip
             else:
-                ax.text(1, yi, "not fitted", fontsize=6, va="center", ha="center")
-        ax.axvline(1, color="#999999", lw=0.8, ls="--")
-        ax.set_xscale("log")
-        ax.xaxis.set_major_locator(ticker.FixedLocator([0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 6]))
-        ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
-        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
-        ax.set_yticks(y)
-        ax.set_yticklabels(rows["label"], fontsize=7)
-        ax.set_xlabel("hazard ratio per SD of score (95% CI)")
-        ax.set_title(signature, fontsize=10)
-    fig.suptitle("Univariable Cox models per cohort (endpoint in brackets) and random-effects pooled "
-                 "estimates (orange); pooled rows may mix endpoints", fontsize=8)  # fmt: skip
-    fig.tight_layout()
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+                ax.plot([r.ci_low, r.ci_high], [yi, yi], color=OKABE_ITO["black"], lw=0.9)
+                ax.plot(r.hr, yi, METHOD_MARKERS.get(r.method, "s"), color=OKABE_ITO["black"],
+                        ms=4)  # fmt: skip
+        ax.text(1.02, yi, right, transform=ax.get_yaxis_transform(), va="center", fontsize=6.5,
+                fontweight="bold" if r.kind == "pooled" else "normal")  # fmt: skip
+    ax.axvline(1, color=OKABE_ITO["grey"], lw=0.6, ls="--")
+    ax.xaxis.set_major_locator(ticker.FixedLocator([0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 8]))
+    ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels, fontsize=6.5)
+    for tick, r in zip(ax.get_yticklabels(), rows.itertuples(), strict=True):
+        if r.kind == "header":
+            tick.set_fontweight("bold")
+    ax.tick_params(axis="y", length=0)
+    ax.spines["left"].set_visible(False)
+    ax.set_ylim(-0.8, len(rows) - 0.2)
+    ax.set_xlabel("hazard ratio per SD (95% CI)")
+
+
+def score_columns(obs):
+    return [c for c in obs.columns if c.startswith("score:")]
+
+
+def score_distributions(obs, *, cohort, endpoint, path):
+    """Histogram of each score (signature rows x method columns) in patients with and without the
+    event of interest, with the median (the KM split) dashed."""
+    columns = score_columns(obs)
+    signatures = ordered(c.split(":")[1] for c in columns)
+    methods = ordered(c.split(":")[2] for c in columns)
+    rows, cols = max(len(signatures), 1), max(len(methods), 1)
+    fig = figure(figsize=(3.0 * cols, 2.1 * rows + 0.5))
+    event = obs["event"] == 1
+    with plt.rc_context(STYLE):
+        axes = fig.subplots(rows, cols, squeeze=False)
+        if not columns:
+            axes[0][0].text(0.5, 0.5, "no signature could be scored", ha="center", va="center")
+            axes[0][0].set_axis_off()
+        for i, signature in enumerate(signatures):
+            for j, method in enumerate(methods):
+                ax = axes[i][j]
+                column = f"score:{signature}:{method}"
+                ax.set_title(f"{signature} · {method}")
+                if column not in obs:
+                    ax.set_axis_off()
+                    continue
+                score = obs[column].astype(float)
+                bins = np.histogram_bin_edges(score.dropna(), bins=20)
+                for label, mask in (("no event", ~event), ("event", event)):
+                    ax.hist(score[mask].dropna(), bins=bins, histtype="step", lw=1.1,
+                            color=EVENT_COLOURS[label], label=f"{label} (n={int(mask.sum())})")  # fmt: skip
+                ax.axvline(score.median(), color=OKABE_ITO["grey"], ls="--", lw=0.7)
+                if i == rows - 1:
+                    ax.set_xlabel("score")
+                if j == 0:
+                    ax.set_ylabel("patients")
+                ax.legend(loc="upper right")
+        fig.suptitle(f"{cohort}: score distributions by {endpoint_text(endpoint)} event "
+                     "(dashed: median, the Kaplan-Meier split)", fontsize=9)  # fmt: skip
+        fig.tight_layout()
+    save(fig, path)
+
+
+def coverage_heatmap(coverage, path):
+    """Which signature genes each cohort measures (rows cohorts, columns genes)."""
+    genes = coverage.drop_duplicates(["cohort", "gene"])
+    order = ordered(genes["gene"])
+    cohorts = ordered(genes["cohort"])
+    present = (genes.assign(present=genes["present"].astype(str) == "True")
+               .pivot(index="cohort", columns="gene", values="present")
+               .reindex(index=cohorts, columns=order).fillna(False).astype(bool))  # fmt: skip
+    symbols = genes.pivot(index="cohort", columns="gene", values="symbol").reindex(
+        index=cohorts, columns=order
+    )
+    fig = figure(figsize=(1.0 + 0.85 * len(order), 0.8 + 0.38 * len(cohorts)))
+    with plt.rc_context(STYLE):
+        ax = fig.subplots()
+        cmap = ListedColormap(["#DDDDDD", OKABE_ITO["blue"]])
+        ax.imshow(present.to_numpy(int), cmap=cmap, vmin=0, vmax=1, aspect="auto")
+        for i in range(len(cohorts)):
+            for j, gene in enumerate(order):
+                ok = present.iloc[i, j]
+                symbol = symbols.iloc[i, j]
+                text = ("present" if ok else "missing") + (
+                    f"\nas {symbol}" if isinstance(symbol, str) and symbol != gene else "")  # fmt: skip
+                ax.text(j, i, text, ha="center", va="center", fontsize=6,
+                        color="white" if ok else OKABE_ITO["black"])  # fmt: skip
+        ax.set_xticks(range(len(order)), order)
+        ax.set_yticks(range(len(cohorts)), cohorts)
+        ax.set_xticks(np.arange(len(order) + 1) - 0.5, minor=True)
+        ax.set_yticks(np.arange(len(cohorts) + 1) - 0.5, minor=True)
+        ax.grid(which="minor", color="white", lw=2)
+        ax.tick_params(which="both", length=0)
+        ax.spines[:].set_visible(False)
+        ax.set_title("Signature genes measured per cohort (after identifier mapping)")
+        fig.tight_layout()
+    save(fig, path)
+
+
+def score_correlation(frames, path):
+    """Spearman correlation between every signature x method score, one panel per cohort: how far
+    the scoring methods (and the signatures) agree."""
+    cohorts = list(frames)
+    cols = min(max(len(cohorts), 1), 3)
+    rows = -(-max(len(cohorts), 1) // cols)
+    fig = figure(figsize=(5.2 * cols + 0.8, 4.8 * rows + 0.3), layout="constrained")
+    with plt.rc_context(STYLE):
+        axes = fig.subplots(rows, cols, squeeze=False).ravel()
+        for ax in axes[len(cohorts) :]:
+            ax.set_axis_off()
+        image = None
+        for ax, cohort in zip(axes, cohorts, strict=False):
+            columns = score_columns(frames[cohort])
+            if len(columns) < 2:
+                ax.text(0.5, 0.5, "fewer than two scores", ha="center", va="center")
+                ax.set_axis_off()
+                continue
+            rho = frames[cohort][columns].astype(float).corr(method="spearman").to_numpy()
+            image = ax.imshow(rho, cmap="RdBu_r", vmin=-1, vmax=1)
+            for i in range(len(columns)):
+                for j in range(len(columns)):
+                    ax.text(j, i, f"{rho[i, j]:.2f}", ha="center", va="center", fontsize=5,
+                            color="white" if abs(rho[i, j]) > 0.6 else OKABE_ITO["black"])  # fmt: skip
+            labels = [c.removeprefix("score:").replace(":", " · ") for c in columns]
+            ax.set_xticks(range(len(columns)), labels, rotation=60, ha="right", fontsize=6)
+            ax.set_yticks(range(len(columns)), labels, fontsize=6)
+            ax.tick_params(length=0)
+            ax.spines[:].set_visible(False)
+            ax.set_title(f"{cohort} (n={len(frames[cohort])})")
+        if image is not None:
+            fig.colorbar(image, ax=list(axes), shrink=0.7, label="Spearman correlation")
+        fig.suptitle("Agreement of scores: Spearman correlation between signatures and scoring "
+                     "methods", fontsize=9)  # fmt: skip
+    save(fig, path)

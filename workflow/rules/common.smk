@@ -99,6 +99,7 @@ def final_outputs():
         *TABLES.values(),
         "results/plots/forest.png",
         *expand("results/plots/{plot}/{cohort}.png", plot=COHORT_PLOTS, cohort=COHORTS),
+        *report_targets(),
     ]
 
 
@@ -113,3 +114,9 @@ def scaled_by_input(base, per_input_mb=0):
         return int((base + per_input_mb * input.size_mb) * attempt)
 
     return resource
+
+
+def report_targets():
+    """Targets of the report (workflow/rules/report.smk), requested by the default target: summary
+    and table pages, provenance, run-wide figures, and the SVG of the forest plot."""
+    return [*rules.figures.output, rules.summarise.output.forest_svg]

@@ -30,6 +30,9 @@ rule model:
             subcategory="{cohort}",
             labels={"cohort": "{cohort}", "figure": "spline hazard ratio"},
         ),
+        km_svg="results/plots/km/{cohort}.svg",
+        cif_svg="results/plots/cif/{cohort}.svg",
+        spline_svg="results/plots/spline/{cohort}.svg",
     log:
         "logs/model/{cohort}.log",
     benchmark:

@@ -1,92 +1,58 @@
+# Run-wide outputs and what the Snakemake report shows (`snakemake --report report.html`):
+# `summarise` writes the run-wide tables and the forest plot; `figures` (one job) writes the report's
+# summary page, browsable table pages, provenance and the run-wide figures.
+
+# table name: (label in the report, subcategory)
+TABLE_INFO = {
+    "primary": ("Primary analysis", "primary and meta-analysis"),
+    "meta": ("Meta-analysis across cohorts", "primary and meta-analysis"),
+    "cox": ("Cox models (cause-specific)", "per-cohort models"),
+    "groups": ("Score groups: log-rank and Gray tests", "per-cohort models"),
+    "competing": ("Fine-Gray subdistribution hazards", "per-cohort models"),
+    "nonlinearity": ("Non-linearity (spline LR test)", "per-cohort models"),
+    "discrimination": ("Discrimination (C, time-dependent AUC)", "per-cohort models"),
+    "cutpoints": ("Data-driven cutpoints (corrected p)", "per-cohort models"),
+    "interaction": ("Score x treatment interaction", "per-cohort models"),
+    "cohorts": ("Cohorts", "cohorts and data"),
+    "coverage": ("Gene coverage", "cohorts and data"),
+    "skipped": ("Skipped analyses", "cohorts and data"),
+    "versions": ("Software versions", "software"),
+}
+REPORT_PAGES = {
+    "summary": "results/report/summary.html",
+    "provenance": "results/provenance.json",
+    "provenance_html": "results/report/provenance.html",
+    "coverage": "results/plots/coverage.png",
+    "correlation": "results/plots/score_correlation.png",
+}
+TABLE_PAGES = {name: f"results/report/tables/{name}.html" for name in TABLES}
+SCORE_PLOTS = {cohort: f"results/plots/scores/{cohort}.png" for cohort in COHORTS}
+FOREST_PLOTS = {sig: f"results/plots/forest/{sig}.png" for sig in SIGNATURES}
+
+
 rule summarise:
     input:
         unpack(model_tables),
         scores=expand("results/scores/{cohort}.h5ad", cohort=COHORTS),
     output:
-        cox=report(
-            TABLES["cox"],
-            caption="../report/cox.rst",
-            category="Tables",
-            labels={"table": "Cox models (cause-specific)"},
-        ),
-        groups=report(
-            TABLES["groups"],
-            caption="../report/groups.rst",
-            category="Tables",
-            labels={"table": "Score groups: log-rank and Gray tests"},
-        ),
-        competing=report(
-            TABLES["competing"],
-            caption="../report/competing.rst",
-            category="Tables",
-            labels={"table": "Fine-Gray subdistribution hazards"},
-        ),
-        nonlinearity=report(
-            TABLES["nonlinearity"],
-            caption="../report/nonlinearity.rst",
-            category="Tables",
-            labels={"table": "Non-linearity (spline LR test)"},
-        ),
-        discrimination=report(
-            TABLES["discrimination"],
-            caption="../report/discrimination.rst",
-            category="Tables",
-            labels={"table": "Discrimination (C, time-dependent AUC)"},
-        ),
-        cutpoints=report(
-            TABLES["cutpoints"],
-            caption="../report/cutpoints.rst",
-            category="Tables",
-            labels={"table": "Data-driven cutpoints (corrected p)"},
-        ),
-        interaction=report(
-            TABLES["interaction"],
-            caption="../report/interaction.rst",
-            category="Tables",
-            labels={"table": "Score x treatment interaction"},
-        ),
-        meta=report(
-            TABLES["meta"],
-            caption="../report/meta.rst",
-            category="Tables",
-            labels={"table": "Meta-analysis across cohorts"},
-        ),
-        primary=report(
-            TABLES["primary"],
-            caption="../report/primary.rst",
-            category="Tables",
-            labels={"table": "Primary analysis"},
-        ),
-        coverage=report(
-            TABLES["coverage"],
-            caption="../report/coverage.rst",
-            category="Tables",
-            labels={"table": "Gene coverage"},
-        ),
-        cohorts=report(
-            TABLES["cohorts"],
-            caption="../report/cohorts.rst",
-            category="Tables",
-            labels={"table": "Cohorts"},
-        ),
-        skipped=report(
-            TABLES["skipped"],
-            caption="../report/skipped.rst",
-            category="Tables",
-            labels={"table": "Skipped analyses"},
-        ),
-        versions=report(
-            TABLES["versions"],
-            caption="../report/versions.rst",
-            category="Tables",
-            labels={"table": "Software versions"},
-        ),
+        **{
+            name: report(
+                path,
+                caption=f"../report/{name}.rst",
+                category="Downloads (TSV)",
+                subcategory=TABLE_INFO[name][1],
+                labels={"table": TABLE_INFO[name][0], "format": "TSV"},
+            )
+            for name, path in TABLES.items()
+        },
         forest=report(
             "results/plots/forest.png",
             caption="../report/forest.rst",
             category="Forest plot",
-            labels={"figure": "Forest plot"},
+            subcategory="all signatures",
+            labels={"signature": "all"},
         ),
+        forest_svg="results/plots/forest.svg",
     log:
         "logs/summarise.log",
     benchmark:
@@ -103,3 +69,97 @@ rule summarise:
         primary=config["primary"],
     script:
         "../scripts/summarise.py"
+
+
+rule figures:
+    input:
+        **TABLES,
+        scores=expand("results/scores/{cohort}.h5ad", cohort=COHORTS),
+    output:
+        **{
+            f"table_{name}": report(
+                path,
+                caption=f"../report/{name}.rst",
+                category="Tables",
+                subcategory=TABLE_INFO[name][1],
+                labels={"table": TABLE_INFO[name][0]},
+            )
+            for name, path in TABLE_PAGES.items()
+        },
+        **{
+            f"scores_{cohort}": report(
+                path,
+                caption="../report/scores.rst",
+                category="Scores",
+                subcategory="distributions",
+                labels={"cohort": cohort, "figure": "score distributions"},
+            )
+            for cohort, path in SCORE_PLOTS.items()
+        },
+        **{
+            f"forest_{signature}": report(
+                path,
+                caption="../report/forest.rst",
+                category="Forest plot",
+                subcategory="by signature",
+                labels={"signature": signature},
+            )
+            for signature, path in FOREST_PLOTS.items()
+        },
+        summary=report(
+            REPORT_PAGES["summary"],
+            caption="../report/summary.rst",
+            category="0 Summary",
+            labels={"page": "question, primary result, cohorts, skipped analyses"},
+        ),
+        provenance=report(
+            REPORT_PAGES["provenance"],
+            caption="../report/provenance.rst",
+            category="Provenance",
+            labels={"page": "provenance record (JSON)"},
+        ),
+        provenance_html=report(
+            REPORT_PAGES["provenance_html"],
+            caption="../report/provenance.rst",
+            category="Provenance",
+            labels={"page": "provenance"},
+        ),
+        coverage=report(
+            REPORT_PAGES["coverage"],
+            caption="../report/coverage_plot.rst",
+            category="Scores",
+            subcategory="gene coverage",
+            labels={"figure": "gene coverage"},
+        ),
+        correlation=report(
+            REPORT_PAGES["correlation"],
+            caption="../report/correlation.rst",
+            category="Scores",
+            subcategory="agreement between methods",
+            labels={"figure": "score correlation"},
+        ),
+        svg=[
+            path.removesuffix(".png") + ".svg"
+            for path in [
+                REPORT_PAGES["coverage"],
+                REPORT_PAGES["correlation"],
+                *SCORE_PLOTS.values(),
+                *FOREST_PLOTS.values(),
+            ]
+        ],
+    log:
+        "logs/figures.log",
+    benchmark:
+        "results/benchmarks/figures.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=scaled_by_input(1000, 2),
+        runtime=scaled_by_input(10, 0.1),
+    params:
+        config=config,
+        configfiles=[str(path) for path in workflow.configfiles],
+        descriptions={name: label for name, (label, _) in TABLE_INFO.items()},
+    script:
+        "../scripts/figures.py"

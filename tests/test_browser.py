@@ -1,0 +1,214 @@
+"""The Snakemake HTML report of a default run, opened in headless Chromium (selenium + chromedriver).
+
+Checks what a reader sees: no JavaScript errors, the front page and the summary page with the primary
+result, the Kaplan-Meier and forest figures displayed (natural width > 0), a sortable table page, and no
+network request (the report must work offline: the browser cannot resolve any host). Screenshots go to
+test-artifacts/ (or $SELFSEED_TEST_ARTIFACTS). Skipped when chromium or chromedriver is not installed
+(`.ci/browser.sh` installs them).
+"""
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_workflow import default_config, snakemake, workdir
+
+from conftest import REPO
+
+CHROMIUM = next(
+    (shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None
+)
+CHROMEDRIVER = shutil.which("chromedriver")
+STYLESHEET = "workflow/report/report.css"
+ARTIFACTS = Path(os.environ.get("SELFSEED_TEST_ARTIFACTS", REPO / "test-artifacts"))
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER),
+    reason="chromium and chromium-driver are not installed (apt-get install chromium "
+    "chromium-driver, or run .ci/browser.sh)",
+)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """A default run and its report, built as `make report` does."""
+    path = workdir(tmp_path_factory.mktemp("browser"), default_config())
+    result = snakemake(path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    start = time.perf_counter()
+    result = snakemake(path, "--report", "report.html", "--report-stylesheet", STYLESHEET)
+    assert result.returncode == 0, result.stderr[-3000:]
+    print(f"report built in {time.perf_counter() - start:.1f} s, "
+          f"{(path / 'report.html').stat().st_size / 1e6:.1f} MB")  # fmt: skip
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    pytest.importorskip("selenium", reason="selenium is not installed (make dev)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="selfseed-chromium-")
+    for argument in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", f"--user-data-dir={profile}", "--window-size=1600,1000",
+        "--host-resolver-rules=MAP * ~NOTFOUND",  # offline: no host name resolves
+    ):  # fmt: skip
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.set_page_load_timeout(60)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def open_report(driver, path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get((path / "report.html").as_uri())
+    WebDriverWait(driver, 30).until(
+        lambda d: d.find_elements(By.XPATH, "//nav//*[text()='0 Summary']")
+    )
+
+
+def console_errors(driver):
+    """SEVERE browser console entries since the last call (warnings are printed, not failed)."""
+    entries = driver.get_log("browser")
+    for entry in entries:
+        if entry["level"] != "SEVERE":
+            print("console", entry["level"], entry["message"][:200])
+    return [entry for entry in entries if entry["level"] == "SEVERE"]
+
+
+def requested_urls(driver):
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+def click(driver, xpath):
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.XPATH, xpath).click()
+    time.sleep(0.3)
+
+
+def show_result(driver, category, label, subcategory=None):
+    """Click a category (and subcategory) in the menu, then the eye button of the row with `label`."""
+    click(driver, f"//nav//*[text()='{category}']")
+    if subcategory:
+        click(driver, f"//nav//*[text()='{subcategory}']")
+    click(driver, f"//nav//tr[td[contains(., '{label}')]]//a[@iconname='eye']")
+
+
+def shown_image(driver):
+    """naturalWidth and on-screen top (px) of the figure shown in the report's content area."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    script = (
+        "var img = document.querySelector('#app div.p-3 > img[src^=\"data:image/png\"]');"
+        "return img && img.complete ? [img.naturalWidth, img.getBoundingClientRect().top] : [-1, 0];"
+    )
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script(script)[0] > 0)
+    return driver.execute_script(script)
+
+
+def test_front_page_loads_offline_without_errors(report, browser):
+    from selenium.webdriver.common.by import By
+
+    open_report(browser, report)
+    text = browser.find_element(By.TAG_NAME, "body").text
+    assert "self-seeding" in text and "local" in text
+    assert "self_seeding signature" in text.replace("\n", " ")  # the declared primary analysis
+    assert "0 Summary" in text and "Kaplan-Meier" in text and "Forest plot" in text
+    browser.save_screenshot(str(ARTIFACTS / "report_landing.png"))
+    assert console_errors(browser) == []
+    external = [u for u in requested_urls(browser) if u.startswith(("http:", "https:", "ws"))]
+    assert external == [], external  # self-contained: nothing fetched from the network
+
+
+def test_summary_page_shows_the_primary_result(report, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    primary = pd.read_csv(report / "results" / "tables" / "primary.tsv", sep="\t")
+    statement = primary.loc[0, "statement"]
+    open_report(browser, report)
+    show_result(browser, "0 Summary", "primary result")
+    frame = WebDriverWait(browser, 20).until(lambda d: d.find_element(By.TAG_NAME, "iframe"))
+    browser.switch_to.frame(frame)
+    try:
+        shown = (
+            WebDriverWait(browser, 20)
+            .until(lambda d: d.find_element(By.ID, "primary-statement"))
+            .text
+        )
+        page = browser.find_element(By.TAG_NAME, "body").text
+        forest = browser.execute_script(
+            "var i = document.querySelector('img.figure'); return i ? i.naturalWidth : -1;"
+        )
+    finally:
+        browser.switch_to.default_content()
+    browser.save_screenshot(str(ARTIFACTS / "report_summary.png"))
+    assert shown == statement
+    assert "pooled HR per SD" in page and "I²" in page  # the numbers, as a table
+    for cohort, n in {"gse1992": 124, "gse3143": 158, "vdv": 78}.items():
+        assert cohort in page and str(n) in page
+    assert "Skipped analyses" in page and "no competing events in this cohort" in page
+    assert forest > 0
+    assert console_errors(browser) == []
+
+
+@pytest.mark.parametrize(
+    ("category", "subcategory", "label", "name"),
+    [
+        ("Kaplan-Meier", "gse1992", "gse1992", "km"),
+        ("Forest plot", "all signatures", "all", "forest"),
+        ("Scores", "agreement between methods", "score correlation", "correlation"),
+    ],
+)
+def test_figures_are_displayed(report, browser, category, subcategory, label, name):
+    open_report(browser, report)
+    show_result(browser, category, label, subcategory)
+    width, top = shown_image(browser)
+    browser.save_screenshot(str(ARTIFACTS / f"report_{name}.png"))
+    assert width > 1000  # 300 dpi figures
+    assert top >= 0  # title and legend visible: report.css keeps a tall figure scrollable
+    assert console_errors(browser) == []
+
+
+def test_table_page_sorts_and_filters(report, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get((report / "results" / "report" / "tables" / "cox.html").as_uri())
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.sortable tbody tr")
+    cox = pd.read_csv(report / "results" / "tables" / "cox.tsv", sep="\t")
+    assert len(rows) == len(cox)
+    headers = browser.find_elements(By.CSS_SELECTOR, "table.sortable th")
+    column = [h.text for h in headers].index("hr")
+    headers[column].click()
+    first = browser.find_element(By.CSS_SELECTOR, "table.sortable tbody tr td.num[data-v]")
+    values = browser.execute_script(
+        f"return Array.from(document.querySelectorAll('table.sortable tbody tr'))"
+        f".map(r => parseFloat(r.cells[{column}].dataset.v));"
+    )
+    assert first is not None and values == sorted(values)
+    browser.find_element(By.ID, "filter").send_keys("vdv")
+    visible = [r for r in browser.find_elements(By.CSS_SELECTOR, "tbody tr") if r.is_displayed()]
+    assert len(visible) == (cox["cohort"] == "vdv").sum()
+    assert console_errors(browser) == []

@@ -1,0 +1,297 @@
+"""Figures, report pages and provenance on small made-up inputs (fast; no workflow run)."""
+
+import json
+import re
+import subprocess
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from selfseed import plots, report
+
+ENDPOINT = {"name": "LR", "label": "locoregional recurrence"}
+SIGNATURES = ("attractor", "invasion")
+METHODS = ("zmean", "ssgsea")
+
+
+@pytest.fixture(scope="module")
+def patients():
+    """Two signatures x two methods of seeded scores, 80 patients, with competing events."""
+    rng = np.random.default_rng(1)
+    n = 80
+    base = pd.DataFrame({"time_months": rng.exponential(40, n).round(1) + 0.5,
+                         "event": rng.choice([0, 1, 2], n, p=[0.5, 0.3, 0.2])})  # fmt: skip
+    obs = base.copy()
+    for signature in SIGNATURES:
+        latent = rng.normal(size=n)
+        for method in METHODS:
+            obs[f"score:{signature}:{method}"] = latent + rng.normal(scale=0.3, size=n)
+    return obs
+
+
+def km_inputs(obs):
+    from selfseed.stats.competing import cumulative_incidence
+    from selfseed.survival import km_median_split
+
+    rows, curves, long, cifs = [], [], [], []
+    for signature in SIGNATURES:
+        for method in METHODS:
+            data = obs.assign(score=obs[f"score:{signature}:{method}"])
+            summary, km = km_median_split(data)
+            rows.append({"signature": signature, "method": method, **summary, "hr": 1.3,
+                         "ci_low": 1.01, "ci_high": 1.7})  # fmt: skip
+            curves.append(km.assign(signature=signature, method=method))
+            long.append(data[["time_months", "event", "score"]].assign(signature=signature,
+                                                                      method=method))  # fmt: skip
+            groups = np.where(data["score"] > data["score"].median(), "high", "low")
+            cifs.append(cumulative_incidence(data["time_months"], data["event"], groups)
+                        .assign(signature=signature, method=method))  # fmt: skip
+    return pd.DataFrame(rows), curves, pd.concat(long), cifs
+
+
+def png_dpi(path):
+    with Image.open(path) as image:
+        return image.info["dpi"][0], image.size
+
+
+def test_km_grid_writes_png_at_300_dpi_and_svg_with_numbers_at_risk(tmp_path, patients):
+    table, curves, long, _ = km_inputs(patients)
+    path = tmp_path / "km" / "demo.png"
+    plots.km_grid(curves, table, cohort="demo", endpoint=ENDPOINT, path=path, patients=long)
+    dpi, (width, height) = png_dpi(path)
+    assert dpi == pytest.approx(300, abs=0.5) and width > 1500 and height > 1500
+    svg = path.with_suffix(".svg").read_text()
+    assert "<svg" in svg and "Date" not in svg and not list(path.parent.glob(".*part"))
+    # numbers at risk at 0 months are the group sizes, drawn as text under every panel
+    n_low = str(int(table.loc[0, "n_low"]))
+    assert svg.count("at risk") == len(SIGNATURES) * len(METHODS) and n_low in svg
+
+
+def test_figures_are_byte_identical_on_rerun(tmp_path, patients):
+    table, curves, long, _ = km_inputs(patients)
+    first, second = tmp_path / "a.png", tmp_path / "b.png"
+    for path in (first, second):
+        plots.km_grid(curves, table, cohort="demo", endpoint=ENDPOINT, path=path, patients=long)
+    assert first.read_bytes() == second.read_bytes()
+    assert first.with_suffix(".svg").read_bytes() == second.with_suffix(".svg").read_bytes()
+
+
+def test_at_risk_counts_patients_still_followed():
+    assert plots.at_risk([1, 5, 12, 12, 30], [0, 12, 24, 36]) == [5, 3, 1, 0]
+
+
+def test_median_groups_match_the_km_split(patients):
+    data = patients.assign(score=patients["score:attractor:zmean"])
+    groups = plots.median_groups(data)
+    from selfseed.survival import km_median_split
+
+    summary, _ = km_median_split(data)
+    assert (groups["group"] == "high").sum() == summary["n_high"]
+
+
+def test_cif_title_says_when_no_competing_events(tmp_path, patients, monkeypatch):
+    titles = []
+    monkeypatch.setattr(plots, "panel_grid", lambda curves, title, *a, **k: titles.append(title))
+    table, _, _, cifs = km_inputs(patients)
+    plots.cif_grid(cifs, table, cohort="demo", endpoint=ENDPOINT, path=tmp_path / "c.png")
+    no_competing = [c.assign(cif=np.where(c["cause"] == 2, 0.0, c["cif"])) for c in cifs]
+    plots.cif_grid(no_competing, table, cohort="demo", endpoint=ENDPOINT, path=tmp_path / "d.png")
+    assert "competing events dotted" in titles[0]
+    assert "no competing events recorded" in titles[1]
+
+
+def test_forest_rows_group_cohorts_and_pooled_estimate_by_method():
+    cox = pd.DataFrame({
+        "cohort": ["a", "b", "a", "b"], "endpoint": ["LR", "OS", "LR", "OS"],
+        "signature": "attractor", "method": ["zmean", "zmean", "ssgsea", "ssgsea"],
+        "model": "univariable", "n": [50, 60, 50, 60], "events": [10, 20, 10, 20],
+        "hr": [1.2, np.nan, 1.1, 1.4], "ci_low": [0.9, np.nan, 0.8, 1.0],
+        "ci_high": [1.6, np.nan, 1.5, 1.9],
+    })  # fmt: skip
+    meta = pd.DataFrame([{"signature": "attractor", "method": "ssgsea", "model": "univariable",
+                          "pool": "all", "analysis": "random_effects", "k": 2,
+                          "endpoints": "LR,OS", "hr": 1.25, "ci_low": 1.0, "ci_high": 1.5,
+                          "i2": 12.0}])  # fmt: skip
+    rows = plots.forest_rows(cox, meta, "attractor")
+    assert list(rows["kind"]) == ["header", "cohort", "cohort", "header", "cohort", "cohort",
+                                  "pooled"]  # fmt: skip
+    assert rows.iloc[1]["label"] == "a (LR, n=50, 10 events)"
+    assert "I² = 12%" in rows.iloc[-1]["label"]
+    assert plots.hr_text(rows.iloc[2].to_dict()) == "not estimable"
+    assert plots.hr_text({"hr": 1.25, "ci_low": 1.0, "ci_high": 1.5}) == "1.25 (1.00–1.50)"
+
+
+def test_run_wide_figures(tmp_path, patients):
+    coverage = pd.DataFrame({
+        "cohort": ["a", "a", "b", "b"], "signature": "attractor", "gene": ["IL6", "CXCL8"] * 2,
+        "symbol": ["IL6", "CXCL8", "IL6", "CXCL8"], "present": [True, True, True, False],
+        "note": ["", "", "", "not measured"],
+    })  # fmt: skip
+    plots.coverage_heatmap(coverage, tmp_path / "coverage.png")
+    plots.score_correlation({"a": patients, "b": patients.iloc[:40]}, tmp_path / "corr.png")
+    plots.score_distributions(patients, cohort="a", endpoint=ENDPOINT, path=tmp_path / "s.png")
+    for name in ("coverage", "corr", "s"):
+        assert png_dpi(tmp_path / f"{name}.png")[0] == pytest.approx(300, abs=0.5)
+        assert (tmp_path / f"{name}.svg").stat().st_size > 5000
+
+
+# ---------------------------------------------------------------- provenance
+
+
+def test_git_state_outside_a_repository_is_unknown(tmp_path):
+    assert report.git_state(tmp_path) == ("unknown", None)
+
+
+def test_git_state_reads_the_commit_and_dirty_flag(tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "f.txt").write_text("one")
+    git("add", "f.txt")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c")
+    commit, dirty = report.git_state(tmp_path)
+    assert len(commit) == 40 and dirty is False
+    (tmp_path / "f.txt").write_text("two")
+    assert report.git_state(tmp_path) == (commit, True)
+
+
+def test_cohort_inputs_record_size_and_sha256_or_the_package(tmp_path):
+    data = tmp_path / "expr.tsv"
+    data.write_bytes(b"gene\ts1\nIL6\t1.5\n")
+    recorded = {"source": "table", "files": [f"{data} sha256:{report.sha256(data)}",
+                                             f"{tmp_path / 'gone.tsv'} sha256:abc"]}  # fmt: skip
+    entry = report.cohort_inputs("mine", recorded)
+    assert entry["files"][0] == {"path": str(data), "size_bytes": 16,
+                                 "sha256": report.sha256(data)}  # fmt: skip
+    assert entry["files"][1]["size_bytes"] is None and entry["files"][1]["sha256"] == "abc"
+    survset = report.cohort_inputs("vdv", {"source": "survset", "package": "SurvSet 0.2.11",
+                                           "dataset": "vdv", "dropped_genes": np.int64(3)})  # fmt: skip
+    assert survset == {"cohort": "vdv", "source": "survset", "files": [],
+                       "package": "SurvSet 0.2.11", "dataset": "vdv"}  # fmt: skip
+
+
+def test_provenance_record_is_json_with_date_config_and_versions(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("min_genes: 2\n")
+    versions = pd.DataFrame({"software": ["python", "snakemake"], "version": ["3.11.7", "9.27.1"]})
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    record = report.provenance({"min_genes": np.int64(2), "x": [np.float64(0.5)]}, versions,
+                               {"vdv": {"source": "survset", "package": "SurvSet 0.2.11"}},
+                               [config], now=now)  # fmt: skip
+    report.write_json(record, tmp_path / "provenance.json")
+    loaded = json.loads((tmp_path / "provenance.json").read_text())
+    assert loaded["date"] == "2026-01-02T03:04:05+00:00"
+    assert loaded["config"] == {"min_genes": 2, "x": [0.5]}
+    assert loaded["software"] == {"python": "3.11.7", "snakemake": "9.27.1"}
+    assert loaded["config_files"][0]["sha256"] == report.sha256(config)
+    assert loaded["pipeline"]["name"] == "selfseed" and loaded["pipeline"]["git_commit"]
+    assert "2026-01-02" in report.provenance_page(loaded)
+
+
+# ---------------------------------------------------------------- pages
+
+
+def primary_table(hr=1.38):
+    return pd.DataFrame([{
+        "signature": "self_seeding", "method": "zmean", "model": "univariable", "pool": "all",
+        "endpoints": "DMFS,OS", "cohorts": "a,b", "k": 2, "analysis": "random_effects",
+        "estimator": "REML", "hr": hr, "ci_low": 1.17, "ci_high": 1.63, "p": 0.000152, "tau2": 0.0,
+        "i2": 0.0, "n": 200, "events": 60, "note": "",
+        "statement": "self_seeding signature ...: pooled HR per SD 1.38 (95% CI 1.17-1.63) <b>",
+    }])  # fmt: skip
+
+
+def cohorts_frame():
+    return pd.DataFrame({
+        "cohort": ["a", "b"], "source": ["survset", "geo"], "description": ["Study A", "Study B"],
+        "endpoint": ["DMFS", "OS"], "endpoint_label": ["metastasis", "overall survival"],
+        "censored": [30, 70], "competing": [0, 0], "events": [20, 40], "n": [50, 110],
+    })  # fmt: skip
+
+
+def test_front_page_states_primary_result_cohorts_and_skipped_reasons():
+    skipped = pd.DataFrame({
+        "cohort": ["a", "b", "b"], "signature": ["attractor", "attractor", "invasion"],
+        "method": "zmean", "reason": ["not run: no competing events"] * 2 + ["too few genes"],
+        "analysis": ["competing", "competing", "cox"],
+    })  # fmt: skip
+    pipeline = {"version": "0.1.0", "git_commit": "abc123", "git_dirty": True}
+    html = report.front_page(primary_table(), cohorts_frame(), skipped, pd.DataFrame(), pipeline)
+    assert 'id="primary-statement">self_seeding signature ...: pooled HR per SD 1.38' in html
+    assert "&lt;b&gt;" in html  # escaped
+    assert "<td>1.38</td><td>1.17–1.63</td><td>0.00015</td><td>0%</td>" in html
+    assert "<td>a</td><td>survset</td><td>Study A</td><td>DMFS (metastasis)</td>" in html
+    assert "None of these cohorts records local recurrence" in html
+    assert "3 analyses were not run" in html
+    assert '<td>competing</td><td>not run: no competing events</td><td class="num"' in html
+    assert "abc123 (with uncommitted changes)" in html
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", html)  # no run date: reruns give the same page
+
+
+def test_front_page_when_primary_not_estimable():
+    primary = pd.DataFrame([{"signature": "s", "method": "m", "model": "univariable",
+                             "pool": "LR", "statement": "s: not estimable"}])  # fmt: skip
+    pipeline = {"version": "0.1.0", "git_commit": "unknown", "git_dirty": None}
+    html = report.front_page(
+        primary,
+        cohorts_frame(),
+        pd.DataFrame(columns=["cohort", "signature", "method", "reason", "analysis"]),
+        pd.DataFrame(),
+        pipeline,
+    )
+    assert "s: not estimable" in html and "Nothing was skipped" in html
+
+
+def test_table_page_is_sortable_by_value_and_escaped():
+    frame = pd.DataFrame({"cohort": ["<x>", "b"], "hr": [1.23456789, np.nan], "p": [3e-7, 0.04]})
+    html = report.table_page("cox", frame, "Cox models")
+    assert '<table class="sortable">' in html and "&lt;x&gt;" in html
+    assert '<td class="num" data-v="1.23456789">1.235</td>' in html
+    assert ">3.0e-07</td>" in html and ">0.04</td>" in html
+    assert "<td></td>" in html  # NaN shown empty
+    assert "<script>" in html and "http" not in html  # no external resources
+
+
+def test_build_writes_every_output(tmp_path, patients):
+    import anndata as ad
+
+    tables = {}
+    frames = {
+        "primary": primary_table(), "cohorts": cohorts_frame(),
+        "skipped": pd.DataFrame(columns=["cohort", "signature", "method", "reason", "analysis"]),
+        "meta": pd.DataFrame(columns=["signature", "method", "model", "pool", "analysis"]),
+        "versions": pd.DataFrame({"software": ["python"], "version": ["3.11"]}),
+        "coverage": pd.DataFrame({"cohort": "a", "signature": "attractor", "gene": ["IL6"],
+                                  "symbol": ["IL6"], "present": [True], "note": [""]}),
+        "cox": pd.DataFrame({"cohort": "a", "endpoint": "LR", "signature": "attractor",
+                             "method": "zmean", "model": "univariable", "n": [80], "events": [20],
+                             "hr": [1.2], "ci_low": [1.0], "ci_high": [1.5]}),
+    }  # fmt: skip
+    for name, frame in frames.items():
+        tables[name] = tmp_path / f"{name}.tsv"
+        frame.to_csv(tables[name], sep="\t", index=False)
+    adata = ad.AnnData(obs=patients.set_axis(patients.index.astype(str)))
+    adata.uns.update(cohort="a", endpoint=ENDPOINT, provenance={"source": "survset",
+                                                                "package": "SurvSet 0.2.11"})  # fmt: skip
+    adata.write_h5ad(tmp_path / "a.h5ad")
+    out = tmp_path / "out"
+    outputs = {
+        "summary": out / "summary.html", "provenance": out / "provenance.json",
+        "provenance_html": out / "provenance.html", "coverage": out / "coverage.png",
+        "correlation": out / "corr.png", "tables": {n: out / f"{n}.html" for n in tables},
+        "scores": {"a": out / "scores_a.png"}, "forest": {"attractor": out / "forest_a.png"},
+    }  # fmt: skip
+    config = {"primary": {"signature": "attractor"}}
+    report.build(tables, [tmp_path / "a.h5ad"], config=config, configfiles=[],
+                 descriptions={"cox": "Cox models"}, outputs=outputs)  # fmt: skip
+    written = sorted(p.name for p in out.iterdir())
+    assert len(written) == 3 + len(tables) + 4 * 2  # pages, table pages, 4 figures as PNG and SVG
+    summary = (out / "summary.html").read_text()
+    assert "data:image/png;base64," in summary  # the primary signature's forest plot, inline
+    assert json.loads((out / "provenance.json").read_text())["inputs"][0]["package"] == (
+        "SurvSet 0.2.11"
+    )
