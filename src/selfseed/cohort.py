@@ -1,13 +1,16 @@
 """Per-cohort data model: one AnnData (obs = samples with harmonised clinical data, var = gene symbols)."""
 
+import contextlib
+import warnings
 from importlib import import_module
 
 import numpy as np
 import pandas as pd
 
 from selfseed.endpoints import code_endpoint, endpoint_counts
-from selfseed.errors import ConfigError, InputDataError
+from selfseed.errors import ConfigError, InputDataError, SelfseedError
 from selfseed.genes import GENE_TABLE_SOURCE, harmonise_genes
+from selfseed.logs import log
 
 PUBLIC_LOADERS = {
     "geo": ("geo", "load_geo"),
@@ -44,28 +47,34 @@ def drop_rows(kind, ids, reason, detail=""):
     return pd.DataFrame({"kind": kind, "id": list(ids), "reason": reason, "detail": detail})
 
 
-def match_samples(expression, clinical, *, cohort):
+def unique_sample_ids(ids, what, *, cohort, file=None):
+    """Duplicated sample ids are an error: which row is the sample?"""
+    duplicated = ids[ids.duplicated()].unique()
+    if len(duplicated):
+        raise InputDataError(
+            f"duplicated sample ids in the {what}",
+            cohort=cohort,
+            file=file,
+            found=f"{len(duplicated)} duplicated, e.g. {list(duplicated[:5])}",
+            expected="one column/row per sample",
+            fix="remove the repeated samples, or give replicates their own ids",
+        )
+
+
+def match_samples(expression, clinical, *, cohort, expression_file=None, clinical_file=None):
     """Keep samples present in both; report the others. Duplicated ids are an error."""
-    for name, ids in (
-        ("expression matrix", expression.columns),
-        ("clinical table", clinical.index),
-    ):
-        duplicated = ids[ids.duplicated()].unique()
-        if len(duplicated):
-            raise InputDataError(
-                f"duplicated sample ids in the {name}",
-                cohort=cohort,
-                found=f"{len(duplicated)} duplicated, e.g. {list(duplicated[:5])}",
-                expected="one column/row per sample",
-            )
+    unique_sample_ids(expression.columns, "expression matrix", cohort=cohort, file=expression_file)
+    unique_sample_ids(clinical.index, "clinical table", cohort=cohort, file=clinical_file)
     common = expression.columns.intersection(clinical.index, sort=False)
     if common.empty:
         raise InputDataError(
             "no sample id is shared by the expression matrix and the clinical table",
             cohort=cohort,
+            file=expression_file,
             found=f"expression ids {list(expression.columns[:3])}, clinical ids "
             f"{list(clinical.index[:3])}",
             expected="the same sample ids in both files",
+            fix="check sample_column (and orientation for table sources)",
         )
     dropped = pd.concat(
         [
@@ -76,7 +85,7 @@ def match_samples(expression, clinical, *, cohort):
     return expression[common], clinical.loc[common], dropped
 
 
-def covariate_frame(clinical, covariates, *, cohort):
+def covariate_frame(clinical, covariates, *, cohort, file=None):
     """Covariates under their configured names; numeric ones as floats, categorical as text."""
     frame = pd.DataFrame(index=clinical.index)
     for position, spec in enumerate(covariates):
@@ -85,6 +94,7 @@ def covariate_frame(clinical, covariates, *, cohort):
             raise ConfigError(
                 "covariate column not found in the clinical table",
                 cohort=cohort,
+                file=file,
                 column=column,
                 key=f"cohorts.{cohort}.covariates[{position}].column",
                 found=f"columns {list(clinical.columns)[:20]}",
@@ -97,10 +107,12 @@ def covariate_frame(clinical, covariates, *, cohort):
                 raise InputDataError(
                     "non-numeric values in a numeric covariate",
                     cohort=cohort,
+                    file=file,
                     column=column,
                     key=f"cohorts.{cohort}.covariates[{position}]",
                     found=f"{sorted(values[bad].astype(str).unique())[:5]}",
-                    expected="numbers, or type: categorical, or the value in missing_values",
+                    expected="numbers, or type: categorical",
+                    fix="write missing values as NA, or list the text in missing_values",
                 )
             frame[spec["name"]] = numbers.astype(float)
         else:
@@ -109,35 +121,136 @@ def covariate_frame(clinical, covariates, *, cohort):
 
 
 def clean_expression(expression, max_missing_fraction):
-    """Numeric matrix; genes missing in more than the allowed fraction dropped, the rest mean-imputed."""
+    """Numeric matrix without genes or samples that are mostly missing; remaining gaps mean-imputed.
+
+    Infinite values count as missing. In turn: genes with no value at all are dropped; then samples
+    missing more than `max_missing_fraction` of the other genes (or all of them); then genes missing
+    in more than that fraction of the samples kept. Returns (genes x samples kept, dropped rows,
+    number of values imputed)."""
     numeric = expression
     if not all(pd.api.types.is_numeric_dtype(t) for t in expression.dtypes):
         numeric = expression.apply(pd.to_numeric, errors="coerce")
-    values = numeric.to_numpy(dtype=float)
-    values[~np.isfinite(values)] = np.nan
+    values = numeric.to_numpy(dtype=float, copy=True)
+    infinite = np.isinf(values)
+    if infinite.any():
+        gene, sample = (int(i[0]) for i in np.nonzero(infinite))
+        log.warning(
+            "%d infinite expression values (e.g. %s in sample %s) treated as missing",
+            int(infinite.sum()), numeric.index[gene], numeric.columns[sample],
+        )  # fmt: skip
+        values[infinite] = np.nan
     missing = np.isnan(values)
-    fraction = missing.mean(axis=1)
-    too_sparse = (fraction > max_missing_fraction) | (fraction == 1)
-    dropped = drop_rows(
-        "gene",
-        numeric.index[too_sparse],
-        f"missing or non-numeric in more than {max_missing_fraction:.0%} of samples",
+    empty_gene = missing.all(axis=1)
+    if not (~empty_gene).any():
+        return pd.DataFrame(values[:0], numeric.index[:0], numeric.columns), drop_rows(
+            "gene", numeric.index, "no expression value in any sample"), 0  # fmt: skip
+    sample_fraction = missing[~empty_gene].mean(axis=0)
+    bad_sample = (sample_fraction > max_missing_fraction) | (sample_fraction == 1)
+    gene_fraction = missing[:, ~bad_sample].mean(axis=1) if (~bad_sample).any() else 1.0
+    sparse = ~empty_gene & ((gene_fraction > max_missing_fraction) | (gene_fraction == 1))
+    percent = f"{max_missing_fraction:.0%}"
+    dropped = pd.concat(
+        [
+            drop_rows("gene", numeric.index[empty_gene], "no expression value in any sample"),
+            drop_rows(
+                "sample",
+                numeric.columns[bad_sample],
+                f"expression missing for more than {percent} of genes",
+                [f"{f:.1%} of genes missing" for f in sample_fraction[bad_sample]],
+            ),
+            drop_rows(
+                "gene",
+                numeric.index[sparse],
+                f"missing or non-numeric in more than {percent} of samples",
+                [
+                    f"{f:.1%} of samples missing"
+                    for f in np.broadcast_to(gene_fraction, sparse.shape)[sparse]
+                ],
+            ),
+        ],
+        ignore_index=True,
     )
-    values, missing = values[~too_sparse], missing[~too_sparse]
-    values = np.where(missing, np.nanmean(values, axis=1)[:, None], values)
-    kept = pd.DataFrame(values, index=numeric.index[~too_sparse], columns=numeric.columns)
+    keep_gene = ~(empty_gene | sparse)
+    values, missing = values[keep_gene][:, ~bad_sample], missing[keep_gene][:, ~bad_sample]
+    if values.size:
+        values = np.where(missing, np.nanmean(values, axis=1)[:, None], values)
+    kept = pd.DataFrame(values, numeric.index[keep_gene], numeric.columns[~bad_sample])
     return kept, dropped, int(missing.sum())
+
+
+def looks_unlogged(values):
+    """GEO2R's rule applied to each sample (column) of genes x samples values: True where
+    q99 > 100, or max - min > 50 with q25 > 0 (finite values only)."""
+    values = np.where(np.isfinite(values), values, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing sample: NaN, not unlogged
+        q0, q25, q99, q100 = np.nanquantile(values, [0, 0.25, 0.99, 1.0], axis=0)
+    return (q99 > 100) | ((q100 - q0 > 50) & (q25 > 0)), q99
+
+
+def check_log_scale(expression, *, cohort, source, file):
+    """Stop when some samples look unlogged and others log-scaled (two scales in one matrix), or
+    when a table/h5ad cohort (which selfseed does not transform) looks unlogged as a whole."""
+    if expression.empty:
+        return
+    unlogged, q99 = looks_unlogged(expression.to_numpy(dtype=float))
+    if not unlogged.any() or (unlogged.all() and source not in ("table", "h5ad")):
+        return
+    names = list(expression.columns[unlogged][:5])
+    if unlogged.all():
+        raise InputDataError(
+            "the expression values look unlogged (raw intensities or counts)",
+            cohort=cohort,
+            file=file,
+            found=f"99th percentile per sample up to {np.nanmax(q99):.4g} (e.g. samples {names})",
+            expected="log-scale values (GEO2R's rule: 99th percentile <= 100 and range <= 50)",
+            fix="log2-transform the matrix first (e.g. log2(TPM + 1), log2 intensities)",
+        )
+    raise InputDataError(
+        "some samples look unlogged while the others are log-scaled",
+        cohort=cohort,
+        file=file,
+        found=f"{int(unlogged.sum())} of {unlogged.size} samples unlogged by GEO2R's rule, e.g. "
+        f"{names} (99th percentile {', '.join(f'{q:.4g}' for q in q99[unlogged][:5])})",
+        expected="every sample on the same (log) scale",
+        fix="log2-transform those samples, or remove them",
+    )
+
+
+@contextlib.contextmanager
+def in_cohort(cohort):
+    """Name the cohort in any project error raised by the readers below it."""
+    try:
+        yield
+    except SelfseedError as error:
+        if error.cohort is None:
+            error.cohort = cohort
+        raise
 
 
 def build_cohort(entry, cohort, files=None, *, max_missing_fraction):
     """Build the cohort AnnData and the table of dropped samples, probes and genes with reasons."""
+    with in_cohort(cohort):
+        return _build_cohort(entry, cohort, files or {}, max_missing_fraction)
+
+
+def _build_cohort(entry, cohort, files, max_missing_fraction):
     import anndata as ad
 
-    expression, clinical, provenance, dropped_probes = load_source(entry, cohort, files or {})
+    expression, clinical, provenance, dropped_probes = load_source(entry, cohort, files)
     clinical = clinical.astype(object)
     clinical = clinical.where(~clinical.isin(entry["missing_values"]))
-    expression, clinical, dropped_samples = match_samples(expression, clinical, cohort=cohort)
     file = provenance["clinical_file"]
+    expression_file = provenance.get("expression_file", file)
+    if "preset" not in entry["endpoint"]:
+        # coded on the whole clinical table: a configured code that occurs nowhere is a typo, but
+        # one that occurs only in samples without expression is data (e.g. zero events measured)
+        all_coded, all_dropped = code_endpoint(
+            clinical, entry["endpoint"], cohort=cohort, file=file
+        )
+    expression, clinical, dropped_samples = match_samples(
+        expression, clinical, cohort=cohort, expression_file=expression_file, clinical_file=file
+    )
     if "preset" in entry["endpoint"]:
         from selfseed.presets import preset_endpoint
 
@@ -145,24 +258,48 @@ def build_cohort(entry, cohort, files=None, *, max_missing_fraction):
             entry["endpoint"], clinical, cohort=cohort
         )
     else:
-        coded, dropped_endpoint = code_endpoint(
-            clinical, entry["endpoint"], cohort=cohort, file=file
-        )
+        coded = all_coded.loc[clinical.index[clinical.index.isin(all_coded.index)]]
+        dropped_endpoint = all_dropped[all_dropped["sample_id"].isin(clinical.index)]
         endpoint = entry["endpoint"]
+    if coded.empty:
+        reasons = dropped_endpoint["reason"].value_counts()
+        raise InputDataError(
+            "no sample has a usable endpoint",
+            cohort=cohort,
+            file=file,
+            key=f"cohorts.{cohort}.endpoint",
+            found=f"{len(clinical)} matched samples, all dropped: "
+            + "; ".join(f"{n} x {reason}" for reason, n in reasons.head(5).items()),
+            expected="follow-up times > 0 and configured event codes",
+        )
     treatment = [{**entry["treatment"], "type": "categorical"}] if "treatment" in entry else []
-    clinical_terms = covariate_frame(
-        clinical.loc[coded.index], entry["covariates"] + treatment, cohort=cohort
-    )
-    obs = coded.join(clinical_terms)
     symbols, dropped_ids = harmonise_genes(expression[coded.index])
     if symbols.empty:
         raise InputDataError(
             "no expression row maps to a gene symbol",
             cohort=cohort,
+            file=expression_file,
             found=f"{len(expression)} rows with ids such as {list(expression.index[:3])}",
             expected="gene symbols, RefSeq, Ensembl or GenBank ids (probe ids need a platform annotation)",
         )
+    check_log_scale(symbols, cohort=cohort, source=entry["source"], file=expression_file)
     symbols, dropped_sparse, imputed = clean_expression(symbols, max_missing_fraction)
+    if symbols.empty:
+        raise InputDataError(
+            "no gene or no sample is left after dropping missing expression values",
+            cohort=cohort,
+            file=expression_file,
+            found=", ".join(
+                f"{n} {kind}s dropped" for kind, n in dropped_sparse["kind"].value_counts().items()
+            ),  # fmt: skip
+            expected=f"genes and samples with at most {max_missing_fraction:.0%} missing values",
+            fix="check the expression file, or raise max_missing_fraction",
+        )
+    coded = coded.loc[symbols.columns]
+    clinical_terms = covariate_frame(
+        clinical.loc[coded.index], entry["covariates"] + treatment, cohort=cohort, file=file
+    )
+    obs = coded.join(clinical_terms)
     dropped = pd.concat(
         [
             dropped_probes,
@@ -182,6 +319,11 @@ def build_cohort(entry, cohort, files=None, *, max_missing_fraction):
     adata.uns["cohort"] = cohort
     adata.uns["endpoint"] = {k: v for k, v in endpoint.items() if v is not None}
     adata.uns["counts"] = endpoint_counts(obs["event"])
+    if adata.uns["counts"]["events"] == 0:
+        log.warning(
+            "%s: no event of interest (%s) among the %d samples kept: every model of this cohort "
+            "will be skipped with that reason", cohort, endpoint["name"], adata.n_obs,
+        )  # fmt: skip
     adata.uns["provenance"] = {
         **provenance,
         "gene_table": GENE_TABLE_SOURCE,

@@ -2,12 +2,11 @@
 
 from pathlib import Path
 
-from selfseed.endpoints import check_event_codes
 from selfseed.errors import ConfigError
 
 
 def clinical_table(entry, cohort):
-    """The cohort's clinical table (indexed by row, not yet matched to expression)."""
+    """The cohort's clinical table (indexed by row, not yet matched to expression) and its file."""
     if entry["source"] == "survset":
         from SurvSet.data import SurvLoader
 
@@ -22,19 +21,25 @@ def clinical_table(entry, cohort):
             )
         frame = loader.load_dataset(ds_name=entry["dataset"])["df"]
         return frame, f"SurvSet dataset {entry['dataset']}"
-    from selfseed.sources.table import read_frame
+    if entry["source"] == "h5ad":
+        import anndata as ad
+
+        from selfseed.errors import InputDataError
+
+        try:
+            obs = ad.read_h5ad(entry["path"], backed="r").obs  # clinical only: X stays on disk
+        except (OSError, KeyError, ValueError) as error:
+            raise InputDataError(
+                f"cannot read the AnnData file: {error}", cohort=cohort, file=entry["path"],
+                key=f"cohorts.{cohort}.path", expected="an .h5ad file written by anndata",
+            ) from error  # fmt: skip
+        return obs, entry["path"]
+    from selfseed.sources.table import existing, read_clinical
 
     for key in ("expression", "clinical"):
-        if not Path(entry[key]).is_file():
-            raise ConfigError(
-                f"{key} file not found",
-                cohort=cohort,
-                file=entry[key],
-                key=f"cohorts.{cohort}.{key}",
-                expected="an existing file (paths are relative to the directory snakemake runs in)",
-            )
+        existing(entry[key], cohort=cohort, key=f"cohorts.{cohort}.{key}")
     key = f"cohorts.{cohort}.clinical"
-    return read_frame(entry["clinical"], cohort=cohort, key=key, text_dtype=str), entry["clinical"]
+    return read_clinical(entry["clinical"], cohort=cohort, key=key), entry["clinical"]
 
 
 class Downloads(dict):
@@ -93,15 +98,103 @@ def check_local_files(entry, cohort):
             )  # fmt: skip
 
 
+RESERVED_NAMES = ("time_months", "event", "sample_id", "score", "score_sd")  # used by the models
+
+
+def check_names(entry, cohort):
+    """Covariate and treatment names are unique and not taken by the endpoint columns; no event
+    code is in two of event_values, competing_values and censored_values."""
+    from selfseed.endpoints import code_value
+
+    terms = [(f"covariates[{i}].name", c["name"]) for i, c in enumerate(entry["covariates"])]
+    if "treatment" in entry:
+        terms.append(("treatment.name", entry["treatment"]["name"]))
+    seen = set()
+    for key, name in terms:
+        if name in seen or name in RESERVED_NAMES:
+            raise ConfigError(
+                "covariate name used twice" if name in seen else "covariate name is reserved",
+                cohort=cohort,
+                key=f"cohorts.{cohort}.{key}",
+                found=name,
+                expected=f"a name not used by another covariate or the treatment, nor one of "
+                f"{', '.join(RESERVED_NAMES)}",
+            )
+        seen.add(name)
+    endpoint = entry["endpoint"]
+    lists = ("event_values", "competing_values", "censored_values")
+    for i, first in enumerate(lists):
+        for second in lists[i + 1 :]:
+            both = {code_value(v) for v in endpoint.get(first, [])} & {
+                code_value(v) for v in endpoint.get(second, [])
+            }
+            if both:
+                raise ConfigError(
+                    f"event codes listed in both {first} and {second}",
+                    cohort=cohort,
+                    key=f"cohorts.{cohort}.endpoint.{second}",
+                    found=sorted(both),
+                    expected="each code in one list only",
+                )
+
+
+def check_expression_header(entry, cohort, sample_ids):
+    """A table cohort's expression file: readable, delimiter as its name says, and (reading only
+    its header) orientation consistent with the clinical sample ids."""
+    from selfseed.genes import lookup_symbols
+    from selfseed.sources.table import read_header
+
+    path = entry["expression"]
+    names = read_header(path, cohort=cohort, key=f"cohorts.{cohort}.expression")
+    header = [name.strip() for name in names]
+    shared = set(header) & set(sample_ids)
+    found = f"header {header[:4]}...; clinical sample ids {list(sample_ids[:4])}..."
+    if entry["orientation"] == "genes_by_samples" and not shared:
+        symbols = lookup_symbols(header[1:200])["symbol"]
+        genes = symbols.notna().mean() >= 0.5
+        raise ConfigError(
+            "the expression header names no sample of the clinical table",
+            cohort=cohort,
+            file=path,
+            line=1,
+            key=f"cohorts.{cohort}.{'orientation' if genes else 'sample_column'}",
+            found=found,
+            expected="orientation genes_by_samples: a header of sample ids, as in the clinical "
+            "sample column",
+            fix="the header holds gene ids: set orientation: samples_by_genes"
+            if genes
+            else "check sample_column and that both files use the same sample ids",
+        )
+    if entry["orientation"] == "samples_by_genes" and len(shared) > (len(header) - 1) / 2:
+        raise ConfigError(
+            "the expression header holds sample ids, not gene ids",
+            cohort=cohort,
+            file=path,
+            line=1,
+            key=f"cohorts.{cohort}.orientation",
+            found=found,
+            expected="orientation samples_by_genes: a header of gene ids",
+            fix="set orientation: genes_by_samples",
+        )
+
+
 def check_cohort(entry, cohort):
-    """Named columns exist and the event codes occur in the data (geo: checked at ingest, after
-    the download)."""
-    if entry["source"] not in ("survset", "table"):
+    """Names are consistent, files exist, named columns exist, the event codes occur in the data and
+    some samples have a usable endpoint (geo, cbioportal, xena: checked at ingest, once the data
+    are downloaded and read)."""
+    from selfseed.cohort import covariate_frame, unique_sample_ids
+    from selfseed.endpoints import code_endpoint
+
+    check_names(entry, cohort)
+    if entry["source"] not in ("survset", "table", "h5ad"):
         check_local_files(entry, cohort)
         return
+    check_local_files(entry, cohort)
     frame, file = clinical_table(entry, cohort)
-    named = [("sample_column", entry["sample_column"])]
-    named += [(f"endpoint.{k}", entry["endpoint"][k]) for k in ("time_column", "event_column")]
+    endpoint = entry["endpoint"]
+    named = [] if entry["source"] == "h5ad" else [("sample_column", entry["sample_column"])]
+    if "preset" not in endpoint:
+        named += [(f"endpoint.{k}", endpoint[k]) for k in ("time_column", "event_column")]
     named += [(f"covariates[{i}].column", c["column"]) for i, c in enumerate(entry["covariates"])]
     if "treatment" in entry:
         named.append(("treatment.column", entry["treatment"]["column"]))
@@ -116,8 +209,32 @@ def check_cohort(entry, cohort):
                 found=f"columns {list(frame.columns[:15])}",
                 expected="the exact name of a clinical column",
             )
-    check_event_codes(frame[entry["endpoint"]["event_column"]], entry["endpoint"], cohort=cohort,
-                      file=file)  # fmt: skip
+    if entry["source"] == "table":
+        from selfseed.sources.table import sample_ids
+
+        frame = sample_ids(
+            frame, entry["sample_column"], cohort=cohort, file=file,
+            key=f"cohorts.{cohort}.sample_column",
+        )  # fmt: skip
+        unique_sample_ids(frame.index, "clinical table", cohort=cohort, file=file)
+        check_expression_header(entry, cohort, list(frame.index))
+    frame = frame.astype(object).where(~frame.isin(entry["missing_values"]))
+    if "preset" not in endpoint:
+        coded, dropped = code_endpoint(frame, endpoint, cohort=cohort, file=file)
+        if coded.empty:
+            reasons = dropped["reason"].value_counts()
+            raise ConfigError(
+                "no sample has a usable endpoint",
+                cohort=cohort,
+                file=file,
+                key=f"cohorts.{cohort}.endpoint",
+                found=f"all {len(frame)} rows dropped: "
+                + "; ".join(f"{n} x {reason}" for reason, n in reasons.head(5).items()),
+                expected="numeric follow-up times > 0 and the configured event codes",
+                fix="check time_column, time_unit and the event code lists",
+            )
+    treatment = [{**entry["treatment"], "type": "categorical"}] if "treatment" in entry else []
+    covariate_frame(frame, entry["covariates"] + treatment, cohort=cohort, file=file)
 
 
 def check_schema(config, schema_path):
@@ -152,8 +269,43 @@ def check_schema(config, schema_path):
 
 def check_config(config):
     """Raise ConfigError on the first problem the schema cannot see."""
+    from selfseed.signatures import load_signatures
+
     gmt = config.get("signatures_gmt")
     if gmt and not Path(gmt).is_file():
         raise ConfigError("signature .gmt file not found", file=gmt, key="signatures_gmt")
+    signatures = load_signatures(config.get("signatures", {}), gmt)
+    for name, genes in signatures.items():
+        if not [gene for gene in genes if str(gene).strip()]:
+            raise ConfigError(
+                "signature without genes", file=gmt if name not in config.get("signatures", {})
+                else None, key=f"signatures.{name}", found=genes, expected="one gene or more",
+            )  # fmt: skip
+    primary = config.get("primary", {})
+    if primary.get("signature", "self_seeding") not in signatures:
+        raise ConfigError(
+            "the primary analysis names an unknown signature",
+            key="primary.signature",
+            found=primary.get("signature", "self_seeding"),
+            expected=f"one of {sorted(signatures)}",
+        )
+    endpoints = {e["endpoint"].get("name", "LR") for e in config["cohorts"].values()}
+    if primary.get("pool", "all") not in {"all", *endpoints}:
+        raise ConfigError(
+            "the primary analysis pools an endpoint no cohort has",
+            key="primary.pool",
+            found=primary["pool"],
+            expected=f"all, or one of the cohorts' endpoints {sorted(endpoints)}",
+        )
+    folded = {}
+    for cohort in config["cohorts"]:
+        if cohort.lower() in folded:
+            raise ConfigError(
+                "two cohort names differ only in case (their files would clash on macOS/Windows)",
+                key=f"cohorts.{cohort}",
+                found=f"{folded[cohort.lower()]} and {cohort}",
+                expected="cohort names unique regardless of case",
+            )
+        folded[cohort.lower()] = cohort
     for cohort, entry in config["cohorts"].items():
         check_cohort(entry, cohort)

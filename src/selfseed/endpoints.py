@@ -21,6 +21,19 @@ def code_value(value):
     return str(int(number)) if number.is_integer() else text
 
 
+def to_number(value):
+    """A float from a number or a text (' 12.5 '), correctly rounded as Python's float() (pandas'
+    own text parser may differ in the last digit); anything else NaN."""
+    if isinstance(value, str):
+        value = value.strip()
+        if "_" in value:  # float() would read 1_000 as 1000
+            return np.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return np.nan
+
+
 def event_coding(endpoint):
     """Map from code text to 0/1/2 for an endpoint config entry."""
     coding = {}
@@ -54,8 +67,8 @@ def check_event_codes(values, endpoint, *, cohort, file):
 def code_endpoint(clinical, endpoint, *, cohort, file):
     """Return (DataFrame[time_months, event] on the clinical index, dropped DataFrame[sample_id, reason]).
 
-    Samples with a missing or non-positive time, or a missing or unlisted event code, are dropped with
-    their reason.
+    Samples with a missing, infinite or non-positive time, or a missing or unlisted event code, are
+    dropped with their reason.
     """
     for key in ("time_column", "event_column"):
         if endpoint[key] not in clinical.columns:
@@ -70,7 +83,7 @@ def code_endpoint(clinical, endpoint, *, cohort, file):
             )
     raw_event = clinical[endpoint["event_column"]]
     check_event_codes(raw_event, endpoint, cohort=cohort, file=file)
-    time = pd.to_numeric(clinical[endpoint["time_column"]], errors="coerce")
+    time = clinical[endpoint["time_column"]].map(to_number).astype(float)
     time_months = time * MONTHS_PER[endpoint["time_unit"]]
     codes = raw_event.map(code_value)
     event = codes.map(event_coding(endpoint))
@@ -79,6 +92,7 @@ def code_endpoint(clinical, endpoint, *, cohort, file):
     unknown = codes.notna() & event.isna()
     reasons[unknown] = "event code " + codes[unknown].astype(str) + " is not a configured value"
     reasons[time.isna()] = "missing or non-numeric follow-up time"
+    reasons[np.isinf(time)] = "follow-up time is infinite"
     reasons[time <= 0] = "follow-up time <= 0"
     keep = reasons.isna()
     coded = pd.DataFrame(

@@ -11,7 +11,10 @@ log = logging.getLogger("selfseed")
 
 @contextlib.contextmanager
 def logged(path):
-    """Send log records and warnings to `path`; write an expected failure's message there, then re-raise."""
+    """Send log records and warnings to `path`.
+
+    An expected failure (SelfseedError) writes its message to the log and stderr and exits with
+    status 1, without a traceback; anything else is logged with its traceback and re-raised."""
     logging.basicConfig(
         filename=path, level=logging.INFO, format="%(levelname)s %(message)s", force=True
     )
@@ -22,6 +25,35 @@ def logged(path):
         log.error("%s", error)
         print(error, file=sys.stderr)
         raise SystemExit(1) from None
-    except Exception:
-        log.exception("unexpected failure")
+    except Exception as error:
+        message = (
+            f"unexpected failure ({type(error).__name__}: {error}). This is a bug in selfseed, "
+            "not a known problem with the input: please report it with this log"
+        )
+        log.exception("%s", message)
+        print(message, file=sys.stderr)
         raise
+
+
+def failed_job_messages(snakemake_log):
+    """The error messages of the jobs that failed in a run, read from their rule logs.
+
+    `snakemake_log` is the run's main log, or a list of them (Snakemake's `onerror` handler gets
+    that as `log`); each failed job's entry names its log as `log: PATH (check log file(s) ...`."""
+    import re
+    from pathlib import Path
+
+    logs = [snakemake_log] if isinstance(snakemake_log, str | Path) else snakemake_log or []
+    text = "".join(Path(p).read_text(errors="replace") for p in logs if Path(p).is_file())
+    paths = dict.fromkeys(re.findall(r"log: (\S+) \(check log file", text))
+    blocks = []
+    for path in paths:
+        lines = Path(path).read_text(errors="replace").splitlines() if Path(path).is_file() else []
+        start = next((i for i, line in enumerate(lines) if line.startswith("ERROR ")), None)
+        if start is not None:
+            message = [lines[start][len("ERROR ") :]]
+            message += [line for line in lines[start + 1 :] if line.startswith("  ")]
+            blocks.append(f"{path}:\n  " + "\n  ".join(message))
+    if not blocks:
+        return ""
+    return f"selfseed: {len(blocks)} job(s) failed:\n" + "\n".join(blocks)

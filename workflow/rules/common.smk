@@ -1,3 +1,4 @@
+import sys
 import re
 
 from snakemake.utils import validate
@@ -120,3 +121,9 @@ def report_targets():
     """Targets of the report (workflow/rules/report.smk), requested by the default target: summary
     and table pages, provenance, run-wide figures, and the SVG of the forest plot."""
     return [*rules.figures.output, rules.summarise.output.forest_svg]
+
+
+onerror:
+    from selfseed.logs import failed_job_messages
+
+    print(failed_job_messages(log), file=sys.stderr)

@@ -1,34 +1,278 @@
-"""A user's own expression matrix and clinical table (TSV/CSV, gzipped or not, or parquet)."""
+"""A user's own expression matrix and clinical table (TSV/CSV, gzipped or not, or parquet).
 
+Text files go through `textio`: BOM, CRLF/CR line ends and latin-1 are read, an empty file, a web
+page or a file whose delimiter does not match its name stops with InputDataError naming the file."""
+
+import csv
 import hashlib
+import io
+import logging
+import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from selfseed.errors import ConfigError, InputDataError
+from selfseed.sources.textio import header_cells, parser_line, read_text, repeated
+
+SEPARATORS = {".csv": ",", ".tsv": "\t", ".txt": "\t", ".tab": "\t"}
+log = logging.getLogger(__name__)
+HEADER_BYTES = 1 << 20  # enough text for a header line of ~50,000 sample ids
+# pandas' default missing-value texts (read_csv na_values), for the value columns only
+NA_TEXTS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+            "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]  # fmt: skip
+FORMATS = "tab-separated (.tsv, .txt), comma-separated (.csv), optionally .gz, or .parquet"
 
 
-def read_frame(path, *, cohort, key, text_dtype=None):
-    """Read a TSV/CSV (optionally .gz; .csv means comma) or parquet file into a DataFrame."""
+def table_format(path):
+    """'parquet', or the delimiter the file name promises (.csv comma, .tsv/.txt tab)."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes[-1:] == [".gz"]:
+        suffixes = suffixes[:-1]
+    if suffixes[-1:] == [".parquet"]:
+        return "parquet"
+    return SEPARATORS.get(suffixes[-1] if suffixes else "", "\t")
+
+
+def existing(path, *, cohort, key):
     path = Path(path)
     if not path.is_file():
         raise ConfigError(
-            "file not found", cohort=cohort, file=path, key=key, expected="an existing file"
-        )
-    suffixes = [s.lower() for s in path.suffixes]
-    try:
-        if suffixes[-1:] == [".parquet"]:
-            frame = pd.read_parquet(path)
-            return frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame
-        return pd.read_csv(path, sep="," if ".csv" in suffixes else "\t", dtype=text_dtype)
-    except (ValueError, OSError, pd.errors.ParserError) as error:
-        raise InputDataError(
-            f"cannot read the table: {error}",
+            "file not found",
             cohort=cohort,
             file=path,
             key=key,
-            expected="tab-separated (.tsv, .txt), comma-separated (.csv), optionally .gz, or .parquet",
-        ) from error
+            expected="an existing file (paths are relative to the directory snakemake runs in)",
+        )
+    return path
+
+
+def read_parquet(path, *, cohort, key):
+    try:
+        frame = pd.read_parquet(path)
+    except (ValueError, OSError) as error:
+        raise InputDataError(
+            f"cannot read the parquet file: {error}", cohort=cohort, file=path, key=key,
+            expected=FORMATS, fix="write it again with pandas.DataFrame.to_parquet",
+        ) from error  # fmt: skip
+    frame = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def read_header(path, *, cohort, key):
+    """Column names of a table, reading only its first line (or the parquet schema)."""
+    path = existing(path, cohort=cohort, key=key)
+    sep = table_format(path)
+    if sep == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            schema = pq.read_schema(path)
+        except (OSError, ValueError) as error:
+            raise InputDataError(
+                f"cannot read the parquet file: {error}", cohort=cohort, file=path, key=key,
+                expected=FORMATS,
+            ) from error  # fmt: skip
+        index = (schema.pandas_metadata or {}).get("index_columns", [])
+        index = [name for name in index if isinstance(name, str)]
+        names = index + [n for n in schema.names if n not in index]
+        return [n for n in names if not n.startswith("__index_level_")]
+    text = read_text(path, cohort=cohort, key=key, limit=HEADER_BYTES)
+    return header_cells(text, sep, cohort=cohort, key=key)
+
+
+def clinical_header(text, sep, *, cohort, key):
+    """Header cells of a clinical table; a repeated column name is an error (which one to use?)."""
+    names = header_cells(text, sep, cohort=cohort, key=key)
+    twice = [name for name in repeated(names) if name]
+    if twice:
+        raise InputDataError(
+            "repeated column names in the clinical table",
+            cohort=cohort,
+            file=text.path,
+            line=1,
+            key=key,
+            found=f"{len(twice)} repeated, e.g. {twice[:5]}",
+            expected="each column name once",
+            fix="remove or rename the duplicated columns",
+        )
+    return names
+
+
+def parse_error(error, *, cohort, file, key):
+    text = str(error).strip().splitlines()[-1]
+    cells = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    return InputDataError(
+        "cannot parse the table: a line has more cells than the header"
+        if cells
+        else f"cannot parse the table: {text}",
+        cohort=cohort,
+        file=file,
+        line=parser_line(error),
+        key=key,
+        found=f"{cells[3]} cells on line {cells[2]}, {cells[1]} in the header" if cells else None,
+        expected="the same number of cells on every line as in the header",
+        fix="remove the stray delimiter, or quote the text that contains the delimiter",
+    )
+
+
+def no_rows(*, cohort, file, key):
+    return InputDataError(
+        "the table has a header but no data rows",
+        cohort=cohort,
+        file=file,
+        key=key,
+        expected="at least one data row",
+    )
+
+
+def strip_text(frame):
+    """Text cells without surrounding whitespace; cells that are then empty or a missing-value
+    text (' NA ') become missing."""
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == object:
+            stripped = values.str.strip()
+            frame[column] = stripped.where(~stripped.isin(NA_TEXTS))
+    return frame
+
+
+def read_clinical(path, *, cohort, key):
+    """Clinical table, every cell as text (stripped; empty and NA cells missing), header as is."""
+    path = existing(path, cohort=cohort, key=key)
+    sep = table_format(path)
+    if sep == "parquet":
+        frame = read_parquet(path, cohort=cohort, key=key)
+        return frame.astype(object).where(frame.notna()).map(lambda v: v if pd.isna(v) else str(v))
+    text = read_text(path, cohort=cohort, key=key)
+    names = clinical_header(text, sep, cohort=cohort, key=key)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text.text), sep=sep, header=None, skiprows=1, dtype=str,
+            quoting=csv.QUOTE_MINIMAL, skipinitialspace=True, index_col=False,
+        )  # fmt: skip
+    except pd.errors.EmptyDataError:
+        raise no_rows(cohort=cohort, file=path, key=key) from None
+    except (pd.errors.ParserError, ValueError) as error:
+        raise parse_error(error, cohort=cohort, file=path, key=key) from error
+    if frame.empty:
+        raise no_rows(cohort=cohort, file=path, key=key)
+    names = fitted_names(names, frame.shape[1], cohort=cohort, file=path, key=key)
+    frame, names = without_empty_last(frame, names)
+    frame.columns = names
+    return strip_text(frame)
+
+
+def read_expression(path, *, cohort, key):
+    """Expression table: first column the row ids (text), the other columns numbers.
+
+    A header with one cell fewer than the rows (R's write.table with row names) is read as
+    R does: the first column holds the row ids. Empty, NA, NaN, null cells are missing; other
+    non-numeric cells are an error naming the row, column and line; inf stays (dropped later).
+    Repeated row or column ids are kept: sample ids must be unique (checked when samples are
+    matched), repeated gene ids are resolved like any duplicate symbol."""
+    path = existing(path, cohort=cohort, key=key)
+    sep = table_format(path)
+    if sep == "parquet":
+        frame = read_parquet(path, cohort=cohort, key=key)
+        names = list(frame.columns)
+        frame.columns = range(len(names))
+        frame[0] = frame[0].astype(str)
+    else:
+        text = read_text(path, cohort=cohort, key=key, limit=HEADER_BYTES)
+        names = header_cells(text, sep, cohort=cohort, key=key)
+        frame = None
+        missing = {column: NA_TEXTS for column in range(1, len(names) + 2)}
+        for encoding in ["latin-1"] if text.encoding == "latin-1" else ["utf-8-sig", "latin-1"]:
+            try:
+                frame = pd.read_csv(
+                    path, sep=sep, header=None, skiprows=1, dtype={0: str}, encoding=encoding,
+                    compression="gzip" if is_gzip(path) else None, quoting=csv.QUOTE_MINIMAL,
+                    skipinitialspace=True, index_col=False, low_memory=False,
+                    keep_default_na=False, na_values=missing,  # ids (column 0) taken literally
+                )  # fmt: skip
+            except UnicodeDecodeError:
+                log.warning("%s: not valid UTF-8; read as latin-1", path)
+                continue
+            except pd.errors.EmptyDataError:
+                raise no_rows(cohort=cohort, file=path, key=key) from None
+            except (pd.errors.ParserError, ValueError, OSError, EOFError) as error:
+                raise parse_error(error, cohort=cohort, file=path, key=key) from error
+            break
+        if frame.shape[1] == len(names) + 1:
+            names = ["", *names]  # R's row names: no header cell for the id column
+        names = fitted_names(names, frame.shape[1], cohort=cohort, file=path, key=key)
+        frame, names = without_empty_last(frame, names)
+    if frame.empty:
+        raise no_rows(cohort=cohort, file=path, key=key)
+    if len(names) < 2:
+        raise InputDataError(
+            "the expression table has one column only", cohort=cohort, file=path, key=key,
+            expected="row ids in the first column, then one column per sample or gene",
+        )  # fmt: skip
+    ids = frame.pop(0).astype(str).str.strip()
+    text_file = sep != "parquet"
+    values = numeric_block(frame, ids, names, cohort=cohort, file=path, key=key, lines=text_file)
+    values.index = pd.Index(ids, name=names[0] or "id")
+    values.columns = pd.Index([str(n).strip() for n in names[1:]])
+    return values
+
+
+def fitted_names(names, width, *, cohort, file, key):
+    """Header names for `width` data columns: trailing empty header cells (a trailing delimiter)
+    are left out; any other mismatch is an error."""
+    while len(names) > width and names[-1] == "":
+        names = names[:-1]
+    if len(names) != width:
+        raise InputDataError(
+            f"the data rows have {'more' if width > len(names) else 'fewer'} cells than the header",
+            cohort=cohort, file=file, line=2, key=key,
+            found=f"{len(names)} header cells, {width} cells in the rows",
+            expected="one header cell per column, the same number of cells on every line",
+        )  # fmt: skip
+    return names
+
+
+def without_empty_last(frame, names):
+    """A delimiter at the end of every line makes a last column without name or values: dropped."""
+    while len(names) > 1 and names[-1] == "" and frame.iloc[:, -1].isna().all():
+        frame, names = frame.iloc[:, :-1], names[:-1]
+    return frame, names
+
+
+def is_gzip(path):
+    with open(path, "rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
+def numeric_block(frame, ids, names, *, cohort, file, key, lines=True):
+    """The value columns as float64; a non-numeric cell is an InputDataError naming where."""
+    text_columns = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    for column in text_columns:
+        raw = frame[column]
+        text = raw.astype(str).str.strip()
+        text = text.where(raw.notna() & ~text.isin(NA_TEXTS))  # ' NA ' is missing too
+        numbers = pd.to_numeric(text, errors="coerce")
+        bad = text.notna().to_numpy() & numbers.isna().to_numpy()
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            first = rows[0]
+            raise InputDataError(
+                "non-numeric expression values",
+                cohort=cohort,
+                file=file,
+                line=int(first) + 2 if lines else None,
+                column=names[column],
+                key=key,
+                found=f"{raw.iloc[first]!r} in row {ids.iloc[first]!r} "
+                f"({len(rows)} non-numeric cell(s) in this column)",
+                expected="numbers; empty, NA, NaN or null for missing values",
+                fix="write missing values as NA (or leave the cell empty)",
+            )
+        frame[column] = numbers
+    return frame.astype(np.float64)
 
 
 def sha256(path):
@@ -40,31 +284,50 @@ def sha256(path):
     return digest.hexdigest()
 
 
-def load_table_cohort(entry, *, cohort):
-    """Return (expression genes x samples, clinical indexed by sample id, provenance dict)."""
-    key = f"cohorts.{cohort}"
-    matrix = read_frame(entry["expression"], cohort=cohort, key=f"{key}.expression")
-    expression = matrix.set_index(matrix.columns[0])
-    expression.index = expression.index.astype(str).str.strip()
-    expression.columns = expression.columns.astype(str).str.strip()
-    if entry["orientation"] == "samples_by_genes":
-        expression = expression.T
-    clinical = read_frame(entry["clinical"], cohort=cohort, key=f"{key}.clinical", text_dtype=str)
-    column = entry["sample_column"]
+def sample_ids(clinical, column, *, cohort, file, key):
+    """The clinical table indexed by its sample-id column (text, stripped); a row without an id
+    cannot be matched to expression and is an error."""
     if column not in clinical.columns:
         raise ConfigError(
             "sample column not found in the clinical table",
             cohort=cohort,
-            file=entry["clinical"],
+            file=file,
             column=column,
-            key=f"{key}.sample_column",
+            key=key,
             found=f"columns {list(clinical.columns)[:20]}",
+            expected="the exact name of the clinical column holding sample ids",
         )
-    clinical.index = pd.Index(clinical[column].astype(str).str.strip(), name="sample_id")
+    ids = clinical[column]
+    if ids.isna().any():
+        first = int(np.flatnonzero(ids.isna().to_numpy())[0])
+        raise InputDataError(
+            "rows without a sample id in the clinical table",
+            cohort=cohort, file=file, line=first + 2, column=column, key=key,
+            found=f"{int(ids.isna().sum())} empty or NA sample ids",
+            expected="a sample id on every row", fix="fill in or delete those rows",
+        )  # fmt: skip
+    return clinical.set_index(pd.Index(ids.astype(str).str.strip(), name="sample_id"))
+
+
+def load_table_cohort(entry, *, cohort):
+    """Return (expression genes x samples, clinical indexed by sample id, provenance dict)."""
+    key = f"cohorts.{cohort}"
+    expression = read_expression(entry["expression"], cohort=cohort, key=f"{key}.expression")
+    if entry["orientation"] == "samples_by_genes":
+        expression = expression.T
+    clinical = read_clinical(entry["clinical"], cohort=cohort, key=f"{key}.clinical")
+    clinical = sample_ids(
+        clinical,
+        entry["sample_column"],
+        cohort=cohort,
+        file=entry["clinical"],
+        key=f"{key}.sample_column",
+    )
     files = (entry["expression"], entry["clinical"])
     provenance = {
         "source": "table",
         "files": [f"{p} sha256:{sha256(p)}" for p in files],
         "clinical_file": str(entry["clinical"]),
+        "expression_file": str(entry["expression"]),
     }
     return expression, clinical, provenance

@@ -28,20 +28,30 @@ class Text:
     notes: list[str] = field(default_factory=list)
 
 
-def read_text(path, *, cohort=None) -> Text:
+def read_text(path, *, cohort=None, key=None, limit=None) -> Text:
     """Read a (possibly gzipped) text file as str: UTF-8 (BOM removed), else latin-1 with a note.
 
     CRLF and CR-only line ends become '\\n'. An empty file, or an HTML/XML page saved in place of
-    the data (a portal error or login page), raises InputDataError naming the file."""
+    the data (a portal error or login page), raises InputDataError naming the file. With `limit`,
+    only about the first `limit` bytes (uncompressed) are read, cut after the last whole line."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
-        if raw[:2] == GZIP_MAGIC:
-            raw = gzip.decompress(raw)
+        with open(path, "rb") as handle:
+            gzipped = handle.read(2) == GZIP_MAGIC
+        opener = gzip.open if gzipped else open
+        with opener(path, "rb") as handle:
+            raw = handle.read() if limit is None else handle.read(limit + 1)
     except (OSError, EOFError) as err:
         raise InputDataError(
-            f"cannot read the file ({err})", cohort=cohort, file=path, fix="download it again"
+            f"cannot read the file ({err})",
+            cohort=cohort,
+            file=path,
+            key=key,
+            fix="download or export it again: the file is damaged or cut short",
         ) from err
+    if limit is not None and len(raw) > limit:
+        last = max(raw.rfind(b"\n", 0, limit), raw.rfind(b"\r", 0, limit))
+        raw = raw[: last + 1] if last > 0 else raw[:limit]
     notes = []
     try:
         text, encoding = raw.decode("utf-8-sig"), "utf-8"
@@ -58,20 +68,71 @@ def read_text(path, *, cohort=None) -> Text:
             "the file is empty",
             cohort=cohort,
             file=path,
+            key=key,
             expected="a data table",
-            fix="download it again; an interrupted download leaves an empty file",
+            fix="download or export it again; an interrupted download leaves an empty file",
         )
     if head.startswith("<"):
         raise InputDataError(
             "the file is a web page (HTML/XML), not a data table",
             cohort=cohort,
             file=path,
+            key=key,
             found=repr(text.lstrip()[:80]),
             expected="a tab- or comma-separated table",
             fix="the server returned an error or login page: check the URL and download again",
         )
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return Text(text=text, path=path, encoding=encoding, notes=notes)
+
+
+SEPARATOR_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon"}
+
+
+def header_cells(text: Text, sep: str, *, cohort=None, key=None) -> list[str]:
+    """The cells of the first line, split by `sep` (quotes honoured, whitespace stripped).
+
+    A first line without `sep` is a one-column read: InputDataError saying which delimiter the
+    line does have (a .tsv that is comma-separated, a .csv saved with semicolons, ...)."""
+    first = text.text.split("\n", 1)[0]
+    if sep not in first:
+        others = [other for other in SEPARATOR_NAMES if other != sep and other in first]
+        found = (
+            f"{SEPARATOR_NAMES[others[0]]}-separated first line {first[:80]!r}"
+            if others
+            else f"one column only: {first[:80]!r}"
+        )
+        raise InputDataError(
+            f"the file is not {SEPARATOR_NAMES[sep]}-separated as its name says",
+            cohort=cohort,
+            file=text.path,
+            line=1,
+            key=key,
+            found=found,
+            expected=f"{SEPARATOR_NAMES[sep]}-separated columns (.tsv/.txt: tab, .csv: comma)",
+            fix="rename the file to match its delimiter (.csv for commas, .tsv for tabs) or save "
+            "it again with the expected delimiter"
+            if others
+            else "save the table with one column per field",
+        )
+    cells = next(csv.reader([first], delimiter=sep, skipinitialspace=True))
+    return [cell.strip() for cell in cells]
+
+
+def repeated(names) -> list[str]:
+    """Names occurring more than once, in first-seen order."""
+    seen, twice = set(), []
+    for name in names:
+        if name in seen and name not in twice:
+            twice.append(name)
+        seen.add(name)
+    return twice
+
+
+def parser_line(error) -> int | None:
+    """The line number in a pandas ParserError message ('... in line 7, saw 5'), if any."""
+    match = re.search(r"line (\d+)", str(error))
+    return int(match[1]) if match else None
 
 
 def split_comment_header(text: str, prefix: str = "#") -> tuple[list[str], str]:
