@@ -29,7 +29,9 @@ def proportional_hazards(frame, terms):
     table = schoenfeld_test(
         data["time_months"], (data["event"] == 1).astype(int), exog.to_numpy(float)
     )
-    return {"ph_p": float(table["p"].iloc[0]), "ph_global_p": float(table["p"].iloc[-1])}
+    ph_p, global_p = float(table["p"].iloc[0]), float(table["p"].iloc[-1])
+    flag = "possible PH violation (p < 0.05)" if min(ph_p, global_p) < 0.05 else ""
+    return {"ph_p": ph_p, "ph_global_p": global_p, "ph_flag": flag}
 
 
 def cox_rows(frame, models):
@@ -37,7 +39,7 @@ def cox_rows(frame, models):
     rows = []
     for name, terms in models:
         fit = cox_per_sd(frame, terms)
-        ph = {"ph_p": np.nan, "ph_global_p": np.nan}
+        ph = {"ph_p": np.nan, "ph_global_p": np.nan, "ph_flag": ""}
         if not fit["note"]:
             try:
                 ph = proportional_hazards(frame, terms)

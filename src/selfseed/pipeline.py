@@ -18,7 +18,7 @@ COX_COLUMNS = (
     CONTRACT_COLUMNS[:2]
     + ["endpoint_label"]
     + [c for c in CONTRACT_COLUMNS[2:] if c != "fdr"]
-    + ["coef", "se", "ph_p", "ph_global_p", "covariates", "note"]
+    + ["coef", "se", "ph_p", "ph_global_p", "ph_flag", "covariates", "note"]
 )
 STACK = [
     "snakemake", "pandas", "numpy", "scipy", "anndata", "scanpy", "gseapy", "statsmodels",
