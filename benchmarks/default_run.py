@@ -25,7 +25,13 @@ def cold_run(cores):
         snakemake = Path(sys.executable).with_name("snakemake")
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run([snakemake, "--cores", str(cores), "all"], cwd=tmp, check=True, capture_output=True, text=True)
+        subprocess.run(
+            [snakemake, "--cores", str(cores), "all"],
+            cwd=tmp,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)

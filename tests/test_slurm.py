@@ -100,9 +100,9 @@ def test_default_run_on_slurm_equals_local_run(tmp_path, slurm_env):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
 
-    # every job went through sbatch, once: 3 per cohort (ingest, score, model) + 1 summary
+    # every job went through sbatch, once: 3 per cohort (ingest, score, model) + summarise + figures
     jobs = submissions(output)
-    assert len(jobs) == 3 * len(config["cohorts"]) + 1, output[-5000:]
+    assert len(jobs) == 3 * len(config["cohorts"]) + 2, output[-5000:]
     assert all(len(ids) == 1 for ids in jobs.values())
     assert "Trying to restart" not in output
     # the rules' resources reached sbatch: --mem is a mem_mb, --time a runtime that snakemake printed
@@ -125,17 +125,20 @@ def test_default_run_on_slurm_equals_local_run(tmp_path, slurm_env):
 
 
 def broken_cohort(path):
-    """A table cohort that passes the config checks but fails in ingest: no shared sample id."""
+    """A table cohort that passes the config checks (which read headers only) but fails in ingest:
+    a non-numeric expression cell."""
     genes = ["IL6", "CXCL8", "MMP1", "FSCN1", "CXCL1", "GAPDH", "ACTB"]
     samples = [f"S{i}" for i in range(20)]
     expression = pd.DataFrame(
         [[float(i + j) for j in range(len(samples))] for i in range(len(genes))],
         index=pd.Index(genes, name="gene"), columns=samples,
     )  # fmt: skip
+    expression = expression.astype(object)
+    expression.loc["IL6", "S5"] = "n.d."
     expression.to_csv(path / "expr.tsv", sep="\t")
     clinical = pd.DataFrame(
         {
-            "patient": [f"P{i}" for i in range(20)],  # ids of no expression column
+            "patient": samples,
             "months": [float(10 + i) for i in range(20)],
             "status": [i % 2 for i in range(20)],
         }
@@ -143,7 +146,7 @@ def broken_cohort(path):
     clinical.to_csv(path / "clinical.tsv", sep="\t", index=False)
     return {
         "source": "table",
-        "description": "ids that match no expression column",
+        "description": "a non-numeric expression value",
         "expression": "expr.tsv",
         "orientation": "genes_by_samples",
         "clinical": "clinical.tsv",
@@ -173,7 +176,7 @@ def test_failing_job_is_retried_on_slurm_then_ends_the_run_with_its_log(tmp_path
     memory = [int(m) for m in re.findall(r"mem_mb=(\d+)", output)]
     assert memory and max(memory) == 2 * min(memory), output[-5000:]
     # --show-failed-logs: the job's own log, with the reason, is in the output
-    assert "no sample id is shared by the expression matrix and the clinical table" in output
+    assert "non-numeric expression values" in output
     assert "logs/ingest/broken.log" in output
     assert not (path / "results" / "cohorts" / "broken.h5ad").exists()
     assert not (path / "results" / "scores").exists()

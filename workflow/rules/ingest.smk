@@ -12,7 +12,7 @@ rule ingest:
         "../../environment.yml"
     threads: 1
     resources:
-        mem_mb=scaled_by_input(1000, 10),
+        mem_mb=scaled_by_input(1200, 12),
         runtime=scaled_by_input(10, 0.05),
     params:
         entry=cohort_entry,

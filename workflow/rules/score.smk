@@ -12,7 +12,7 @@ rule score:
         "../../environment.yml"
     threads: 1
     resources:
-        mem_mb=scaled_by_input(1000, 8),
+        mem_mb=scaled_by_input(1000, 13),
         runtime=scaled_by_input(10, 0.1),
     params:
         signatures=SIGNATURES,
