@@ -26,5 +26,8 @@ def test_geo_urls_follow_ncbi_layout():
     config = yaml.safe_load((REPO / "config" / "examples" / "geo_gse7390.yaml").read_text())
     validate(config, str(SCHEMA))
     urls = set(public_downloads(config).values())
-    assert "https://ftp.ncbi.nlm.nih.gov/geo/series/GSE7nnn/GSE7390/matrix/GSE7390_series_matrix.txt.gz" in urls
+    assert (
+        "https://ftp.ncbi.nlm.nih.gov/geo/series/GSE7nnn/GSE7390/matrix/GSE7390_series_matrix.txt.gz"
+        in urls
+    )
     assert "https://ftp.ncbi.nlm.nih.gov/geo/platforms/GPLnnn/GPL96/annot/GPL96.annot.gz" in urls
