@@ -9,7 +9,6 @@ shows it).
 """
 
 import base64
-import hashlib
 import json
 import os
 import platform
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from selfseed.sources.table import sha256
 
 QUESTION = (
     "Do tumour <b>self-seeding</b> signatures in the primary tumour go with <b>local "
@@ -82,15 +83,6 @@ if (filter) {
 
 
 # ---------------------------------------------------------------- provenance
-
-
-def sha256(path):
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def file_record(path, recorded_sha256=None):
