@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from conftest import REPO
+from selfseed.survival import cox_per_sd
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 DEFAULT_COHORTS = {"gse1992": "RFS", "gse3143": "OS", "vdv": "DMFS"}
@@ -157,8 +158,25 @@ def test_own_cohort_in_one_config_entry(tmp_path, gse1992, default_run):
     assert groups["gray_p"].between(0, 1).all()
     dropped = pd.read_csv(path / "results" / "qc" / "mine.dropped.tsv", sep="\t")
     assert (dropped["reason"] == "not in the expression matrix").sum() == 24
-    # days -> months gives back the same model as the SurvSet cohort restricted to the same patients
     assert cox["hr"].notna().all()
+    # days -> months and text codes give back the model of the SurvSet cohort's first 100 patients
+    # (competing events are censored in the cause-specific Cox model)
+    first = gse1992.iloc[:100]
+    genes = first[["num_HS_IL6", "num_HS_IL8"]]
+    expected = cox_per_sd(
+        pd.DataFrame(
+            {
+                "time_months": first["time"].astype(float),
+                "event": first["event"].astype(int),
+                "score": ((genes - genes.mean()) / genes.std()).mean(axis=1),
+            }
+        )
+    )
+    ours = cox.set_index(["signature", "method", "model"]).loc[
+        ("attractor", "zmean", "univariable")
+    ]
+    assert ours["n"] == expected["n"] == 100
+    assert ours["hr"] == pytest.approx(expected["hr"], rel=1e-6)
 
 
 @pytest.mark.parametrize(
