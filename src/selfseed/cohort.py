@@ -7,7 +7,7 @@ from importlib import import_module
 import numpy as np
 import pandas as pd
 
-from selfseed.endpoints import code_endpoint, endpoint_counts
+from selfseed.endpoints import code_endpoint, endpoint_counts, no_usable_endpoint
 from selfseed.errors import ConfigError, InputDataError, SelfseedError
 from selfseed.genes import GENE_TABLE_SOURCE, harmonise_genes
 from selfseed.logs import log
@@ -262,15 +262,8 @@ def _build_cohort(entry, cohort, files, max_missing_fraction):
         dropped_endpoint = all_dropped[all_dropped["sample_id"].isin(clinical.index)]
         endpoint = entry["endpoint"]
     if coded.empty:
-        reasons = dropped_endpoint["reason"].value_counts()
-        raise InputDataError(
-            "no sample has a usable endpoint",
-            cohort=cohort,
-            file=file,
-            key=f"cohorts.{cohort}.endpoint",
-            found=f"{len(clinical)} matched samples, all dropped: "
-            + "; ".join(f"{n} x {reason}" for reason, n in reasons.head(5).items()),
-            expected="follow-up times > 0 and configured event codes",
+        raise no_usable_endpoint(
+            InputDataError, dropped_endpoint, len(clinical), cohort=cohort, file=file
         )
     treatment = [{**entry["treatment"], "type": "categorical"}] if "treatment" in entry else []
     symbols, dropped_ids = harmonise_genes(expression[coded.index])

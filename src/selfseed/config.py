@@ -183,7 +183,7 @@ def check_cohort(entry, cohort):
     some samples have a usable endpoint (geo, cbioportal, xena: checked at ingest, once the data
     are downloaded and read)."""
     from selfseed.cohort import covariate_frame, unique_sample_ids
-    from selfseed.endpoints import code_endpoint
+    from selfseed.endpoints import code_endpoint, no_usable_endpoint
 
     check_names(entry, cohort)
     if entry["source"] not in ("survset", "table", "h5ad"):
@@ -222,17 +222,7 @@ def check_cohort(entry, cohort):
     if "preset" not in endpoint:
         coded, dropped = code_endpoint(frame, endpoint, cohort=cohort, file=file)
         if coded.empty:
-            reasons = dropped["reason"].value_counts()
-            raise ConfigError(
-                "no sample has a usable endpoint",
-                cohort=cohort,
-                file=file,
-                key=f"cohorts.{cohort}.endpoint",
-                found=f"all {len(frame)} rows dropped: "
-                + "; ".join(f"{n} x {reason}" for reason, n in reasons.head(5).items()),
-                expected="numeric follow-up times > 0 and the configured event codes",
-                fix="check time_column, time_unit and the event code lists",
-            )
+            raise no_usable_endpoint(ConfigError, dropped, len(frame), cohort=cohort, file=file)
     treatment = [{**entry["treatment"], "type": "categorical"}] if "treatment" in entry else []
     covariate_frame(frame, entry["covariates"] + treatment, cohort=cohort, file=file)
 

@@ -113,3 +113,18 @@ def endpoint_counts(event):
         "competing": int((event == COMPETING).sum()),
         "censored": int((event == CENSORED).sum()),
     }
+
+
+def no_usable_endpoint(error_class, dropped, n_rows, *, cohort, file):
+    """The error for a cohort whose every row was dropped while coding the endpoint."""
+    reasons = dropped["reason"].value_counts()
+    return error_class(
+        "no sample has a usable endpoint",
+        cohort=cohort,
+        file=file,
+        key=f"cohorts.{cohort}.endpoint",
+        found=f"all {n_rows} rows dropped: "
+        + "; ".join(f"{n} x {reason}" for reason, n in reasons.head(5).items()),
+        expected="numeric follow-up times > 0 and the configured event codes",
+        fix="check time_column, time_unit and the event code lists",
+    )
