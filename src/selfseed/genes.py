@@ -6,6 +6,7 @@ several kinds: official symbol, then unambiguous alias (IL8 -> CXCL8), RefSeq, E
 """
 
 import re
+import warnings
 from importlib.resources import files
 
 import numpy as np
@@ -62,11 +63,17 @@ def harmonise_genes(expression):
             }
         )
     ]
-    mapped = expression.loc[~unknown].copy()
-    mapped.index = mapping["symbol"][~unknown].to_numpy()
-    original = mapping["identifier"][~unknown].to_numpy()
-    means = np.nanmean(mapped.to_numpy(dtype=float), axis=1)
-    order = pd.DataFrame({"symbol": mapped.index, "mean": means, "row": np.arange(len(mapped))})
+    rows = np.flatnonzero(~unknown)
+    symbols = mapping["symbol"].to_numpy()[rows]
+    original = mapping["identifier"].to_numpy()[rows]
+    # the mean is only needed where a symbol repeats: one pass over those rows, not the matrix
+    repeated = pd.Series(symbols).duplicated(keep=False).to_numpy()
+    means = np.zeros(len(rows))
+    if repeated.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing row: mean NaN
+            means[repeated] = np.nanmean(expression.iloc[rows[repeated]].to_numpy(float), axis=1)
+    order = pd.DataFrame({"symbol": symbols, "mean": means, "row": np.arange(len(rows))})
     order = order.sort_values(["symbol", "mean"], ascending=[True, False], kind="stable")
     keep = ~order["symbol"].duplicated()
     kept_id = dict(zip(order["symbol"][keep], original[order["row"][keep]], strict=True))
@@ -80,5 +87,7 @@ def harmonise_genes(expression):
             }
         )
     )
-    result = mapped.iloc[np.sort(order["row"][keep].to_numpy())]
+    kept = np.sort(order["row"][keep].to_numpy())
+    result = expression if len(kept) == len(expression) else expression.iloc[rows[kept]]
+    result = result.set_axis(symbols[kept], axis=0, copy=False)
     return result, pd.concat(dropped, ignore_index=True)

@@ -1,4 +1,4 @@
-"""Per-sample signature scores: zmean, scanpy score_genes and gseapy single-sample GSEA."""
+"""Per-sample signature scores: zmean, scanpy score_genes and single-sample GSEA (ssGSEA)."""
 
 import numpy as np
 import pandas as pd
@@ -17,26 +17,29 @@ def zmean(expression, genes):
 
 def score_genes(adata, genes, *, ctrl_size, n_bins, random_state):
     """scanpy.tl.score_genes: mean of the genes minus the mean of expression-matched control genes."""
+    import anndata as ad
     import scanpy as sc
 
-    scored = sc.tl.score_genes(
-        adata,
+    # scored in place on a shell that shares the matrix: copy=True would copy it per signature
+    shell = ad.AnnData(
+        X=adata.X, obs=pd.DataFrame(index=adata.obs_names), var=pd.DataFrame(index=adata.var_names)
+    )
+    sc.tl.score_genes(
+        shell,
         genes,
         ctrl_size=ctrl_size,
         n_bins=n_bins,
         random_state=random_state,
         score_name="_score",
-        copy=True,
     )
-    return scored.obs["_score"].astype(float)
+    return shell.obs["_score"].astype(float)
 
 
-def ssgsea(expression, gene_sets, *, weight):
-    """gseapy single-sample GSEA enrichment scores (ES), samples x gene sets.
+def ssgsea_gseapy(expression, gene_sets, *, weight):
+    """gseapy.ssgsea raw enrichment scores, samples x gene sets: the library reference of `ssgsea`.
 
-    Genes are ranked within each sample (sample_norm_method='rank') and the raw ES is used, not
-    gseapy's NES, which is rescaled by the range over all samples: so a sample's score does not depend
-    on the other samples. min_size=1 lets 2-gene sets through (min_genes is enforced before).
+    Genes are ranked within each sample (sample_norm_method='rank'); min_size=1 lets 2-gene sets
+    through (min_genes is enforced before).
     """
     import gseapy
 
@@ -59,10 +62,51 @@ def ssgsea(expression, gene_sets, *, weight):
     return table.reindex(index=expression.index, columns=list(gene_sets))
 
 
+def ssgsea(expression, gene_sets, *, weight):
+    """Single-sample GSEA enrichment scores (Barbie et al. 2009), samples x gene sets, vectorised.
+
+    The estimator of gseapy.ssgsea(sample_norm_method='rank', correl_norm_type='rank') raw ES (not
+    its NES, which is rescaled by the range over all samples, so a sample's score would depend on
+    the other samples) and of GSVA's ssgsea (ssgsea.norm=FALSE). Genes are ranked within each sample;
+    the walk over the N genes sorted by decreasing rank sums (weighted hit CDF - miss CDF), which is
+
+        ES = sum_h w_h q_h / sum_h w_h - (N(N+1)/2 - sum_h q_h) / (N - k)
+
+    over the k hits h, with w_h = rank_h ** weight (average ranks) and q_h = N + 1 - position_h.
+    Only the ranks of the signature genes are needed, so this is O(samples x genes x hits) with no
+    per-sample sort. Ties are broken as gseapy does (of tied genes, the later column walks first:
+    q_h = #lower + #tied in earlier columns + 1). tests/test_ssgsea.py checks it against gseapy and
+    GSVA on real cohorts.
+    """
+    values = np.asarray(expression.to_numpy(), dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise ValueError("ssgsea needs finite expression values (ingest imputes missing values)")
+    n_genes = values.shape[1]
+    columns = pd.Index(expression.columns)
+    hits = {}
+    for gene in dict.fromkeys(g for genes in gene_sets.values() for g in genes):
+        j = columns.get_loc(gene)
+        value = values[:, [j]]
+        lower = (values < value).sum(axis=1)
+        tied = (values == value).sum(axis=1)
+        tied_before = (values[:, :j] == value).sum(axis=1)
+        hits[gene] = ((lower + (tied + 1) / 2) ** weight, lower + tied_before + 1)
+    scores = {}
+    for name, genes in gene_sets.items():
+        w = np.column_stack([hits[g][0] for g in genes])
+        q = np.column_stack([hits[g][1] for g in genes]).astype(np.float64)
+        misses = n_genes - len(genes)
+        scores[name] = (w * q).sum(axis=1) / w.sum(axis=1) - (
+            n_genes * (n_genes + 1) / 2 - q.sum(axis=1)
+        ) / misses
+    return pd.DataFrame(scores, index=expression.index, columns=list(gene_sets))
+
+
 def score_cohort(adata, signatures, *, methods, min_genes, ctrl_size, n_bins, random_state, weight):
     """Return (scores long DataFrame[sample_id, signature, method, score], coverage, status)."""
-    expression = adata.to_df()
-    constant = expression.columns[expression.std(ddof=1).fillna(0).to_numpy() == 0]
+    values = np.asarray(adata.X)
+    expression = pd.DataFrame(values, index=adata.obs_names, columns=adata.var_names, copy=False)
+    constant = adata.var_names[values.min(axis=0) == values.max(axis=0)]
     coverage = gene_coverage(signature_genes(signatures), adata.var_names, constant)
     status = signature_status(coverage, min_genes)
     scored = status.loc[status["scored"], "signature"]

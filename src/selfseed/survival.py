@@ -35,7 +35,7 @@ def cox_per_sd(data, covariates=()):
     Complete cases only. Returns a dict with n, events, coef, se, hr, ci_low, ci_high, p and a note
     (empty when the fit is usable, the reason otherwise).
     """
-    from statsmodels.duration.hazard_regression import PHReg
+    from selfseed.stats.cox import EfronPHReg
 
     used = ["time_months", "event", "score", *[name for name, _ in covariates]]
     frame = data[used].dropna()
@@ -51,7 +51,7 @@ def cox_per_sd(data, covariates=()):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         try:
-            fit = PHReg(
+            fit = EfronPHReg(
                 frame["time_months"].to_numpy(float),
                 exog.to_numpy(float),
                 status=(frame["event"] == 1).to_numpy(int),

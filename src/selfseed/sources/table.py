@@ -183,24 +183,9 @@ def read_expression(path, *, cohort, key):
     else:
         text = read_text(path, cohort=cohort, key=key, limit=HEADER_BYTES)
         names = header_cells(text, sep, cohort=cohort, key=key)
-        frame = None
-        missing = {column: NA_TEXTS for column in range(1, len(names) + 2)}
-        for encoding in ["latin-1"] if text.encoding == "latin-1" else ["utf-8-sig", "latin-1"]:
-            try:
-                frame = pd.read_csv(
-                    path, sep=sep, header=None, skiprows=1, dtype={0: str}, encoding=encoding,
-                    compression="gzip" if is_gzip(path) else None, quoting=csv.QUOTE_MINIMAL,
-                    skipinitialspace=True, index_col=False, low_memory=False,
-                    keep_default_na=False, na_values=missing,  # ids (column 0) taken literally
-                )  # fmt: skip
-            except UnicodeDecodeError:
-                log.warning("%s: not valid UTF-8; read as latin-1", path)
-                continue
-            except pd.errors.EmptyDataError:
-                raise no_rows(cohort=cohort, file=path, key=key) from None
-            except (pd.errors.ParserError, ValueError, OSError, EOFError) as error:
-                raise parse_error(error, cohort=cohort, file=path, key=key) from error
-            break
+        frame = fast_numeric_table(path, sep, len(names)) if text.encoding != "latin-1" else None
+        if frame is None:
+            frame = careful_text_table(path, sep, names, text, cohort=cohort, key=key)
         if frame.shape[1] == len(names) + 1:
             names = ["", *names]  # R's row names: no header cell for the id column
         names = fitted_names(names, frame.shape[1], cohort=cohort, file=path, key=key)
@@ -218,6 +203,56 @@ def read_expression(path, *, cohort, key):
     values.index = pd.Index(ids, name=names[0] or "id")
     values.columns = pd.Index([str(n).strip() for n in names[1:]])
     return values
+
+
+def fast_numeric_table(path, sep, width):
+    """The common case, parsed by pyarrow's multithreaded CSV reader (gzip inflated on one thread,
+    blocks parsed on the others): UTF-8, a one-line header of `width` cells, ids then numbers,
+    NA_TEXTS missing. Columns 0..width-1, column 0 the ids as written. None when the file needs
+    `careful_text_table` (R row names, padded or text cells, ragged rows), which also gives the
+    precise error."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [str(i) for i in range(width)]
+    types = {"0": pa.string(), **{name: pa.float64() for name in names[1:]}}
+    try:
+        stream = pa.OSFile(str(path))
+        if is_gzip(path):
+            stream = pa.CompressedInputStream(stream, "gzip")
+        with stream:
+            table = pacsv.read_csv(
+                stream,
+                pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+                pacsv.ParseOptions(delimiter=sep),
+                pacsv.ConvertOptions(column_types=types, null_values=NA_TEXTS,
+                                     strings_can_be_null=False),
+            )  # fmt: skip
+    except (pa.ArrowInvalid, OSError, EOFError):
+        return None
+    frame = table.to_pandas(self_destruct=True)
+    frame.columns = range(width)
+    return frame
+
+
+def careful_text_table(path, sep, names, text, *, cohort, key):
+    """Any text table pandas can read (UTF-8 or latin-1, spaces after delimiters, R row names);
+    errors name the file and line."""
+    missing = {column: NA_TEXTS for column in range(1, len(names) + 2)}
+    for encoding in ["latin-1"] if text.encoding == "latin-1" else ["utf-8-sig", "latin-1"]:
+        try:
+            return pd.read_csv(
+                path, sep=sep, header=None, skiprows=1, dtype={0: str}, encoding=encoding,
+                compression="gzip" if is_gzip(path) else None, quoting=csv.QUOTE_MINIMAL,
+                skipinitialspace=True, index_col=False, low_memory=False,
+                keep_default_na=False, na_values=missing,  # ids (column 0) taken literally
+            )  # fmt: skip
+        except UnicodeDecodeError:
+            log.warning("%s: not valid UTF-8; read as latin-1", path)
+        except pd.errors.EmptyDataError:
+            raise no_rows(cohort=cohort, file=path, key=key) from None
+        except (pd.errors.ParserError, ValueError, OSError, EOFError) as error:
+            raise parse_error(error, cohort=cohort, file=path, key=key) from error
 
 
 def fitted_names(names, width, *, cohort, file, key):
@@ -272,7 +307,7 @@ def numeric_block(frame, ids, names, *, cohort, file, key, lines=True):
                 fix="write missing values as NA (or leave the cell empty)",
             )
         frame[column] = numbers
-    return frame.astype(np.float64)
+    return frame.astype(np.float64, copy=False)
 
 
 def sha256(path):

@@ -17,7 +17,7 @@ from collections import namedtuple
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.duration.hazard_regression import PHReg
+from selfseed.stats.cox import EfronPHReg
 from statsmodels.duration.survfunc import CumIncidenceRight, SurvfuncRight
 
 from selfseed.errors import InputDataError
@@ -319,5 +319,5 @@ def cause_specific_cox(time, event, X, cause=1):
     """
     t, e = _check_outcome(time, event, cause)
     x, terms = _design(X, len(t))
-    fit = PHReg(t, x, status=(e == cause).astype(float), ties="efron").fit()
+    fit = EfronPHReg(t, x, status=(e == cause).astype(float), ties="efron").fit()
     return _hazard_ratio_table(terms, np.asarray(fit.params), np.asarray(fit.bse))

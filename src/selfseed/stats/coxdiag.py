@@ -1,13 +1,13 @@
 """Cox model diagnostics: proportional hazards, non-linearity of the score, treatment interaction.
 
-All fits are statsmodels ``PHReg(time, X, status=event, ties="efron")``; each function matches
+All fits are statsmodels PHReg with Efron ties (``selfseed.stats.cox.EfronPHReg``); each function matches
 the R result named in its docstring (see tests/reference/coxdiag.R).
 """
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.duration.hazard_regression import PHReg
+from selfseed.stats.cox import EfronPHReg
 
 from selfseed.errors import InputDataError
 
@@ -74,7 +74,7 @@ def _design(X, prefix="x"):
 
 def fit_cox(time, event, X):
     """Efron-ties Cox fit with statsmodels PHReg (Newton-Raphson)."""
-    return PHReg(time, X, status=event, ties="efron").fit()
+    return EfronPHReg(time, X, status=event, ties="efron").fit()
 
 
 def _zph_time(time, event, transform):

@@ -15,7 +15,7 @@ with this module to < 1e-8.
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.duration.hazard_regression import PHReg
+from selfseed.stats.cox import EfronPHReg
 from statsmodels.stats.meta_analysis import combine_effects
 
 from selfseed.errors import InputDataError
@@ -225,7 +225,7 @@ def stratified_cox(time, event, score, stratum, level=0.95):
             found="no patient with event == 1",
             expected="at least one event (event == 1)",
         )
-    fit = PHReg(
+    fit = EfronPHReg(
         frame["time"].to_numpy(float),
         frame[["score"]].to_numpy(float),
         status=status,

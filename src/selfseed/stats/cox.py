@@ -1,0 +1,72 @@
+"""statsmodels' Cox model with its Efron-ties likelihood, score and Hessian vectorised.
+
+`PHReg` evaluates the Efron partial likelihood in a Python loop over the unique event times; at
+2,000 patients that loop was most of a cohort's model job (benchmarks/README.md). `EfronPHReg` is
+`PHReg` (same fit, standard errors, baseline hazards, strata, offsets) with the three Efron functions
+computed from reverse cumulative sums instead. tests/test_cox.py checks them against PHReg's own at
+arbitrary parameters on real cohorts with tied times; the fits are checked against R's coxph there
+and in tests/test_models_vs_r.py.
+"""
+
+import numpy as np
+from statsmodels.duration.hazard_regression import PHReg
+
+
+class EfronPHReg(PHReg):
+    """statsmodels PHReg with vectorised Efron functions (no left truncation: entry times 0)."""
+
+    def __init__(self, endog, exog, status=None, **kwargs):
+        if kwargs.get("entry") is not None and np.any(np.asarray(kwargs["entry"]) != 0):
+            raise ValueError("EfronPHReg has no left truncation (entry times); use PHReg")
+        super().__init__(endog, exog, status=status, **{**kwargs, "ties": "efron"})
+
+    def _efron_terms(self, params, order):
+        """Per stratum: the linear predictor and covariates of its events, and the Efron-adjusted
+        risk-set sums c0 (and c1, c2 up to `order`), one row per event: for the l-th of m events
+        tied at time t, sum over the risk set at t minus l/m of the sum over the tied events."""
+        surv = self.surv
+        for stx in range(surv.nstrat):
+            time, status = surv.time_s[stx], surv.status_s[stx].astype(bool)
+            exog = surv.exog_s[stx]
+            linpred = exog @ params
+            if surv.offset_s is not None:
+                linpred = linpred + surv.offset_s[stx]
+            linpred = linpred - linpred.max()
+            risk = np.exp(linpred)
+            sort = np.argsort(time, kind="stable")
+            sorted_time = time[sort]
+            failure_time, failure_group = np.unique(time[status], return_inverse=True)
+            ties = np.bincount(failure_group)
+            first_at_risk = np.searchsorted(sorted_time, failure_time, side="left")
+            group = np.sort(failure_group)
+            tie_index = np.arange(len(group)) - np.r_[0, np.cumsum(ties)[:-1]][group]
+            share = tie_index / ties[group]  # l / m for the l-th of m tied events
+            weighted = [risk]
+            if order >= 1:
+                weighted.append(risk[:, None] * exog)
+            if order >= 2:
+                weighted.append(risk[:, None, None] * exog[:, :, None] * exog[:, None, :])
+            terms = []
+            for w in weighted:
+                at_risk = np.cumsum(w[sort][::-1], axis=0)[::-1][first_at_risk]
+                failing = np.zeros_like(at_risk)
+                np.add.at(failing, failure_group, w[status])
+                shape = (-1,) + (1,) * (w.ndim - 1)
+                terms.append(at_risk[group] - share.reshape(shape) * failing[group])
+            yield linpred[status], exog[status], terms
+
+    def efron_loglike(self, params):
+        return sum(lp.sum() - np.log(c0).sum() for lp, _, (c0,) in self._efron_terms(params, 0))
+
+    def efron_gradient(self, params):
+        return sum(
+            x.sum(axis=0) - (c1 / c0[:, None]).sum(axis=0)
+            for _, x, (c0, c1) in self._efron_terms(params, 1)
+        )
+
+    def efron_hessian(self, params):
+        hessian = 0.0
+        for _, _, (c0, c1, c2) in self._efron_terms(params, 2):
+            ratio = c1 / c0[:, None]
+            hessian = hessian + (c2 / c0[:, None, None]).sum(axis=0) - ratio.T @ ratio
+        return -hessian
