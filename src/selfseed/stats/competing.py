@@ -17,10 +17,10 @@ from collections import namedtuple
 import numpy as np
 import pandas as pd
 from scipy import stats
-from selfseed.stats.cox import EfronPHReg
 from statsmodels.duration.survfunc import CumIncidenceRight, SurvfuncRight
 
 from selfseed.errors import InputDataError
+from selfseed.stats.cox import EfronPHReg
 
 GrayTest = namedtuple("GrayTest", ["statistic", "df", "p"])
 CAUSES = (1, 2)

@@ -7,9 +7,9 @@ the R result named in its docstring (see tests/reference/coxdiag.R).
 import numpy as np
 import pandas as pd
 from scipy import stats
-from selfseed.stats.cox import EfronPHReg
 
 from selfseed.errors import InputDataError
+from selfseed.stats.cox import EfronPHReg
 
 Z95 = stats.norm.ppf(0.975)
 

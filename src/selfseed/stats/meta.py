@@ -15,10 +15,10 @@ with this module to < 1e-8.
 import numpy as np
 import pandas as pd
 from scipy import stats
-from selfseed.stats.cox import EfronPHReg
 from statsmodels.stats.meta_analysis import combine_effects
 
 from selfseed.errors import InputDataError
+from selfseed.stats.cox import EfronPHReg
 
 RE_METHODS = ("REML", "DL", "PM")
 _TAU2_TOL = 1e-12
