@@ -283,13 +283,13 @@ def test_build_writes_every_output(tmp_path, patients):
         "summary": out / "summary.html", "provenance": out / "provenance.json",
         "provenance_html": out / "provenance.html", "coverage": out / "coverage.png",
         "correlation": out / "corr.png", "tables": {n: out / f"{n}.html" for n in tables},
-        "scores": {"a": out / "scores_a.png"}, "forest": {"attractor": out / "forest_a.png"},
+        "forest": {"attractor": out / "forest_a.png"},
     }  # fmt: skip
     config = {"primary": {"signature": "attractor"}}
     report.build(tables, [tmp_path / "a.h5ad"], config=config, configfiles=[],
                  descriptions={"cox": "Cox models"}, outputs=outputs)  # fmt: skip
     written = sorted(p.name for p in out.iterdir())
-    assert len(written) == 3 + len(tables) + 4 * 2  # pages, table pages, 4 figures as PNG and SVG
+    assert len(written) == 3 + len(tables) + 3 * 2  # pages, table pages, 3 figures as PNG and SVG
     summary = (out / "summary.html").read_text()
     assert "data:image/png;base64," in summary  # the primary signature's forest plot, inline
     assert json.loads((out / "provenance.json").read_text())["inputs"][0]["package"] == (

@@ -130,7 +130,7 @@ def model(scores_h5ad, covariates, treatment, methods, statistics, *, tables, pl
     import anndata as ad
 
     from selfseed import analysis
-    from selfseed.plots import cif_grid, km_grid, spline_grid
+    from selfseed.plots import cif_grid, km_grid, score_distributions, spline_grid
     from selfseed.stats.competing import cumulative_incidence
     from selfseed.survival import km_median_split
 
@@ -201,6 +201,7 @@ def model(scores_h5ad, covariates, treatment, methods, statistics, *, tables, pl
             patients=patients)  # fmt: skip
     cif_grid(cif_curves, km_table, cohort=cohort, endpoint=endpoint, path=plots["cif"])
     spline_grid(spline_curves, km_table, cohort=cohort, endpoint=endpoint, path=plots["spline"])
+    score_distributions(adata.obs, cohort=cohort, endpoint=endpoint, path=plots["scores"])
 
 
 def software_versions():

@@ -55,6 +55,14 @@ def save(fig, path):
     plt.close(fig)
 
 
+def fixed_margins(rows, cols, height, width_per_panel=3.3):
+    """Subplot margins in inches (title on top, labels left and below): tight_layout would draw
+    the whole figure once more to find them."""
+    width = width_per_panel * cols
+    return {"top": 1 - 0.6 / height, "bottom": 0.45 / height, "left": 0.6 / width,
+            "right": 1 - 0.1 / width, "hspace": 0.45, "wspace": 0.3}  # fmt: skip
+
+
 def figure(*args, **kwargs):
     with plt.rc_context(STYLE):
         return plt.figure(*args, **kwargs)
@@ -251,10 +259,9 @@ def spline_grid(curves, summaries, *, cohort, endpoint, path):
     height = 2.5 * rows + 0.5
     fig = figure(figsize=(3.3 * cols, height))
     with plt.rc_context(STYLE):
-        # fixed margins (inches): tight_layout would draw the whole figure once more
-        axes = fig.subplots(rows, cols, squeeze=False, gridspec_kw={
-            "top": 1 - 0.6 / height, "bottom": 0.45 / height, "left": 0.6 / (3.3 * cols),
-            "right": 1 - 0.1 / (3.3 * cols), "hspace": 0.45, "wspace": 0.3})  # fmt: skip
+        axes = fig.subplots(
+            rows, cols, squeeze=False, gridspec_kw=fixed_margins(rows, cols, height)
+        )
         if not len(data):
             axes[0][0].text(0.5, 0.5, "no spline could be fitted", ha="center", va="center")
             axes[0][0].set_axis_off()
@@ -371,10 +378,12 @@ def score_distributions(obs, *, cohort, endpoint, path):
     signatures = ordered(c.split(":")[1] for c in columns)
     methods = ordered(c.split(":")[2] for c in columns)
     rows, cols = max(len(signatures), 1), max(len(methods), 1)
-    fig = figure(figsize=(3.0 * cols, 2.1 * rows + 0.5))
+    height = 2.1 * rows + 0.5
+    fig = figure(figsize=(3.0 * cols, height))
     event = obs["event"] == 1
+    margins = fixed_margins(rows, cols, height, width_per_panel=3.0)
     with plt.rc_context(STYLE):
-        axes = fig.subplots(rows, cols, squeeze=False)
+        axes = fig.subplots(rows, cols, squeeze=False, gridspec_kw=margins)
         if not columns:
             axes[0][0].text(0.5, 0.5, "no signature could be scored", ha="center", va="center")
             axes[0][0].set_axis_off()
@@ -398,8 +407,8 @@ def score_distributions(obs, *, cohort, endpoint, path):
                     ax.set_ylabel("patients")
                 ax.legend(loc="upper right")
         fig.suptitle(f"{cohort}: score distributions by {endpoint_text(endpoint)} event "
-                     "(dashed: median, the Kaplan-Meier split)", fontsize=9)  # fmt: skip
-        fig.tight_layout()
+                     "(dashed: median, the Kaplan-Meier split)", fontsize=9,
+                     y=1 - 0.12 / height)  # fmt: skip
     save(fig, path)
 
 

@@ -400,7 +400,7 @@ def build(tables, scores_paths, *, config, configfiles, descriptions, outputs):
 
     tables: {name: tsv path}; scores_paths: per-cohort scores h5ad; descriptions: {table name: text};
     outputs: {"summary", "provenance", "provenance_html", "coverage", "correlation",
-    "tables": {name: html}, "scores": {cohort: png}, "forest": {signature: png}}.
+    "tables": {name: html}, "forest": {signature: png}}.
     """
     import anndata as ad
 
@@ -415,8 +415,6 @@ def build(tables, scores_paths, *, config, configfiles, descriptions, outputs):
         cohort = adata.uns["cohort"]
         scores[cohort] = adata.obs
         cohort_provenance[cohort] = dict(adata.uns.get("provenance", {}))
-        plots.score_distributions(adata.obs, cohort=cohort, endpoint=adata.uns["endpoint"],
-                                  path=outputs["scores"][cohort])  # fmt: skip
     plots.coverage_heatmap(frames["coverage"], outputs["coverage"])
     plots.score_correlation(scores, outputs["correlation"])
     for signature, path in outputs["forest"].items():

@@ -26,7 +26,6 @@ REPORT_PAGES = {
     "correlation": "results/plots/score_correlation.png",
 }
 TABLE_PAGES = {name: f"results/report/tables/{name}.html" for name in TABLES}
-SCORE_PLOTS = {cohort: f"results/plots/scores/{cohort}.png" for cohort in COHORTS}
 FOREST_PLOTS = {sig: f"results/plots/forest/{sig}.png" for sig in SIGNATURES}
 
 
@@ -87,16 +86,6 @@ rule figures:
             for name, path in TABLE_PAGES.items()
         },
         **{
-            f"scores_{cohort}": report(
-                path,
-                caption="../report/scores.rst",
-                category="Scores",
-                subcategory="distributions",
-                labels={"cohort": cohort, "figure": "score distributions"},
-            )
-            for cohort, path in SCORE_PLOTS.items()
-        },
-        **{
             f"forest_{signature}": report(
                 path,
                 caption="../report/forest.rst",
@@ -143,7 +132,6 @@ rule figures:
             for path in [
                 REPORT_PAGES["coverage"],
                 REPORT_PAGES["correlation"],
-                *SCORE_PLOTS.values(),
                 *FOREST_PLOTS.values(),
             ]
         ],

@@ -21,7 +21,6 @@ with logged(snakemake.log[0]):
             **{key: outputs[key] for key in ("summary", "provenance", "provenance_html")},
             **{key: outputs[key] for key in ("coverage", "correlation")},
             "tables": by_prefix("table_"),
-            "scores": by_prefix("scores_"),
             "forest": by_prefix("forest_"),
         },
     )
