@@ -39,15 +39,18 @@ STYLE = {
 }  # fmt: skip
 
 
-def save(fig, path):
-    """Write `fig` as PNG (300 dpi) to `path` and as SVG beside it; atomic, no timestamps."""
+def save(fig, path, *, tight=False):
+    """Write `fig` as PNG (300 dpi) to `path` and as SVG beside it; atomic, no timestamps.
+
+    Per-cohort grids have fixed margins; `tight` crops to the drawn content instead (figures whose
+    label widths vary with the data), at the cost of one more draw."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     targets = ((path, "png", {"Software": None}), (path.with_suffix(".svg"), "svg", {"Date": None}))
     with plt.rc_context(STYLE):
         # the tight bounding box (savefig's 'tight' with its 0.1 inch pad), drawn once for both
         # formats instead of once per format
-        bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.1)
+        bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.1) if tight else None
         for target, fmt, metadata in targets:
             tmp = target.with_name(f".{target.name}.part")
             fig.savefig(tmp, format=fmt, dpi=DPI, metadata=metadata, bbox_inches=bbox)
@@ -96,9 +99,11 @@ def panel_grid(curves, title, path, draw, ylabel, *, risk=None, max_time=None, l
     strip = risk is not None
     header = 0.8 + 0.15 * title.count("\n")  # inches for the title and the legend
     height = (2.5 + 0.55 * strip) * rows + header
-    fig = figure(figsize=(3.3 * cols, height))
+    width = 3.3 * cols
+    fig = figure(figsize=(width, height))
     outer = GridSpec(rows, cols, figure=fig, hspace=0.2 if strip else 0.45, wspace=0.28,
-                     top=1 - header / height)  # fmt: skip
+                     top=1 - header / height, bottom=(0.2 if strip else 0.45) / height,
+                     left=0.75 / width, right=1 - 0.1 / width)  # fmt: skip
     if not len(data):
         ax = fig.add_subplot(outer[0, 0])
         ax.text(0.5, 0.5, "no signature could be scored", ha="center", va="center")
@@ -247,7 +252,7 @@ def spline_grid(curves, summaries, *, cohort, endpoint, path):
         ax.axhline(1, color=OKABE_ITO["grey"], lw=0.6, ls="--")
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
-        ax.yaxis.set_minor_formatter(ticker.NullFormatter())  # labelled minor log ticks are slow
+        ax.yaxis.set_minor_locator(ticker.NullLocator())  # minor log ticks are slow to draw
         ax.set_xlim(panel["score"].min(), panel["score"].max())
 
     title = (f"{cohort}: HR of {endpoint_text(endpoint)} by score "
@@ -328,7 +333,7 @@ def forest(cox, meta, path, signatures=None):
                      "and random-effects pooled estimate (diamond); pooled rows may mix endpoints",
                      fontsize=8.5)  # fmt: skip
         fig.tight_layout(rect=(0, 0, 1, 1 - 0.15 / height))
-    save(fig, path)
+    save(fig, path, tight=True)
 
 
 def forest_panel(ax, rows, bounds):
@@ -445,7 +450,7 @@ def coverage_heatmap(coverage, path):
         ax.spines[:].set_visible(False)
         ax.set_title("Signature genes measured per cohort (after identifier mapping)")
         fig.tight_layout()
-    save(fig, path)
+    save(fig, path, tight=True)
 
 
 def score_correlation(frames, path):
@@ -482,4 +487,4 @@ def score_correlation(frames, path):
             fig.colorbar(image, ax=list(axes), shrink=0.7, label="Spearman correlation")
         fig.suptitle("Agreement of scores: Spearman correlation between signatures and scoring "
                      "methods", fontsize=9)  # fmt: skip
-    save(fig, path)
+    save(fig, path, tight=True)
