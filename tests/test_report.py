@@ -281,15 +281,15 @@ def test_build_writes_every_output(tmp_path, patients):
     out = tmp_path / "out"
     outputs = {
         "summary": out / "summary.html", "provenance": out / "provenance.json",
-        "provenance_html": out / "provenance.html", "coverage": out / "coverage.png",
-        "correlation": out / "corr.png", "tables": {n: out / f"{n}.html" for n in tables},
+        "provenance_html": out / "provenance.html",
+        "tables": {n: out / f"{n}.html" for n in tables},
         "forest": {"attractor": out / "forest_a.png"},
     }  # fmt: skip
     config = {"primary": {"signature": "attractor"}}
     report.build(tables, [tmp_path / "a.h5ad"], config=config, configfiles=[],
                  descriptions={"cox": "Cox models"}, outputs=outputs)  # fmt: skip
     written = sorted(p.name for p in out.iterdir())
-    assert len(written) == 3 + len(tables) + 3 * 2  # pages, table pages, 3 figures as PNG and SVG
+    assert len(written) == 3 + len(tables) + 1 * 2  # pages, table pages, forest as PNG and SVG
     summary = (out / "summary.html").read_text()
     assert "data:image/png;base64," in summary  # the primary signature's forest plot, inline
     assert json.loads((out / "provenance.json").read_text())["inputs"][0]["package"] == (

@@ -293,6 +293,29 @@ def primary_row(meta, primary):
     return pd.DataFrame([{**r.to_dict(), "statement": statement}])
 
 
+def cohort_coverage(adata):
+    """Which signature genes a scored cohort measures: DataFrame[cohort, signature, gene, symbol,
+    present, note]."""
+    coverage = adata.uns["coverage"].assign(cohort=adata.uns["cohort"])
+    return coverage[["cohort", "signature", "gene", "symbol", "present", "note"]]
+
+
+def score_figures(scores_paths, *, coverage_plot, correlation_plot):
+    """Run-wide figures that need only the scores (gene coverage, agreement of scores); they are
+    drawn while the model jobs run."""
+    import anndata as ad
+
+    from selfseed.plots import coverage_heatmap, score_correlation
+
+    coverage, scores = [], {}
+    for path in scores_paths:
+        adata = ad.read_h5ad(path)
+        coverage.append(cohort_coverage(adata))
+        scores[adata.uns["cohort"]] = adata.obs
+    coverage_heatmap(pd.concat(coverage, ignore_index=True), coverage_plot)
+    score_correlation(scores, correlation_plot)
+
+
 def summarise(model_tables, scores_paths, sources, statistics, primary, *, tables, plots):
     """Run-wide tables (BH FDR across all tests), meta-analysis, primary analysis, plots, versions."""
     import anndata as ad
@@ -311,7 +334,7 @@ def summarise(model_tables, scores_paths, sources, statistics, primary, *, table
     for path in scores_paths:
         adata = ad.read_h5ad(path)
         cohort, endpoint = adata.uns["cohort"], adata.uns["endpoint"]
-        coverage.append(adata.uns["coverage"].assign(cohort=cohort))
+        coverage.append(cohort_coverage(adata))
         cohorts.append(
             {
                 "cohort": cohort,
@@ -341,7 +364,6 @@ def summarise(model_tables, scores_paths, sources, statistics, primary, *, table
     )
     meta = meta_rows(cox, patients, statistics)
     coverage = pd.concat(coverage, ignore_index=True)
-    coverage = coverage[["cohort", "signature", "gene", "symbol", "present", "note"]]
     skipped = pd.concat(
         [frame.loc[frame["note"].fillna("").ne(""), ["cohort", "signature", "method", "note"]]
          .assign(analysis=name) for name, frame in {**merged, "cox": cox}.items()],

@@ -360,7 +360,7 @@ def forest_panel(ax, rows, bounds):
     ax.axvline(1, color=OKABE_ITO["grey"], lw=0.6, ls="--")
     ax.xaxis.set_major_locator(ticker.FixedLocator([0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 8]))
     ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
-    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+    ax.xaxis.set_minor_locator(ticker.NullLocator())
     ax.set_yticks(y)
     ax.set_yticklabels(labels, fontsize=6.5)
     for tick, r in zip(ax.get_yticklabels(), rows.itertuples(), strict=True):

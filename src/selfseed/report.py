@@ -396,11 +396,11 @@ def read_table(path):
 
 
 def build(tables, scores_paths, *, config, configfiles, descriptions, outputs):
-    """Write the report pages, provenance and run-wide figures of one run.
+    """Write the report pages, provenance and forest plot per signature of one run.
 
     tables: {name: tsv path}; scores_paths: per-cohort scores h5ad; descriptions: {table name: text};
-    outputs: {"summary", "provenance", "provenance_html", "coverage", "correlation",
-    "tables": {name: html}, "forest": {signature: png}}.
+    outputs: {"summary", "provenance", "provenance_html", "tables": {name: html},
+    "forest": {signature: png}}.
     """
     import anndata as ad
 
@@ -409,14 +409,11 @@ def build(tables, scores_paths, *, config, configfiles, descriptions, outputs):
     frames = {name: read_table(path) for name, path in tables.items()}
     for name, frame in frames.items():
         write_text(table_page(name, frame, descriptions.get(name, "")), outputs["tables"][name])
-    scores, cohort_provenance = {}, {}
+    cohort_provenance = {}
     for path in scores_paths:
-        adata = ad.read_h5ad(path)
-        cohort = adata.uns["cohort"]
-        scores[cohort] = adata.obs
-        cohort_provenance[cohort] = dict(adata.uns.get("provenance", {}))
-    plots.coverage_heatmap(frames["coverage"], outputs["coverage"])
-    plots.score_correlation(scores, outputs["correlation"])
+        adata = ad.read_h5ad(path, backed="r")  # uns only
+        cohort_provenance[adata.uns["cohort"]] = dict(adata.uns.get("provenance", {}))
+        adata.file.close()
     for signature, path in outputs["forest"].items():
         plots.forest(frames["cox"], frames["meta"], path, signatures=[signature])
     record = provenance(config, frames["versions"], cohort_provenance, configfiles)

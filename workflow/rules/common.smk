@@ -96,11 +96,13 @@ def cohort_sources():
 
 
 def final_outputs():
+    """Every per-cohort figure and every run-wide output (tables, report pages, figures): the
+    run-wide rule is defined after this file is included, so it is looked up when called.
+    """
     return [
-        *TABLES.values(),
-        "results/plots/forest.png",
         *expand("results/plots/{plot}/{cohort}.png", plot=COHORT_PLOTS, cohort=COHORTS),
-        *report_targets(),
+        *rules.summarise.output,
+        *rules.score_figures.output,
     ]
 
 
@@ -115,12 +117,6 @@ def scaled_by_input(base, per_input_mb=0):
         return int((base + per_input_mb * input.size_mb) * attempt)
 
     return resource
-
-
-def report_targets():
-    """Targets of the report (workflow/rules/report.smk), requested by the default target: summary
-    and table pages, provenance, run-wide figures, and the SVG of the forest plot."""
-    return [*rules.figures.output, rules.summarise.output.forest_svg]
 
 
 onerror:

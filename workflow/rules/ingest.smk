@@ -1,3 +1,5 @@
+# Priorities (ingest 2, score 1, model 0): every cohort is read and scored before models start, so
+# the long model jobs of the last cohorts do not run alone on an otherwise idle machine.
 rule ingest:
     input:
         unpack(ingest_inputs),
@@ -8,6 +10,7 @@ rule ingest:
         "logs/ingest/{cohort}.log",
     benchmark:
         "results/benchmarks/ingest/{cohort}.tsv"
+    priority: 2
     conda:
         "../../environment.yml"
     threads: 1

@@ -1,6 +1,6 @@
-# Run-wide outputs and what the Snakemake report shows (`snakemake --report report.html`):
-# `summarise` writes the run-wide tables and the forest plot; `figures` (one job) writes the report's
-# summary page, browsable table pages, provenance and the run-wide figures.
+# Run-wide outputs and what the Snakemake report shows (`snakemake --report report.html`), in one job
+# (`summarise`): the run-wide tables, the forest plots, the report's summary page, browsable table
+# pages, provenance and the run-wide figures.
 
 # table name: (label in the report, subcategory)
 TABLE_INFO = {
@@ -22,11 +22,10 @@ REPORT_PAGES = {
     "summary": "results/report/summary.html",
     "provenance": "results/provenance.json",
     "provenance_html": "results/report/provenance.html",
-    "coverage": "results/plots/coverage.png",
-    "correlation": "results/plots/score_correlation.png",
 }
 TABLE_PAGES = {name: f"results/report/tables/{name}.html" for name in TABLES}
 FOREST_PLOTS = {sig: f"results/plots/forest/{sig}.png" for sig in SIGNATURES}
+FOREST_SVGS = {sig: f"results/plots/forest/{sig}.svg" for sig in SIGNATURES}
 
 
 rule summarise:
@@ -44,37 +43,6 @@ rule summarise:
             )
             for name, path in TABLES.items()
         },
-        forest=report(
-            "results/plots/forest.png",
-            caption="../report/forest.rst",
-            category="Forest plot",
-            subcategory="all signatures",
-            labels={"signature": "all"},
-        ),
-        forest_svg="results/plots/forest.svg",
-    log:
-        "logs/summarise.log",
-    benchmark:
-        "results/benchmarks/summarise.tsv"
-    conda:
-        "../../environment.yml"
-    threads: 1
-    resources:
-        mem_mb=scaled_by_input(1000, 2),
-        runtime=scaled_by_input(10, 0.1),
-    params:
-        sources=cohort_sources(),
-        statistics=config["statistics"],
-        primary=config["primary"],
-    script:
-        "../scripts/summarise.py"
-
-
-rule figures:
-    input:
-        **TABLES,
-        scores=expand("results/scores/{cohort}.h5ad", cohort=COHORTS),
-    output:
         **{
             f"table_{name}": report(
                 path,
@@ -86,7 +54,7 @@ rule figures:
             for name, path in TABLE_PAGES.items()
         },
         **{
-            f"forest_{signature}": report(
+            f"signature_forest_{signature}": report(
                 path,
                 caption="../report/forest.rst",
                 category="Forest plot",
@@ -95,6 +63,14 @@ rule figures:
             )
             for signature, path in FOREST_PLOTS.items()
         },
+        forest=report(
+            "results/plots/forest.png",
+            caption="../report/forest.rst",
+            category="Forest plot",
+            subcategory="all signatures",
+            labels={"signature": "all"},
+        ),
+        forest_svg="results/plots/forest.svg",
         summary=report(
             REPORT_PAGES["summary"],
             caption="../report/summary.rst",
@@ -113,32 +89,11 @@ rule figures:
             category="Provenance",
             labels={"page": "provenance"},
         ),
-        coverage=report(
-            REPORT_PAGES["coverage"],
-            caption="../report/coverage_plot.rst",
-            category="Scores",
-            subcategory="gene coverage",
-            labels={"figure": "gene coverage"},
-        ),
-        correlation=report(
-            REPORT_PAGES["correlation"],
-            caption="../report/correlation.rst",
-            category="Scores",
-            subcategory="agreement between methods",
-            labels={"figure": "score correlation"},
-        ),
-        svg=[
-            path.removesuffix(".png") + ".svg"
-            for path in [
-                REPORT_PAGES["coverage"],
-                REPORT_PAGES["correlation"],
-                *FOREST_PLOTS.values(),
-            ]
-        ],
+        forest_svg_by_signature=list(FOREST_SVGS.values()),
     log:
-        "logs/figures.log",
+        "logs/summarise.log",
     benchmark:
-        "results/benchmarks/figures.tsv"
+        "results/benchmarks/summarise.tsv"
     conda:
         "../../environment.yml"
     threads: 1
@@ -146,8 +101,47 @@ rule figures:
         mem_mb=scaled_by_input(1000, 2),
         runtime=scaled_by_input(10, 0.1),
     params:
+        sources=cohort_sources(),
+        statistics=config["statistics"],
+        primary=config["primary"],
         config=config,
         configfiles=[str(path) for path in workflow.configfiles],
         descriptions={name: label for name, (label, _) in TABLE_INFO.items()},
     script:
-        "../scripts/figures.py"
+        "../scripts/summarise.py"
+
+
+# Needs only the scores: runs while the model jobs run (priority below the models).
+rule score_figures:
+    input:
+        scores=expand("results/scores/{cohort}.h5ad", cohort=COHORTS),
+    output:
+        coverage=report(
+            "results/plots/coverage.png",
+            caption="../report/coverage_plot.rst",
+            category="Scores",
+            subcategory="gene coverage",
+            labels={"figure": "gene coverage"},
+        ),
+        correlation=report(
+            "results/plots/score_correlation.png",
+            caption="../report/correlation.rst",
+            category="Scores",
+            subcategory="agreement between methods",
+            labels={"figure": "score correlation"},
+        ),
+        coverage_svg="results/plots/coverage.svg",
+        correlation_svg="results/plots/score_correlation.svg",
+    log:
+        "logs/score_figures.log",
+    benchmark:
+        "results/benchmarks/score_figures.tsv"
+    priority: -1
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=scaled_by_input(1000, 2),
+        runtime=scaled_by_input(10, 0.1),
+    script:
+        "../scripts/score_figures.py"

@@ -8,6 +8,7 @@ rule score:
         "logs/score/{cohort}.log",
     benchmark:
         "results/benchmarks/score/{cohort}.tsv"
+    priority: 1
     conda:
         "../../environment.yml"
     threads: 1

@@ -1,5 +1,16 @@
 from selfseed.logs import logged
 from selfseed.pipeline import MODEL_TABLES, summarise
+from selfseed.report import build
+
+outputs = dict(snakemake.output.items())
+tables = {name: outputs[name] for name in snakemake.params.descriptions}
+
+
+def by_prefix(prefix):
+    return {
+        key.removeprefix(prefix): path for key, path in outputs.items() if key.startswith(prefix)
+    }
+
 
 with logged(snakemake.log[0]):
     summarise(
@@ -8,6 +19,18 @@ with logged(snakemake.log[0]):
         snakemake.params.sources,
         snakemake.params.statistics,
         snakemake.params.primary,
-        tables={name: path for name, path in snakemake.output.items() if name != "forest"},
-        plots={"forest": snakemake.output.forest},
+        tables=tables,
+        plots={"forest": outputs["forest"]},
+    )
+    build(
+        tables,
+        snakemake.input.scores,
+        config=snakemake.params.config,
+        configfiles=snakemake.params.configfiles,
+        descriptions=snakemake.params.descriptions,
+        outputs={
+            **{key: outputs[key] for key in ("summary", "provenance", "provenance_html")},
+            "tables": by_prefix("table_"),
+            "forest": by_prefix("signature_forest_"),
+        },
     )

@@ -1,0 +1,9 @@
+from selfseed.logs import logged
+from selfseed.pipeline import score_figures
+
+with logged(snakemake.log[0]):
+    score_figures(
+        snakemake.input.scores,
+        coverage_plot=snakemake.output.coverage,
+        correlation_plot=snakemake.output.correlation,
+    )
