@@ -36,6 +36,7 @@ STYLE = {
     "ytick.labelsize": 7, "legend.fontsize": 6.5, "legend.frameon": False,
     "axes.spines.top": False, "axes.spines.right": False, "axes.linewidth": 0.6,
     "lines.linewidth": 1.2, "svg.hashsalt": "selfseed", "path.simplify": True,
+    "svg.fonttype": "none",  # text as <text> (editable, small, fast), not glyph outlines
 }  # fmt: skip
 
 
@@ -46,14 +47,18 @@ def save(fig, path, *, tight=False):
     label widths vary with the data), at the cost of one more draw."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    targets = ((path, "png", {"Software": None}), (path.with_suffix(".svg"), "svg", {"Date": None}))
+    # PNG at zlib level 1: files ~25% larger than at the default level 6, encoded several times faster
+    targets = (
+        (path, "png", {"metadata": {"Software": None}, "pil_kwargs": {"compress_level": 1}}),
+        (path.with_suffix(".svg"), "svg", {"metadata": {"Date": None}}),
+    )
     with plt.rc_context(STYLE):
         # the tight bounding box (savefig's 'tight' with its 0.1 inch pad), drawn once for both
         # formats instead of once per format
         bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.1) if tight else None
-        for target, fmt, metadata in targets:
+        for target, fmt, options in targets:
             tmp = target.with_name(f".{target.name}.part")
-            fig.savefig(tmp, format=fmt, dpi=DPI, metadata=metadata, bbox_inches=bbox)
+            fig.savefig(tmp, format=fmt, dpi=DPI, bbox_inches=bbox, **options)
             os.replace(tmp, target)
     plt.close(fig)
 

@@ -163,10 +163,11 @@ def gray_test(time, event, group, cause=1):
     c = np.zeros((ng, ng))
     v2 = np.zeros((ng, ng))
     v3 = np.zeros(ng)
-    for time_now in np.unique(t):
-        block = t == time_now
-        d1 = np.bincount(g[block & (m == 1)], minlength=ng)
-        d2 = np.bincount(g[block & (m == 2)], minlength=ng)
+    _, starts = np.unique(t, return_index=True)  # t is sorted: each time is a slice
+    for start, stop in zip(starts, np.r_[starts[1:], len(t)], strict=True):
+        g_now, m_now = g[start:stop], m[start:stop]
+        d1 = np.bincount(g_now[m_now == 1], minlength=ng)
+        d2 = np.bincount(g_now[m_now == 2], minlength=ng)
         nd1, nd2 = d1.sum(), d2.sum()
         if nd1 or nd2:
             live = at_risk > 0
@@ -200,7 +201,7 @@ def gray_test(time, event, group, cause=1):
                     var += np.outer(t1, t1) * t3
             pooled_before = pooled
             cif_before, km_before = cif.copy(), km.copy()
-        at_risk -= np.bincount(g[block], minlength=ng)
+        at_risk -= np.bincount(g_now, minlength=ng)
     var += c @ np.diag(v3) @ c.T + c @ v2.T + v2 @ c.T
     s, v = score[:-1], var[:-1, :-1]
     df = ng - 1
