@@ -100,7 +100,7 @@ def test_default_run_on_slurm_equals_local_run(tmp_path, slurm_env):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
 
-    # every job went through sbatch, once: 3 per cohort (ingest, score, model) + summarise + figures
+    # every job went through sbatch, once: 3 per cohort (ingest, score, model) + score_figures + summarise
     jobs = submissions(output)
     assert len(jobs) == 3 * len(config["cohorts"]) + 2, output[-5000:]
     assert all(len(ids) == 1 for ids in jobs.values())
