@@ -11,8 +11,11 @@ $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv
 
+# src/ is installed editable: its bytecode is compiled here too (uv compiles only site-packages), so
+# no job recompiles the package when PYTHONDONTWRITEBYTECODE is set.
 $(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/uv
 	$(UV_INSTALL) -r requirements.txt -e .
+	$(BIN)/python -m compileall -q src
 	touch $@
 
 $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed

@@ -1,8 +1,10 @@
 """Cold run of the default analysis on this machine: wall time, CPU time and peak memory.
 
-Copies Snakefile, workflow/ and config/ into a fresh temporary directory (no results, no .snakemake) and runs
-`snakemake --cores N` there. Peak memory is the largest resident set of any single process (the jobs run
-as child processes). Usage: python benchmarks/default_run.py [--cores 2] [--repeat 1]
+Copies Snakefile, workflow/, config/ and profiles/ into a fresh temporary directory (no results, no
+.snakemake) and runs `snakemake --cores N` there, as a user would (profiles/default applies). Peak memory
+is the largest resident set of any single process (the jobs run as child processes). Per rule: the wall
+time of each job from the rules' `benchmark:` files. Usage: python benchmarks/default_run.py [--cores 2]
+[--repeat 1]
 """
 
 import argparse
@@ -19,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def cold_run(cores):
     with tempfile.TemporaryDirectory(prefix="selfseed-bench-") as tmp:
-        for item in ("Snakefile", "workflow", "config", "environment.yml"):
+        for item in ("Snakefile", "workflow", "config", "profiles", "environment.yml"):
             source = REPO / item
             (shutil.copytree if source.is_dir() else shutil.copy)(source, Path(tmp) / item)
         snakemake = Path(sys.executable).with_name("snakemake")
@@ -35,8 +37,13 @@ def cold_run(cores):
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-        jobs = len(list((Path(tmp) / "logs").rglob("*.log")))
-        return wall, cpu, after.ru_maxrss / 1024, jobs
+        per_rule = {}
+        for path in sorted((Path(tmp) / "results" / "benchmarks").rglob("*.tsv")):
+            rule = path.parent.name if path.parent.name != "benchmarks" else path.stem
+            seconds = float(path.read_text().splitlines()[-1].split("\t")[0])
+            per_rule.setdefault(rule, []).append(seconds)
+        jobs = sum(len(times) for times in per_rule.values())
+        return wall, cpu, after.ru_maxrss / 1024, jobs, per_rule
 
 
 def main():
@@ -45,11 +52,14 @@ def main():
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     for attempt in range(1, args.repeat + 1):
-        wall, cpu, peak_mb, jobs = cold_run(args.cores)
+        wall, cpu, peak_mb, jobs, per_rule = cold_run(args.cores)
         print(
             f"default run {attempt}: wall {wall:.1f} s, CPU {cpu:.1f} s, "
             f"peak RSS {peak_mb:.0f} MB (largest process), {jobs} jobs, {args.cores} cores"
         )
+        print("  job wall s: " + "; ".join(
+            f"{rule} {', '.join(f'{t:.1f}' for t in times)}" for rule, times in per_rule.items()
+        ))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -201,28 +201,36 @@ def append_row(path, row):
 
 
 def plot(results, png):
-    """Wall time and peak memory against matrix cells (cohorts x samples x genes), per format."""
+    """Time against data size (cohorts x samples x genes) and memory against cohort size (samples x
+    genes), for the runs of the code version of the last row (its label), per input format."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = pd.read_csv(results, sep="\t").sort_values("cells")
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    panels = [("wall_s", "wall time (s)"), ("cpu_s", "CPU time (s)")], [
-        ("peak_rss_mib", "largest process"), ("ingest_rss_mib", "ingest job"),
-        ("score_rss_mib", "score job"),
-    ]  # fmt: skip
-    for ax, lines, ylabel in zip(axes, panels, ["seconds", "peak RSS (MiB)"], strict=True):
-        for color, (fmt, group) in zip(["C0", "C1", "C2"], runs.groupby("format"), strict=False):
-            for (column, label), style in zip(lines, ["o-", "s--", "^:"], strict=False):
-                if column in group and group[column].notna().any():
-                    ax.plot(group["cells"], group[column], style, color=color,
-                            label=f"{label}, {fmt}")  # fmt: skip
-        ax.set(xscale="log", yscale="log", xlabel="cohorts x samples x genes", ylabel=ylabel)
+    runs = pd.read_csv(results, sep="\t")
+    runs = runs[runs["label"] == runs["label"].iloc[-1]].sort_values("cells")
+    runs = runs.assign(cohort_cells=runs["samples"] * runs["genes"])
+    fig, (time_ax, memory_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    for color, (fmt, group) in zip(["C0", "C1"], runs.groupby("format"), strict=False):
+        time_ax.plot(group["cells"], group["wall_s"], "o-", color=color, label=f"wall, {fmt}")
+        time_ax.plot(group["cells"], group["cpu_s"], "s:", color=color, label=f"CPU, {fmt}")
+        by_size = group.sort_values("cohort_cells")
+        memory_ax.plot(by_size["cohort_cells"], by_size["peak_rss_mib"], "o-", color=color,
+                       label=f"largest job, {fmt}")  # fmt: skip
+    smallest = runs.iloc[0]
+    line = runs["cells"].agg(["min", "max"]).to_numpy()
+    time_ax.plot(line, smallest["wall_s"] * line / smallest["cells"], "--", color="grey",
+                 label="linear from the smallest run")  # fmt: skip
+    time_ax.axhline(300, color="C3", lw=0.8, label="goal for 20 x 2000 x 20000: 5 min")
+    memory_ax.axhline(2048, color="C3", lw=0.8, label="goal: 2 GiB in any job")
+    time_ax.set(xscale="log", yscale="log", xlabel="cohorts x samples x genes", ylabel="seconds")
+    memory_ax.set(xscale="log", xlabel="samples x genes of one cohort", ylabel="peak RSS (MiB)")
+    for ax in (time_ax, memory_ax):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle(f"selfseed workflow scale ({runs['cores'].iloc[-1]} cores)")
+    fig.suptitle(f"selfseed workflow at scale, {runs['cores'].iloc[-1]} cores, "
+                 f"code {runs['label'].iloc[-1]}")  # fmt: skip
     fig.tight_layout()
     fig.savefig(png, dpi=120)
     print(f"plot: {png}")

@@ -130,7 +130,7 @@ def model(scores_h5ad, covariates, treatment, methods, statistics, *, tables, pl
     import anndata as ad
 
     from selfseed import analysis
-    from selfseed.plots import cif_grid, km_grid, score_distributions, spline_grid
+    from selfseed.plots import cif_grid, km_grid, spline_grid
     from selfseed.stats.competing import cumulative_incidence
     from selfseed.survival import km_median_split
 
@@ -201,7 +201,6 @@ def model(scores_h5ad, covariates, treatment, methods, statistics, *, tables, pl
             patients=patients)  # fmt: skip
     cif_grid(cif_curves, km_table, cohort=cohort, endpoint=endpoint, path=plots["cif"])
     spline_grid(spline_curves, km_table, cohort=cohort, endpoint=endpoint, path=plots["spline"])
-    score_distributions(adata.obs, cohort=cohort, endpoint=endpoint, path=plots["scores"])
 
 
 def software_versions():
@@ -300,18 +299,22 @@ def cohort_coverage(adata):
     return coverage[["cohort", "signature", "gene", "symbol", "present", "note"]]
 
 
-def score_figures(scores_paths, *, coverage_plot, correlation_plot):
-    """Run-wide figures that need only the scores (gene coverage, agreement of scores); they are
-    drawn while the model jobs run."""
+def score_figures(scores_paths, *, coverage_plot, correlation_plot, distribution_plots):
+    """The figures that need only the scores, drawn while the model jobs run: gene coverage and
+    agreement of scores (run-wide), score distributions by event (per cohort, `distribution_plots`
+    {cohort: png})."""
     import anndata as ad
 
-    from selfseed.plots import coverage_heatmap, score_correlation
+    from selfseed.plots import coverage_heatmap, score_correlation, score_distributions
 
     coverage, scores = [], {}
     for path in scores_paths:
         adata = ad.read_h5ad(path)
+        cohort = adata.uns["cohort"]
         coverage.append(cohort_coverage(adata))
-        scores[adata.uns["cohort"]] = adata.obs
+        scores[cohort] = adata.obs
+        score_distributions(adata.obs, cohort=cohort, endpoint=adata.uns["endpoint"],
+                            path=distribution_plots[cohort])  # fmt: skip
     coverage_heatmap(pd.concat(coverage, ignore_index=True), coverage_plot)
     score_correlation(scores, correlation_plot)
 

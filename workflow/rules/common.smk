@@ -33,7 +33,7 @@ TABLES = {
         "versions",
     )
 }
-COHORT_PLOTS = ("km", "cif", "spline", "scores")
+COHORT_PLOTS = ("km", "cif", "spline")
 CACHE = config["download"]["cache_dir"]
 DOWNLOADS = public_downloads(config)
 

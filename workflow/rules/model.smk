@@ -30,17 +30,9 @@ rule model:
             subcategory="{cohort}",
             labels={"cohort": "{cohort}", "figure": "spline hazard ratio"},
         ),
-        scores=report(
-            "results/plots/scores/{cohort}.png",
-            caption="../report/scores.rst",
-            category="Scores",
-            subcategory="distributions",
-            labels={"cohort": "{cohort}", "figure": "score distributions"},
-        ),
         km_svg="results/plots/km/{cohort}.svg",
         cif_svg="results/plots/cif/{cohort}.svg",
         spline_svg="results/plots/spline/{cohort}.svg",
-        scores_svg="results/plots/scores/{cohort}.svg",
     log:
         "logs/model/{cohort}.log",
     benchmark:

@@ -25,6 +25,8 @@ REPORT_PAGES = {
 }
 TABLE_PAGES = {name: f"results/report/tables/{name}.html" for name in TABLES}
 FOREST_PLOTS = {sig: f"results/plots/forest/{sig}.png" for sig in SIGNATURES}
+SCORE_PLOTS = {cohort: f"results/plots/scores/{cohort}.png" for cohort in COHORTS}
+SCORE_SVGS = {cohort: f"results/plots/scores/{cohort}.svg" for cohort in COHORTS}
 FOREST_SVGS = {sig: f"results/plots/forest/{sig}.svg" for sig in SIGNATURES}
 
 
@@ -111,11 +113,23 @@ rule summarise:
         "../scripts/summarise.py"
 
 
-# Needs only the scores: runs while the model jobs run (priority below the models).
+# Needs only the scores: runs while the model jobs run (priority below the models), so a core left
+# idle by the last model jobs draws these.
 rule score_figures:
     input:
         scores=expand("results/scores/{cohort}.h5ad", cohort=COHORTS),
     output:
+        **{
+            f"scores_{cohort}": report(
+                path,
+                caption="../report/scores.rst",
+                category="Scores",
+                subcategory="distributions",
+                labels={"cohort": cohort, "figure": "score distributions"},
+            )
+            for cohort, path in SCORE_PLOTS.items()
+        },
+        score_svgs=list(SCORE_SVGS.values()),
         coverage=report(
             "results/plots/coverage.png",
             caption="../report/coverage_plot.rst",

@@ -9,5 +9,5 @@ with logged(snakemake.log[0]):
         snakemake.params.methods,
         snakemake.params.statistics,
         tables={name: snakemake.output[name] for name in MODEL_TABLES},
-        plots={name: snakemake.output[name] for name in ("km", "cif", "spline", "scores")},
+        plots={name: snakemake.output[name] for name in ("km", "cif", "spline")},
     )

@@ -6,4 +6,9 @@ with logged(snakemake.log[0]):
         snakemake.input.scores,
         coverage_plot=snakemake.output.coverage,
         correlation_plot=snakemake.output.correlation,
+        distribution_plots={
+            key.removeprefix("scores_"): path
+            for key, path in snakemake.output.items()
+            if key.startswith("scores_")
+        },
     )
