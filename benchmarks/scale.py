@@ -201,8 +201,9 @@ def append_row(path, row):
 
 
 def plot(results, png):
-    """Time against data size (cohorts x samples x genes) and memory against cohort size (samples x
-    genes), for the runs of the code version of the last row (its label), per input format."""
+    """For the runs of the code version of the last row (its label): wall time against all values
+    (cohorts x samples x genes), CPU time per cohort and the largest job's memory against one cohort's
+    values (samples x genes), per input format."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -210,25 +211,38 @@ def plot(results, png):
 
     runs = pd.read_csv(results, sep="\t")
     runs = runs[runs["label"] == runs["label"].iloc[-1]].sort_values("cells")
-    runs = runs.assign(cohort_cells=runs["samples"] * runs["genes"])
-    fig, (time_ax, memory_ax) = plt.subplots(1, 2, figsize=(10, 4))
-    for color, (fmt, group) in zip(["C0", "C1"], runs.groupby("format"), strict=False):
-        time_ax.plot(group["cells"], group["wall_s"], "o-", color=color, label=f"wall, {fmt}")
-        time_ax.plot(group["cells"], group["cpu_s"], "s:", color=color, label=f"CPU, {fmt}")
-        by_size = group.sort_values("cohort_cells")
-        memory_ax.plot(by_size["cohort_cells"], by_size["peak_rss_mib"], "o-", color=color,
+    runs = runs.assign(cohort_cells=runs["samples"] * runs["genes"],
+                       cpu_per_cohort=runs["cpu_s"] / runs["cohorts"])  # fmt: skip
+    fig, (wall_ax, cpu_ax, memory_ax) = plt.subplots(1, 3, figsize=(14, 4.2))
+    colours = {"tsv.gz": "C1", "parquet": "C0"}
+    for fmt, group in runs.groupby("format"):
+        wall_ax.plot(group["cells"], group["wall_s"], "o", color=colours[fmt], label=fmt)
+        for run in group.itertuples():
+            wall_ax.annotate(f"{run.cohorts}x{run.samples}", (run.cells, run.wall_s), fontsize=6,
+                             xytext=(4, -3), textcoords="offset points")  # fmt: skip
+        for cohorts, line in group.groupby("cohorts"):
+            line = line.sort_values("cohort_cells")
+            cpu_ax.plot(line["cohort_cells"], line["cpu_per_cohort"], "o-", color=colours[fmt],
+                        alpha=0.4 + 0.6 * cohorts / runs["cohorts"].max(),
+                        label=f"{cohorts} cohort(s), {fmt}")  # fmt: skip
+        by_size = group.groupby("cohort_cells")["peak_rss_mib"].max()
+        memory_ax.plot(by_size.index, by_size.to_numpy(), "o-", color=colours[fmt],
                        label=f"largest job, {fmt}")  # fmt: skip
-    smallest = runs.iloc[0]
-    line = runs["cells"].agg(["min", "max"]).to_numpy()
-    time_ax.plot(line, smallest["wall_s"] * line / smallest["cells"], "--", color="grey",
-                 label="linear from the smallest run")  # fmt: skip
-    time_ax.axhline(300, color="C3", lw=0.8, label="goal for 20 x 2000 x 20000: 5 min")
-    memory_ax.axhline(2048, color="C3", lw=0.8, label="goal: 2 GiB in any job")
-    time_ax.set(xscale="log", yscale="log", xlabel="cohorts x samples x genes", ylabel="seconds")
-    memory_ax.set(xscale="log", xlabel="samples x genes of one cohort", ylabel="peak RSS (MiB)")
-    for ax in (time_ax, memory_ax):
+    smallest = runs.sort_values("cohort_cells").iloc[0]
+    span = runs["cohort_cells"].agg(["min", "max"]).to_numpy()
+    cpu_ax.plot(span, smallest["cpu_per_cohort"] * span / smallest["cohort_cells"], "--",
+                color="grey", label="linear from the smallest cohort")  # fmt: skip
+    wall_ax.axhline(300, color="C3", lw=0.8, label="goal for 20 x 2000 x 20000: 5 min")
+    memory_ax.axhline(2048, color="C3", lw=0.8, label="goal at 2000 x 20000: 2 GiB")
+    wall_ax.set(xscale="log", yscale="log", xlabel="cohorts x samples x genes",
+                ylabel="wall time (s)")  # fmt: skip
+    cpu_ax.set(xscale="log", yscale="log", xlabel="samples x genes of one cohort",
+               ylabel="CPU time per cohort (s)")  # fmt: skip
+    memory_ax.set(xscale="log", xlabel="samples x genes of one cohort",
+                  ylabel="peak RSS of the largest job (MiB)")  # fmt: skip
+    for ax in (wall_ax, cpu_ax, memory_ax):
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=6.5)
     fig.suptitle(f"selfseed workflow at scale, {runs['cores'].iloc[-1]} cores, "
                  f"code {runs['label'].iloc[-1]}")  # fmt: skip
     fig.tight_layout()

@@ -114,13 +114,18 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out"))
     parser.add_argument("--library", action="store_true")
+    parser.add_argument("--write-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"cells_{args.cells}x{args.genes}.h5ad"
+    if args.write_only:
+        return write_h5ad(path, cells=args.cells, genes=args.genes,
+                          genes_per_cell=args.genes_per_cell, seed=args.seed)  # fmt: skip
     if not path.exists():
+        # in a child process: Linux children inherit the parent's peak RSS (ru_maxrss) at fork,
+        # so a parent that wrote the file itself would inflate the measured peaks below
         start = time.perf_counter()
-        write_h5ad(path, cells=args.cells, genes=args.genes, genes_per_cell=args.genes_per_cell,
-                   seed=args.seed)  # fmt: skip
+        subprocess.run([sys.executable, __file__, *sys.argv[1:], "--write-only"], check=True)
         print(f"wrote {path} ({path.stat().st_size / 2**30:.2f} GiB) in "
               f"{time.perf_counter() - start:.0f} s")  # fmt: skip
     scores = args.out / f"scores_{args.cells}.parquet"

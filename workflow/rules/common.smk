@@ -110,7 +110,8 @@ def scaled_by_input(base, per_input_mb=0):
     """A resource callable: (base + per_input_mb x input size in MB) x attempt.
 
     Used for mem_mb and runtime (minutes), so a job retried after an out-of-memory kill or a time-out
-    (`retries` in the profile) asks for more.
+    (`retries` in the profile) asks for more. The mem_mb constants come from the peaks measured in
+    benchmarks/README.md ("Memory declared for SLURM").
     """
 
     def resource(wildcards, input, attempt):

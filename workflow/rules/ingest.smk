@@ -15,7 +15,7 @@ rule ingest:
         "../../environment.yml"
     threads: 1
     resources:
-        mem_mb=scaled_by_input(1200, 12),
+        mem_mb=scaled_by_input(500, 10),
         runtime=scaled_by_input(10, 0.05),
     params:
         entry=cohort_entry,

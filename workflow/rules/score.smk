@@ -13,7 +13,7 @@ rule score:
         "../../environment.yml"
     threads: 1
     resources:
-        mem_mb=scaled_by_input(1000, 13),
+        mem_mb=scaled_by_input(500, 2.5),
         runtime=scaled_by_input(10, 0.1),
     params:
         signatures=SIGNATURES,
