@@ -7,11 +7,39 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from selfseed.scoring import ssgsea, ssgsea_gseapy
+from selfseed.scoring import ssgsea
 
 REFERENCE = Path(__file__).parent / "reference"
 sys.path.insert(0, str(REFERENCE))
 import ssgsea_inputs  # noqa: E402
+
+
+def ssgsea_gseapy(expression, gene_sets, *, weight):
+    """gseapy.ssgsea raw enrichment scores, samples x gene sets: the library reference of `ssgsea`
+    (the pipeline's estimator before it was vectorised).
+
+    Genes are ranked within each sample (sample_norm_method='rank'); min_size=1 lets 2-gene sets
+    through (min_genes is enforced before).
+    """
+    import gseapy
+
+    result = gseapy.ssgsea(
+        data=expression.T,
+        gene_sets=gene_sets,
+        sample_norm_method="rank",
+        correl_norm_type="rank",
+        weight=weight,
+        min_size=1,
+        max_size=max(len(g) for g in gene_sets.values()),
+        permutation_num=0,
+        outdir=None,
+        no_plot=True,
+        threads=1,
+        seed=0,
+        verbose=False,
+    )
+    table = result.res2d.pivot(index="Name", columns="Term", values="ES").astype(float)
+    return table.reindex(index=expression.index, columns=list(gene_sets))
 
 
 @pytest.fixture(scope="module", params=list(ssgsea_inputs.COHORTS))
