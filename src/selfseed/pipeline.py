@@ -320,7 +320,9 @@ def score_figures(scores_paths, *, coverage_plot, correlation_plot, distribution
 
 
 def summarise(model_tables, scores_paths, sources, statistics, primary, *, tables, plots):
-    """Run-wide tables (BH FDR across all tests), meta-analysis, primary analysis, plots, versions."""
+    """Run-wide tables (BH FDR across all tests), meta-analysis, primary analysis, plots, versions.
+
+    Returns each cohort's provenance record {cohort: dict}, for the report."""
     import anndata as ad
 
     from selfseed.plots import forest
@@ -333,10 +335,11 @@ def summarise(model_tables, scores_paths, sources, statistics, primary, *, table
     cox = add_fdr(merged["cox"])
     cox = cox[CONTRACT_COLUMNS + [c for c in cox.columns if c not in CONTRACT_COLUMNS]]
     merged["groups"] = add_fdr(merged["groups"])
-    coverage, cohorts, patients = [], [], []
+    coverage, cohorts, patients, cohort_provenance = [], [], [], {}
     for path in scores_paths:
         adata = ad.read_h5ad(path)
         cohort, endpoint = adata.uns["cohort"], adata.uns["endpoint"]
+        cohort_provenance[cohort] = dict(adata.uns.get("provenance", {}))
         coverage.append(cohort_coverage(adata))
         cohorts.append(
             {
@@ -385,3 +388,4 @@ def summarise(model_tables, scores_paths, sources, statistics, primary, *, table
     forest(cox, meta, plots["forest"])  # and forest.svg beside it
     log.info("cox.tsv: %d rows, %d fitted; meta.tsv: %d rows", len(cox), cox["hr"].notna().sum(),
              len(meta))  # fmt: skip
+    return cohort_provenance

@@ -395,25 +395,19 @@ def read_table(path):
         return pd.DataFrame()
 
 
-def build(tables, scores_paths, *, config, configfiles, descriptions, outputs):
+def build(tables, cohort_provenance, *, config, configfiles, descriptions, outputs):
     """Write the report pages, provenance and forest plot per signature of one run.
 
-    tables: {name: tsv path}; scores_paths: per-cohort scores h5ad; descriptions: {table name: text};
+    tables: {name: tsv path}; cohort_provenance: {cohort: provenance record of its scores file, as
+    `pipeline.summarise` returns it}; descriptions: {table name: text};
     outputs: {"summary", "provenance", "provenance_html", "tables": {name: html},
     "forest": {signature: png}}.
     """
-    import anndata as ad
-
     from selfseed import plots
 
     frames = {name: read_table(path) for name, path in tables.items()}
     for name, frame in frames.items():
         write_text(table_page(name, frame, descriptions.get(name, "")), outputs["tables"][name])
-    cohort_provenance = {}
-    for path in scores_paths:
-        adata = ad.read_h5ad(path, backed="r")  # uns only
-        cohort_provenance[adata.uns["cohort"]] = dict(adata.uns.get("provenance", {}))
-        adata.file.close()
     for signature, path in outputs["forest"].items():
         plots.forest(frames["cox"], frames["meta"], path, signatures=[signature])
     record = provenance(config, frames["versions"], cohort_provenance, configfiles)

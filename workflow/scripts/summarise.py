@@ -13,7 +13,7 @@ def by_prefix(prefix):
 
 
 with logged(snakemake.log[0]):
-    summarise(
+    cohort_provenance = summarise(
         {name: snakemake.input[name] for name in MODEL_TABLES},
         snakemake.input.scores,
         snakemake.params.sources,
@@ -24,7 +24,7 @@ with logged(snakemake.log[0]):
     )
     build(
         tables,
-        snakemake.input.scores,
+        cohort_provenance,
         config=snakemake.params.config,
         configfiles=snakemake.params.configfiles,
         descriptions=snakemake.params.descriptions,
