@@ -139,6 +139,20 @@ def test_read_tcga_cdr_small_file(tmp_path):
         read_tcga_cdr(path)
 
 
+def test_read_tcga_cdr_tsv_extract(tmp_path):
+    path = tmp_path / "cdr.tsv"
+    frame = cdr_frame(
+        [("A", "[Not Available]", "#N/A", 100, 0, 200), ("B", "[Unknown]", None, 5, 1, 9)]
+    )
+    frame.to_csv(path, sep="\t", index=False)
+    read = read_tcga_cdr(path)
+    assert read["new_tumor_event_type"].isna().all() and read["new_tumor_event_site"].isna().all()
+    assert read["OS.time"].tolist() == [200, 9]
+    frame.drop(columns="OS.time").to_csv(path, sep="\t", index=False)
+    with pytest.raises(InputDataError, match="OS.time"):
+        read_tcga_cdr(path)
+
+
 def cdr_frame(rows, cancer="HNSC"):
     """A minimal CDR table: (barcode, new_tumor_event_type, site, event days, OS, OS.time)."""
     frame = pd.DataFrame(

@@ -61,6 +61,8 @@ METABRIC as published by Rueda et al., Nature 2019 (their supplementary clinical
     as rule 10).
 """
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -159,14 +161,20 @@ RUEDA_EXCLUDED_HISTOLOGY = {"BENIGN", "PHYL"}
 
 
 def read_tcga_cdr(path):
-    """The per-patient sheet of TCGA-CDR-SupplementalTableS1.xlsx, TCGA missing codes as NaN."""
+    """The per-patient TCGA-CDR table, TCGA missing codes as NaN: the sheet of
+    TCGA-CDR-SupplementalTableS1.xlsx, or a tab-separated extract of it (``.tsv``, as the embedded
+    ``selfseed/data/tcga/cdr.tsv``)."""
     try:
-        cdr = pd.read_excel(path, sheet_name=CDR_SHEET, na_values=CDR_MISSING_CODES)
+        if Path(path).suffix == ".tsv":
+            cdr = pd.read_csv(path, sep="\t", na_values=CDR_MISSING_CODES)
+        else:
+            cdr = pd.read_excel(path, sheet_name=CDR_SHEET, na_values=CDR_MISSING_CODES)
     except (OSError, ValueError, KeyError) as error:
         raise InputDataError(
-            f"cannot read the TCGA-CDR sheet: {error}",
+            f"cannot read the TCGA-CDR table: {error}",
             file=path,
-            expected=f"the Liu et al. 2018 TCGA-CDR .xlsx with a sheet named '{CDR_SHEET}'",
+            expected=f"the Liu et al. 2018 TCGA-CDR .xlsx with a sheet named '{CDR_SHEET}', "
+            "or a .tsv extract of that sheet",
         ) from error
     _require_columns(cdr, CDR_ENDPOINT_COLUMNS, file=path)
     return cdr.drop(columns=[c for c in cdr.columns if str(c).startswith("Unnamed:")])
