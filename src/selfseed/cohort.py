@@ -7,12 +7,19 @@ from importlib import import_module
 import numpy as np
 import pandas as pd
 
-from selfseed.endpoints import code_endpoint, endpoint_counts, no_usable_endpoint
+from selfseed.endpoints import (
+    ENDPOINT_VARIANTS,
+    code_endpoint,
+    endpoint_counts,
+    no_usable_endpoint,
+    variant_columns,
+)
 from selfseed.errors import ConfigError, InputDataError, SelfseedError
 from selfseed.genes import GENE_TABLE_SOURCE, harmonise_genes
 from selfseed.logs import log
 
 PUBLIC_LOADERS = {
+    "tcga_firehose": ("firehose", "load_firehose"),
     "geo": ("geo", "load_geo"),
     "cbioportal": ("cbioportal", "load_cbioportal"),
     "xena": ("tcga", "load_xena"),
@@ -242,6 +249,37 @@ def in_cohort(cohort):
         raise
 
 
+def preset_spec(entry):
+    """The endpoint preset's settings, with the defaults of sources that ship their own tables."""
+    if entry["source"] == "tcga_firehose":
+        from selfseed.sources.firehose import endpoint_defaults
+
+        return {**endpoint_defaults(entry), **entry["endpoint"]}
+    return entry["endpoint"]
+
+
+def variant_frame(variants, samples):
+    """The other endpoint codings as obs columns (time_months:{name}, event:{name}); NaN where a
+    sample has no usable value in that coding."""
+    frame = pd.DataFrame(index=samples)
+    for name, (coded, _) in variants.items():
+        time, event = variant_columns(name)
+        frame[time] = coded["time_months"].reindex(samples)
+        frame[event] = coded["event"].reindex(samples)
+    return frame
+
+
+def variant_table(obs, variants):
+    """Per endpoint coding: name, label, role, counts and why samples are not coded."""
+    rows = []
+    for name, (_, dropped) in variants.items():
+        counts = endpoint_counts(obs[variant_columns(name)[1]])
+        reasons = dropped.loc[dropped["sample_id"].isin(obs.index), "reason"].value_counts()
+        rows.append({"name": name, **ENDPOINT_VARIANTS[name], **counts,
+                     "not_coded": "; ".join(f"{n} x {r}" for r, n in reasons.items())})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def build_cohort(entry, cohort, files=None, *, max_missing_fraction):
     """Build the cohort AnnData and the table of dropped samples, probes and genes with reasons."""
     with in_cohort(cohort):
@@ -265,11 +303,12 @@ def _build_cohort(entry, cohort, files, max_missing_fraction):
     expression, clinical, dropped_samples = match_samples(
         expression, clinical, cohort=cohort, expression_file=expression_file, clinical_file=file
     )
+    variants = {}
     if "preset" in entry["endpoint"]:
         from selfseed.presets import preset_endpoint
 
-        coded, dropped_endpoint, endpoint = preset_endpoint(
-            entry["endpoint"], clinical, cohort=cohort
+        coded, dropped_endpoint, endpoint, variants = preset_endpoint(
+            preset_spec(entry), clinical, cohort=cohort
         )
     else:
         coded = all_coded.loc[clinical.index[clinical.index.isin(all_coded.index)]]
@@ -279,8 +318,13 @@ def _build_cohort(entry, cohort, files, max_missing_fraction):
         raise no_usable_endpoint(
             InputDataError, dropped_endpoint, len(clinical), cohort=cohort, file=file
         )
+    # samples with the primary coding or only another one (e.g. an unknown-site first event, kept
+    # for the bounds): scores do not depend on the endpoint
+    coded_somewhere = clinical.index.isin(coded.index)
+    for variant, _ in variants.values():
+        coded_somewhere |= clinical.index.isin(variant.index)
     treatment = [{**entry["treatment"], "type": "categorical"}] if "treatment" in entry else []
-    symbols, dropped_ids = harmonise_genes(columns(expression, coded.index))
+    symbols, dropped_ids = harmonise_genes(columns(expression, clinical.index[coded_somewhere]))
     if symbols.empty:
         raise InputDataError(
             "no expression row maps to a gene symbol",
@@ -302,16 +346,27 @@ def _build_cohort(entry, cohort, files, max_missing_fraction):
             expected=f"genes and samples with at most {max_missing_fraction:.0%} missing values",
             fix="check the expression file, or raise max_missing_fraction",
         )
-    coded = coded.loc[symbols.columns]
+    samples = symbols.columns
     clinical_terms = covariate_frame(
-        clinical.loc[coded.index], entry["covariates"] + treatment, cohort=cohort, file=file
+        clinical.loc[samples], entry["covariates"] + treatment, cohort=cohort, file=file
     )
-    obs = coded.join(clinical_terms)
+    obs = coded.reindex(samples) if not coded.index.equals(samples) else coded
+    obs = obs.join(variant_frame(variants, samples)).join(clinical_terms)
+    kept_for = dropped_endpoint["sample_id"].isin(samples)
     dropped = pd.concat(
         [
             dropped_probes,
             dropped_samples,
-            drop_rows("sample", dropped_endpoint["sample_id"], dropped_endpoint["reason"]),
+            drop_rows(
+                "sample",
+                dropped_endpoint["sample_id"],
+                dropped_endpoint["reason"],
+                np.where(
+                    kept_for,
+                    "excluded from the primary endpoint only; kept for: " + ", ".join(variants),
+                    "",
+                ),
+            ),  # fmt: skip
             drop_rows("gene", dropped_ids["gene_id"], dropped_ids["reason"], dropped_ids["detail"]),
             dropped_sparse,
         ],
@@ -326,6 +381,12 @@ def _build_cohort(entry, cohort, files, max_missing_fraction):
     adata.uns["cohort"] = cohort
     adata.uns["endpoint"] = {k: v for k, v in endpoint.items() if v is not None}
     adata.uns["counts"] = endpoint_counts(obs["event"])
+    if variants:
+        adata.uns["endpoint_variants"] = variant_table(obs, variants)
+        for row in adata.uns["endpoint_variants"].itertuples():
+            log.info("%s: endpoint coding %s: %d samples, %d events, %d competing, %d censored; "
+                     "not coded: %s", cohort, row.name, row.n, row.events, row.competing,
+                     row.censored, row.not_coded or "none")  # fmt: skip
     if adata.uns["counts"]["events"] == 0:
         log.warning(
             "%s: no event of interest (%s) among the %d samples kept: every model of this cohort "

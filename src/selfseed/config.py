@@ -88,8 +88,8 @@ def check_local_files(entry, cohort):
     ingest, once downloaded data can be read)."""
     keys = {"cbioportal": ["study"], "xena": ["expression", "phenotype"], "h5ad": ["path"]}
     named = [(key, entry[key]) for key in keys.get(entry["source"], []) if key in entry]
-    if "table" in entry["endpoint"]:
-        named.append(("endpoint.table", entry["endpoint"]["table"]))
+    named += [(f"endpoint.{k}", entry["endpoint"][k]) for k in ("table", "events")
+              if k in entry["endpoint"]]  # fmt: skip
     for key, path in named:
         if not is_url(path) and not Path(path).exists():
             raise ConfigError(
@@ -136,6 +136,39 @@ def check_names(entry, cohort):
                     found=sorted(both),
                     expected="each code in one list only",
                 )
+
+
+def check_preset(entry, cohort):
+    """A preset endpoint names its table, unless the source ships one (tcga_firehose), whose cancer
+    type it then keeps."""
+    endpoint = entry["endpoint"]
+    if "preset" not in endpoint:
+        return
+    if entry["source"] == "tcga_firehose":
+        if endpoint.get("cancer_type", entry["cancer_type"]) != entry["cancer_type"]:
+            raise ConfigError(
+                "the endpoint's cancer type differs from the shipped cohort's",
+                cohort=cohort,
+                key=f"cohorts.{cohort}.endpoint.cancer_type",
+                found=endpoint["cancer_type"],
+                expected=f"{entry['cancer_type']} (cohorts.{cohort}.cancer_type), or leave it out",
+            )
+        return
+    if "table" not in endpoint:
+        raise ConfigError(
+            f"the {endpoint['preset']} preset needs its table",
+            cohort=cohort,
+            key=f"cohorts.{cohort}.endpoint.table",
+            expected="TCGA-CDR-SupplementalTableS1.xlsx (tcga_cdr) or Rueda et al.'s clinical "
+            "table (metabric_rueda); only tcga_firehose cohorts ship theirs",
+        )
+    if "events" in endpoint and endpoint["preset"] != "tcga_cdr":
+        raise ConfigError(
+            "a new-tumour-event history is read by the tcga_cdr preset only",
+            cohort=cohort,
+            key=f"cohorts.{cohort}.endpoint.events",
+            expected="no events key for the metabric_rueda preset (its table has LR at any time)",
+        )
 
 
 def check_expression_header(entry, cohort, sample_ids):
@@ -186,6 +219,7 @@ def check_cohort(entry, cohort):
     from selfseed.endpoints import code_endpoint, no_usable_endpoint
 
     check_names(entry, cohort)
+    check_preset(entry, cohort)
     if entry["source"] not in ("survset", "table", "h5ad"):
         check_local_files(entry, cohort)
         return

@@ -8,6 +8,40 @@ from selfseed.errors import ConfigError
 MONTHS_PER = {"days": 12 / 365.25, "weeks": 12 * 7 / 365.25, "months": 1.0, "years": 12.0}
 CENSORED, EVENT, COMPETING = 0, 1, 2
 
+# Codings of a preset's local-recurrence endpoint beside the primary one (LR as first event), for the
+# sensitivity analyses and the competing cause: name -> what event 1 and event 2 are, and the role.
+ENDPOINT_VARIANTS = {
+    "LR_unknown_as_LR": {
+        "label": "LR as first event, first events of unknown site counted as LR",
+        "role": "sensitivity (a): bound, unknown-site first events as LR",
+    },
+    "LR_unknown_as_competing": {
+        "label": "LR as first event, first events of unknown site counted as competing",
+        "role": "sensitivity (a): bound, unknown-site first events as competing",
+    },
+    "LR_any": {
+        "label": "LR at any time (also after distant metastasis); death without LR competing",
+        "role": "sensitivity (b): estimand changes to the hazard of a first LR whenever it occurs",
+    },
+    "DM_first": {
+        "label": "distant metastasis as first event; LR first and death competing",
+        "role": "competing cause: distant metastasis as its own endpoint",
+    },
+}
+
+
+def variant_columns(name):
+    """The obs columns (time, event) of an endpoint coding; None is the primary one."""
+    return ("time_months", "event") if name is None else (f"time_months:{name}", f"event:{name}")
+
+
+def coded_samples(obs, variant=None):
+    """obs rows with a usable `variant` coding (None: the primary endpoint), with that coding in
+    time_months and event."""
+    time, event = variant_columns(variant)
+    used = obs[obs[event].notna()]
+    return used.assign(time_months=used[time].astype(float), event=used[event].astype(int))
+
 
 def code_value(value):
     """Comparable text for an event code: 1, 1.0, '1' and ' 1 ' are the same code."""
@@ -105,8 +139,9 @@ def code_endpoint(clinical, endpoint, *, cohort, file):
 
 
 def endpoint_counts(event):
-    """Numbers of samples, events of interest, competing events and censored samples."""
-    event = pd.Series(event)
+    """Numbers of samples, events of interest, competing events and censored samples (samples
+    without this coding, NaN, are not counted)."""
+    event = pd.Series(event).dropna()
     return {
         "n": int(event.size),
         "events": int((event == EVENT).sum()),

@@ -182,6 +182,17 @@ def read_tcga_cdr(path):
 
 def tcga_cdr_locoregional(cdr, cancer_type):
     """Locoregional recurrence (1) vs competing first events (2) for one TCGA cancer type."""
+    first, rows = _cdr_first_events(cdr, cancer_type)
+    clinical = _endpoint_frame(
+        first["days"], first["first_event"], first["reason"], rows, CDR_COVARIATES
+    )
+    return clinical, _dropped(first["reason"])
+
+
+def _cdr_first_events(cdr, cancer_type):
+    """Per patient of one cancer type: kind and date of the first new tumour event, vital status,
+    the time and first event the endpoint uses (rules 1-10) and the reason a patient is dropped;
+    returns (that frame, the cancer type's CDR rows by patient)."""
     _require_columns(cdr, CDR_ENDPOINT_COLUMNS)
     cancer = cancer_type.upper().removeprefix("TCGA-")
     known = sorted(cdr["type"].dropna().unique())
@@ -205,9 +216,10 @@ def tcga_cdr_locoregional(cdr, cancer_type):
     has_event = kind.notna()
     has_event_type = kind.isin([LOCOREGIONAL, DISTANT, NEW_PRIMARY])
     days = event_days.where(has_event, os_days)
+    redacted = rows["Redaction"] == "Redacted"
     reason = _first_reason(
         [
-            (rows["Redaction"] == "Redacted", "redacted by TCGA (Redaction)"),
+            (redacted, "redacted by TCGA (Redaction)"),
             (kind == SITE_UNKNOWN, "new tumour event of unknown site: " + types.astype(str)),
             (kind == "untyped", "dated new tumour event without type or informative site"),
             (has_event_type & event_days.isna(), "new tumour event without date"),
@@ -217,12 +229,120 @@ def tcga_cdr_locoregional(cdr, cancer_type):
         ]
     )
     first_event = kind.where(has_event, np.where(os_event == 1, "death", "none"))
-    clinical = _endpoint_frame(days, first_event, reason, rows, CDR_COVARIATES)
-    return clinical, _dropped(reason)
+    first = pd.DataFrame(
+        {"kind": kind, "event_days": event_days, "os_event": os_event, "os_days": os_days,
+         "days": days, "first_event": first_event, "reason": reason, "redacted": redacted}
+    )  # fmt: skip
+    return first, rows
+
+
+def tcga_cdr_sensitivity(cdr, cancer_type, events=None):
+    """The codings beside LR as first event (`LR_VARIANTS`) that the CDR (and, for `LR_any`, the
+    full new-tumour-event history `events`) allow: {name: (coded by patient, dropped)}.
+
+    Unknown-site bounds: the patients rule 4 drops (a dated first event of unknown site, after
+    day 0) enter with that event counted as locoregional (1), then as competing (2); the others as
+    in the primary coding. `DM_first`: distant metastasis as first event (1), locoregional first or
+    death (2), the same patients and times as the primary coding."""
+    first, _ = _cdr_first_events(cdr, cancer_type)
+    kept = first["reason"].isna()
+    primary = first["first_event"].map({LOCOREGIONAL: 1, DISTANT: 2, "death": 2}).fillna(0)
+    unknown = (first["kind"] == SITE_UNKNOWN) & ~first["redacted"] & (first["event_days"] > 0)
+    bound_reason = first["reason"].where(~unknown)
+    variants = {}
+    for name, code in (("LR_unknown_as_LR", 1), ("LR_unknown_as_competing", 2)):
+        event = primary.where(~unknown, code)
+        variants[name] = (_coded(first["days"], event, kept | unknown), _dropped(bound_reason))
+    distant_first = first["first_event"].map({DISTANT: 1, LOCOREGIONAL: 2, "death": 2}).fillna(0)
+    variants["DM_first"] = (_coded(first["days"], distant_first, kept), _dropped(first["reason"]))
+    if events is not None:
+        variants["LR_any"] = _lr_any_time(first, events)
+    return variants
+
+
+def _lr_any_time(first, events):
+    """LR at any time from the full event history: the first dated locoregional event (also after
+    a distant metastasis) is event 1; otherwise death (OS) is competing (2) and alive patients are
+    censored at OS.time. A new primary tumour before any local recurrence censors at its date (a
+    later local tumour may be the new primary's); an event of unknown site before the first local
+    recurrence (or with none), an undated local recurrence or no clinical record drops the patient."""
+    history = events[events["bcr_patient_barcode"].isin(first.index)]
+    recorded = first.index.isin(history["bcr_patient_barcode"])
+    history = history[history["record"].fillna("").ne("")]
+    text = history["new_neoplasm_event_type"]
+    kind = text.str.strip().str.lower().map({k.lower(): v for k, v in EVENT_TYPES.items()})
+    unclassified = text.notna() & kind.isna()
+    if unclassified.any():
+        raise InputDataError(
+            "unclassified new tumour event type in the event history",
+            column="new_neoplasm_event_type",
+            found=", ".join(sorted(text[unclassified].unique())),
+            expected=", ".join(sorted(EVENT_TYPES)),
+            fix="classify the term in selfseed.presets.EVENT_TYPES",
+        )
+    kind = kind.fillna(SITE_UNKNOWN)  # a dated slot without type: site unknown
+    days = _numeric(
+        history["days_to_new_tumor_event_after_initial_treatment"],
+        "days_to_new_tumor_event_after_initial_treatment",
+    )
+    patient = history["bcr_patient_barcode"]
+
+    def earliest(mask):
+        return days[mask].groupby(patient[mask]).min().reindex(first.index)
+
+    def any_of(mask):
+        return mask.groupby(patient).any().reindex(first.index, fill_value=False)
+
+    local = kind == LOCOREGIONAL
+    lr_days = earliest(local & days.notna())
+    new_primary = earliest((kind == NEW_PRIMARY) & days.notna())
+    unknown = kind == SITE_UNKNOWN
+    unknown_days = earliest(unknown & days.notna())
+    lr_first = lr_days.notna() & ~(new_primary < lr_days)
+    death = first["os_event"] == 1
+    time = lr_days.where(lr_first, new_primary.where(new_primary.notna(), first["os_days"]))
+    event = pd.Series(np.select([lr_first, new_primary.isna() & death], [1, 2], 0), first.index)
+    # an event of unknown site before the time (on it, unless that is a local recurrence) may have
+    # been the first local recurrence
+    unknown_first = (
+        any_of(unknown & days.isna()) | (unknown_days < time) | (~lr_first & (unknown_days == time))
+    )
+    reason = _first_reason(
+        [
+            (first["redacted"], "redacted by TCGA (Redaction)"),
+            (pd.Series(~recorded, first.index), "no record in the new-tumour-event history"),
+            (any_of(local & days.isna()), "local recurrence without date"),
+            (unknown_first, "new tumour event of unknown site before any local recurrence"),
+            (
+                ~lr_first & new_primary.isna() & first["os_event"].isna(),
+                "vital status (OS) missing",
+            ),
+            (time.isna(), "follow-up time (OS.time) missing"),
+            (time <= 0, "time not after diagnosis: " + time.astype(str) + " days"),
+        ]
+    )
+    return _coded(time, event, reason.isna()), _dropped(reason)
+
+
+def _coded(days, event, keep):
+    """time_months and event (0, 1, 2) of the patients kept."""
+    return pd.DataFrame(
+        {"time_months": days[keep] / DAYS_PER_MONTH, "event": event[keep].astype(int)}
+    )
 
 
 def metabric_locoregional(rueda):
     """First local relapse (1) vs distant relapse first or death (2), Rueda et al. 2019 table."""
+    first, rows = _rueda_first_events(rueda)
+    clinical = _endpoint_frame(
+        first["days"], first["first_event"], first["reason"], rows, RUEDA_COVARIATES
+    )
+    return clinical, _dropped(first["reason"])
+
+
+def _rueda_first_events(rueda):
+    """Per patient of Rueda et al.'s table: relapse flags and times, the time and first event of the
+    endpoint (rules 11-17) and the reason a patient is dropped; returns (that frame, rows)."""
     _require_columns(rueda, RUEDA_ENDPOINT_COLUMNS)
     rows = rueda.set_index("METABRIC.ID")
     _require_unique(rows.index, "METABRIC.ID")
@@ -239,26 +359,50 @@ def metabric_locoregional(rueda):
         index=rows.index,
     )
     days = tlr.where(local_first, tdr.where(distant_first, t))
+    excluded = [
+        (t.isna(), "follow-up time T missing"),
+        (t <= 0, "follow-up time T not after diagnosis (excluded by Rueda et al.)"),
+        (death.isna(), "Death missing"),
+        (lr.isna() | dr.isna(), "LR or DR missing"),
+        (
+            pd.to_numeric(rows["Stage"], errors="coerce") == 4,
+            "stage 4 (excluded by Rueda et al.)",
+        ),
+        (
+            rows["Histological.Type"].isin(RUEDA_EXCLUDED_HISTOLOGY),
+            "benign or phyllodes histology (excluded by Rueda et al.)",
+        ),
+        (((lr == 1) & tlr.isna()) | ((dr == 1) & tdr.isna()), "relapse without time"),
+    ]
     reason = _first_reason(
-        [
-            (t.isna(), "follow-up time T missing"),
-            (t <= 0, "follow-up time T not after diagnosis (excluded by Rueda et al.)"),
-            (death.isna(), "Death missing"),
-            (lr.isna() | dr.isna(), "LR or DR missing"),
-            (
-                pd.to_numeric(rows["Stage"], errors="coerce") == 4,
-                "stage 4 (excluded by Rueda et al.)",
-            ),
-            (
-                rows["Histological.Type"].isin(RUEDA_EXCLUDED_HISTOLOGY),
-                "benign or phyllodes histology (excluded by Rueda et al.)",
-            ),
-            (((lr == 1) & tlr.isna()) | ((dr == 1) & tdr.isna()), "relapse without time"),
-            (days <= 0, "relapse not after diagnosis: " + days.astype(str) + " days"),
-        ]
+        [*excluded, (days <= 0, "relapse not after diagnosis: " + days.astype(str) + " days")]
     )
-    clinical = _endpoint_frame(days, first_event, reason, rows, RUEDA_COVARIATES)
-    return clinical, _dropped(reason)
+    first = pd.DataFrame(
+        {"t": t, "tlr": tlr, "lr": lr, "death": death, "days": days,
+         "first_event": first_event, "reason": reason, "excluded": _first_reason(excluded)}
+    )  # fmt: skip
+    return first, rows
+
+
+def metabric_sensitivity(rueda):
+    """The codings beside first local relapse that Rueda et al.'s table allows: `LR_any` (local
+    relapse at any time, also after a distant one, at TLR; death without local relapse competing,
+    at T) and `DM_first` (distant relapse first (1); local relapse first or death (2)):
+    {name: (coded by patient, dropped)}."""
+    first, _ = _rueda_first_events(rueda)
+    kept = first["reason"].isna()
+    distant_first = first["first_event"].map({DISTANT: 1, LOCOREGIONAL: 2, "death": 2}).fillna(0)
+    local = first["lr"] == 1
+    time = first["tlr"].where(local, first["t"])
+    event = pd.Series(np.select([local, first["death"] == 1], [1, 2], 0), first.index)
+    any_reason = first["excluded"].where(
+        first["excluded"].notna() | (time > 0),
+        "local relapse not after diagnosis: " + time.astype(str) + " days",
+    )
+    return {
+        "LR_any": (_coded(time, event, any_reason.isna()), _dropped(any_reason)),
+        "DM_first": (_coded(first["days"], distant_first, kept), _dropped(first["reason"])),
+    }
 
 
 def _event_kind(event_type, site, days, cancer):
@@ -363,19 +507,42 @@ PRESET_LABELS = {
 }
 
 
+def read_new_tumor_events(path):
+    """The full new-tumour-event history (tools/build_tcga_data.py's new_tumor_events.tsv): one row
+    per recorded event and patient, an empty `record` for a patient without any."""
+    columns = ["bcr_patient_barcode", "record", "new_neoplasm_event_type",
+               "days_to_new_tumor_event_after_initial_treatment"]  # fmt: skip
+    try:
+        events = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""])
+    except (OSError, ValueError) as error:
+        raise InputDataError(
+            f"cannot read the new-tumour-event history: {error}", file=path,
+            expected="a tab-separated table written by tools/build_tcga_data.py",
+        ) from error  # fmt: skip
+    _require_columns(events, columns, file=path)
+    return events
+
+
 def preset_endpoint(spec, clinical, *, cohort):
-    """Code a cohort's samples with a preset: (coded [time_months, event] by sample, dropped
-    [sample_id, reason], endpoint description). Samples are matched to the preset's patients
-    through `patient_column` (default patient_id for xena, PATIENT_ID for cBioPortal)."""
+    """Code a cohort's samples with a preset: (coded [time_months, event, first_event] by sample,
+    dropped [sample_id, reason], endpoint description, the other codings {name: (coded, dropped)}
+    of `tcga_cdr_sensitivity` / `metabric_sensitivity`). Samples are matched to the preset's
+    patients through `patient_column` (default patient_id for xena and tcga_firehose, PATIENT_ID
+    for cBioPortal)."""
     from selfseed.errors import ConfigError
 
     if spec["preset"] == "tcga_cdr":
         if "cancer_type" not in spec:
             raise ConfigError("the tcga_cdr preset needs the TCGA cancer type", cohort=cohort,
                               key=f"cohorts.{cohort}.endpoint.cancer_type", expected="e.g. HNSC")  # fmt: skip
-        patients, dropped = tcga_cdr_locoregional(read_tcga_cdr(spec["table"]), spec["cancer_type"])
+        cdr = read_tcga_cdr(spec["table"])
+        patients, dropped = tcga_cdr_locoregional(cdr, spec["cancer_type"])
+        events = read_new_tumor_events(spec["events"]) if spec.get("events") else None
+        variants = tcga_cdr_sensitivity(cdr, spec["cancer_type"], events)
     else:
-        patients, dropped = metabric_locoregional(pd.read_csv(spec["table"], sep="\t"))
+        rueda = pd.read_csv(spec["table"], sep="\t")
+        patients, dropped = metabric_locoregional(rueda)
+        variants = metabric_sensitivity(rueda)
     column = spec.get("patient_column") or next(
         (c for c in ("patient_id", "PATIENT_ID") if c in clinical.columns), None
     )
@@ -386,10 +553,18 @@ def preset_endpoint(spec, clinical, *, cohort):
             found=f"columns {list(clinical.columns)[:15]}", expected="a clinical column of patient ids",
         )  # fmt: skip
     patient = clinical[column].astype(str)
-    known = patient.isin(patients.index)
-    coded = patients.loc[patient[known], ["time_months", "event"]].set_axis(patient.index[known])
-    by_patient = dropped.set_index("sample_id")["reason"]
-    reasons = patient[~known].map(by_patient).fillna(f"patient not in the {spec['preset']} table")
-    sample_dropped = pd.DataFrame({"sample_id": reasons.index, "reason": reasons.to_numpy()})
+
+    def by_sample(coded, dropped, columns=("time_months", "event")):
+        known = patient.isin(coded.index)
+        by_patient = dropped.set_index("sample_id")["reason"]
+        reasons = (
+            patient[~known].map(by_patient).fillna(f"patient not in the {spec['preset']} table")
+        )
+        return (
+            coded.loc[patient[known], list(columns)].set_axis(patient.index[known]),
+            pd.DataFrame({"sample_id": reasons.index, "reason": reasons.to_numpy()}),
+        )
+
+    coded, sample_dropped = by_sample(patients, dropped, ("time_months", "event", "first_event"))
     endpoint = {"name": "LR", "label": PRESET_LABELS[spec["preset"]], "preset": spec["preset"]}
-    return coded, sample_dropped, endpoint
+    return coded, sample_dropped, endpoint, {name: by_sample(*v) for name, v in variants.items()}

@@ -4,6 +4,8 @@ import re
 from snakemake.utils import validate
 
 from selfseed.config import check_config, check_schema, public_downloads
+from selfseed.pipeline import MODEL_TABLES
+from selfseed.sources.firehose import data_files, endpoint_defaults
 from selfseed.signatures import load_signatures
 
 check_schema(config, f"{workflow.current_basedir}/../schemas/config.schema.yaml")
@@ -12,15 +14,6 @@ check_config(config)
 
 COHORTS = sorted(config["cohorts"])
 SIGNATURES = load_signatures(config["signatures"], config["signatures_gmt"])
-MODEL_TABLES = (
-    "cox",
-    "groups",
-    "competing",
-    "nonlinearity",
-    "discrimination",
-    "cutpoints",
-    "interaction",
-)
 TABLES = {
     name: f"results/tables/{name}.tsv"
     for name in (
@@ -48,9 +41,10 @@ def cohort_entry(wildcards):
 
 
 def ingest_inputs(wildcards):
-    """Input files of a cohort: local files, downloads in the cache (none for survset: its data
-    ship in the package)."""
+    """Input files of a cohort: local files, downloads in the cache, files shipped with selfseed
+    (tcga_firehose; none for survset, whose data ship in the SurvSet package)."""
     entry = config["cohorts"][wildcards.cohort]
+    endpoint = entry["endpoint"]
     local = {
         "table": ["expression", "clinical"],
         "cbioportal": ["study"],
@@ -58,10 +52,14 @@ def ingest_inputs(wildcards):
         "h5ad": ["path"],
     }.get(entry["source"], [])
     inputs = {key: entry[key] for key in local if key in entry}
+    if entry["source"] == "tcga_firehose":
+        endpoint = {**endpoint_defaults(entry), **endpoint}
+        inputs["expression"] = data_files(entry["cancer_type"])["expression"]
     downloaded = DOWNLOADS.cohort_files(wildcards.cohort)
     inputs.update({kind: f"{CACHE}/{name}" for kind, name in downloaded.items()})
-    if "table" in entry["endpoint"]:
-        inputs["endpoint_table"] = entry["endpoint"]["table"]
+    for key, name in (("table", "endpoint_table"), ("events", "events")):
+        if key in endpoint:
+            inputs[name] = endpoint[key]
     return inputs
 
 

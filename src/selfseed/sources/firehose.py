@@ -1,0 +1,80 @@
+"""TCGA cohorts shipped with selfseed, so that the default run answers the local-recurrence question
+offline: TCGA Firehose 2016-01-28 RNA-seq (RSEM normalised gene values, primary tumours, one per
+patient; Bioconductor RTCGA.rnaseq.20160128) of uterine carcinosarcoma (UCS), adrenocortical
+carcinoma (ACC) and cholangiocarcinoma (CHOL), with their patients' TCGA-CDR rows and full
+new-tumour-event history (RTCGA.clinical.20160128). Built by tools/build_tcga_data.py; sources,
+commits, licences and sha256 in data/tcga/manifest.json.
+"""
+
+from importlib.resources import files
+
+import numpy as np
+import pandas as pd
+
+from selfseed.sources.table import sha256
+
+DATA = files("selfseed") / "data" / "tcga"
+CANCER_TYPES = {
+    "UCS": "uterine carcinosarcoma",
+    "ACC": "adrenocortical carcinoma",
+    "CHOL": "cholangiocarcinoma",
+}
+
+
+def data_files(cancer_type):
+    """Paths of a cancer type's shipped files: expression, CDR rows, new-tumour-event history."""
+    return {
+        "expression": str(DATA / f"{cancer_type}.rsem.parquet"),
+        "endpoint_table": str(DATA / "cdr.tsv"),
+        "events": str(DATA / "new_tumor_events.tsv"),
+    }
+
+
+def endpoint_defaults(entry):
+    """The tcga_cdr preset's settings for a shipped cohort: its cancer type and shipped tables."""
+    shipped = data_files(entry["cancer_type"])
+    return {
+        "cancer_type": entry["cancer_type"],
+        "table": shipped["endpoint_table"],
+        "events": shipped["events"],
+    }
+
+
+def read_rsem(path):
+    """genes x samples log2(RSEM + 1) from a shipped parquet (first column the Firehose gene ids)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    values = np.column_stack([column.to_numpy() for column in table.columns[1:]])
+    return pd.DataFrame(
+        np.log2(values + 1.0),
+        index=pd.Index(table.column(0).to_pylist(), name="gene"),
+        columns=table.column_names[1:],
+    )
+
+
+def load_firehose(entry, files, *, cohort):
+    """(log2(RSEM + 1) genes x samples, clinical = the patients' CDR rows by sample with
+    patient_id, provenance, dropped) of a shipped TCGA cohort."""
+    from selfseed.presets import read_tcga_cdr
+
+    shipped = {**data_files(entry["cancer_type"]), **files}
+    expression = read_rsem(shipped["expression"])
+    cdr = read_tcga_cdr(shipped["endpoint_table"]).set_index("bcr_patient_barcode")
+    patients = pd.Index(expression.columns.str[:12], name="patient_id")
+    clinical = cdr.reindex(patients).reset_index().set_index(expression.columns)
+    used = [shipped[key] for key in ("expression", "endpoint_table", "events")]
+    provenance = {
+        "source": "tcga_firehose",
+        "dataset": f"TCGA-{entry['cancer_type']}, Firehose 2016-01-28 RNA-seq (RTCGA)",
+        "files": [f"{path} sha256:{sha256(path)}" for path in used],
+        "clinical_file": shipped["endpoint_table"],
+        "expression_file": shipped["expression"],
+        "log2": "log2(RSEM normalised value + 1)",
+    }
+    return (
+        expression,
+        clinical,
+        provenance,
+        pd.DataFrame(columns=["kind", "id", "reason", "detail"]),
+    )
