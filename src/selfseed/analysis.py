@@ -4,9 +4,12 @@ Each analysis that cannot run (no events, ties, no treatment column, ...) gives 
 `note` instead of stopping the run. The event of interest is event == 1; competing events are event == 2.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
+from selfseed.endpoints import ENDPOINT_VARIANTS, coded_samples
 from selfseed.errors import InputDataError
 from selfseed.survival import cox_per_sd, design_matrix
 
@@ -95,7 +98,7 @@ def fine_gray_row(frame):
     except NOT_RUN as error:
         return {**row, "note": f"not run: {str(error).splitlines()[0]}"}
     return {**row, "shr": fit["hr"], "ci_low": fit["ci_low"], "ci_high": fit["ci_high"],
-            "p": fit["p"], "note": ""}  # fmt: skip
+            "p": fit["p"], "coef": fit["coef"], "se": fit["se"], "note": ""}  # fmt: skip
 
 
 def nonlinearity_row(frame, knots):
@@ -178,3 +181,61 @@ def interaction_row(frame, treatment):
         "hr_by_level": "; ".join(f"{r.treatment}: {r.hr:.3g}" for r in by_level.itertuples()),
         "note": "",
     }
+
+
+NO_VARIANTS = (
+    "not run: the endpoint has no other codings (the unknown-site bounds, LR at any time and "
+    "distant metastasis as first event come from the tcga_cdr and metabric_rueda presets)"
+)
+
+
+def sensitivity_rows(obs, score, variants):
+    """Per other coding of the endpoint (`variants`, names in ENDPOINT_VARIANTS): the univariable
+    cause-specific Cox HR per SD and the Fine-Gray subdistribution HR of the score."""
+    rows = []
+    for name in variants:
+        frame = coded_samples(obs, name).assign(score=score)
+        cox = cox_per_sd(frame)
+        fine_gray = fine_gray_row(frame)
+        rows.append({
+            "endpoint": name, "endpoint_label": ENDPOINT_VARIANTS[name]["label"],
+            "role": ENDPOINT_VARIANTS[name]["role"], "model": "univariable",
+            **{k: cox[k] for k in ("n", "events", "hr", "ci_low", "ci_high", "p", "coef", "se")},
+            "competing": fine_gray["competing"],
+            **{f"shr{suffix}": fine_gray.get(key, np.nan) for key, suffix in (
+                ("shr", ""), ("ci_low", "_ci_low"), ("ci_high", "_ci_high"), ("p", "_p"),
+                ("coef", "_coef"), ("se", "_se"))},
+            "note": "; ".join(n for n in (cox["note"], fine_gray["note"] and
+                                           f"Fine-Gray {fine_gray['note']}") if n),
+        })  # fmt: skip
+    return rows
+
+
+def locality_row(frame, distant_first):
+    """Is the association local? The cause-specific HR per SD for LR as first event and for
+    distant metastasis as first event (`distant_first`: that coding's event column), and the
+    Lunn-McNeil test that the two are equal."""
+    from selfseed.stats.competing import lunn_mcneil
+
+    data = standardised(frame.assign(distant=distant_first), [("distant", "numeric")])
+    cause = np.select([data["event"] == 1, data["distant"] == 1], [1, 2], 0)
+    row = {"n": len(data), "lr_events": int((cause == 1).sum()),
+           "dm_events": int((cause == 2).sum())}  # fmt: skip
+    for kind in ("lr", "dm"):
+        if row[f"{kind}_events"] == 0:
+            name = "local recurrences" if kind == "lr" else "distant metastases"
+            return {**row, "note": f"not run: no {name} as first event"}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a non-converged fit warns
+            fit = lunn_mcneil(data["time_months"], cause, data["score_sd"])
+    except (*NOT_RUN, RuntimeWarning, UserWarning) as error:
+        return {**row, "note": f"not run: {str(error).splitlines()[0]}"}
+    for kind, part in (("lr", fit["first"]), ("dm", fit["second"])):
+        row.update({f"hr_{kind}": part["hr"], f"hr_{kind}_ci_low": part["ci_low"],
+                    f"hr_{kind}_ci_high": part["ci_high"], f"p_{kind}": part["p"],
+                    f"coef_{kind}": part["coef"], f"se_{kind}": part["se"]})  # fmt: skip
+    ratio = fit["interaction"]
+    return {**row, "ratio_dm_lr": ratio["hr"], "ratio_ci_low": ratio["ci_low"],
+            "ratio_ci_high": ratio["ci_high"], "p_equal": ratio["p"], "coef_diff": ratio["coef"],
+            "se_diff": ratio["se"], "note": ""}  # fmt: skip

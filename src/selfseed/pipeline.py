@@ -122,6 +122,7 @@ def score(cohort_h5ad, signatures, scoring, *, min_genes, scores_h5ad, scores_ts
 
 MODEL_TABLES = (
     "cox", "groups", "competing", "nonlinearity", "discrimination", "cutpoints", "interaction",
+    "sensitivity", "locality",
 )  # fmt: skip
 
 
@@ -130,12 +131,17 @@ def model(scores_h5ad, covariates, treatment, methods, statistics, *, tables, pl
     import anndata as ad
 
     from selfseed import analysis
+    from selfseed.endpoints import coded_samples
     from selfseed.plots import cif_grid, km_grid, spline_grid
     from selfseed.stats.competing import cumulative_incidence
     from selfseed.survival import km_median_split
 
     adata = ad.read_h5ad(scores_h5ad)
     cohort, endpoint = adata.uns["cohort"], adata.uns["endpoint"]
+    primary = coded_samples(adata.obs)
+    variants = (
+        list(adata.uns["endpoint_variants"]["name"]) if "endpoint_variants" in adata.uns else []
+    )
     terms = [(c["name"], c["type"]) for c in covariates]
     models = [("univariable", [])] + ([("adjusted", terms)] if terms else [])
     rows = {name: [] for name in MODEL_TABLES}
@@ -149,7 +155,8 @@ def model(scores_h5ad, covariates, treatment, methods, statistics, *, tables, pl
                 for name in MODEL_TABLES[1:]:
                     rows[name].append({**label, "note": status.reason})
                 continue
-            data = adata.obs.assign(score=adata.obs[f"score:{status.signature}:{method}"])
+            score = adata.obs[f"score:{status.signature}:{method}"]
+            data = primary.assign(score=score)
             cox = analysis.cox_rows(data, models)
             for row in cox:
                 if row["note"]:
@@ -173,6 +180,12 @@ def model(scores_h5ad, covariates, treatment, methods, statistics, *, tables, pl
                     {**label, "note": "not run: statistics.cutpoint_search is false"}
                 )
             rows["interaction"].append({**label, **analysis.interaction_row(data, treatment)})
+            rows["sensitivity"] += [
+                {**label, **row} for row in analysis.sensitivity_rows(adata.obs, score, variants)
+            ] or [{**label, "note": analysis.NO_VARIANTS}]
+            rows["locality"].append({**label, **(
+                analysis.locality_row(data, adata.obs["event:DM_first"])
+                if "DM_first" in variants else {"note": analysis.NO_VARIANTS})})  # fmt: skip
             summary, km = km_median_split(data)
             km_rows.append(
                 {**label, **summary, **{k: cox[0][k] for k in ("hr", "ci_low", "ci_high")}}
@@ -188,7 +201,10 @@ def model(scores_h5ad, covariates, treatment, methods, statistics, *, tables, pl
                 spline_curves.append(curve.assign(signature=status.signature, method=method))
     for name in MODEL_TABLES:
         frame = pd.DataFrame(rows[name])
-        frame.insert(2, "endpoint_label", endpoint["label"])
+        if "endpoint_label" in frame:  # rows of other codings name theirs
+            frame["endpoint_label"] = frame["endpoint_label"].fillna(endpoint["label"])
+        else:
+            frame.insert(2, "endpoint_label", endpoint["label"])
         if name == "cox":
             frame = frame.reindex(columns=COX_COLUMNS)
         write_tsv(frame, tables[name])
@@ -212,84 +228,6 @@ def software_versions():
         except PackageNotFoundError:
             rows.append({"software": name, "version": "not installed"})
     return pd.DataFrame(rows)
-
-
-def meta_rows(cox, patients, statistics):
-    """Random-effects meta-analysis of per-cohort log HRs (and a one-stage Cox stratified by cohort)
-    per signature x method x model, pooling all cohorts and, separately, cohorts sharing an endpoint."""
-    from selfseed.stats.meta import random_effects, stratified_cox
-
-    fitted = cox[cox["coef"].notna()]
-    rows = []
-    for (signature, method, model_name), group in fitted.groupby(
-        ["signature", "method", "model"], sort=False
-    ):
-        pools = [("all", group)] + [
-            (endpoint, part) for endpoint, part in group.groupby("endpoint") if len(part) >= 2
-        ]
-        for pool, part in pools:
-            label = {
-                "signature": signature, "method": method, "model": model_name, "pool": pool,
-                "endpoints": ",".join(sorted(part["endpoint"].unique())),
-                "cohorts": ",".join(part["cohort"]), "k": len(part),
-            }  # fmt: skip
-            fit = random_effects(
-                part["coef"], part["se"], method=statistics["meta_method"],
-                hartung_knapp=statistics["hartung_knapp"],
-            )  # fmt: skip
-            rows.append({**label, "analysis": "random_effects", "estimator": fit["method"],
-                         "hartung_knapp": fit["hartung_knapp"], "hr": fit["hr"],
-                         "ci_low": fit["hr_ci_low"], "ci_high": fit["hr_ci_high"], "p": fit["p"],
-                         "tau2": fit["tau2"], "i2": fit["i2"], "q": fit["q"], "q_p": fit["q_p"],
-                         "n": part["n"].sum(), "events": part["events"].sum(),
-                         "note": fit["note"]})  # fmt: skip
-            if model_name != "univariable":
-                continue
-            pooled = patients[
-                patients["cohort"].isin(part["cohort"])
-                & (patients["signature"] == signature)
-                & (patients["method"] == method)
-            ]
-            one_stage = stratified_cox(
-                pooled["time_months"], pooled["event"], pooled["score_sd"], pooled["cohort"]
-            )
-            rows.append({**label, "analysis": "one_stage_stratified_cox", "estimator": "PHReg",
-                         "hartung_knapp": False, "hr": one_stage["hr"],
-                         "ci_low": one_stage["ci_low"], "ci_high": one_stage["ci_high"],
-                         "p": one_stage["p"], "n": one_stage["n"], "events": one_stage["events"],
-                         "note": ""})  # fmt: skip
-    return pd.DataFrame(rows)
-
-
-def primary_row(meta, primary):
-    """The declared primary analysis, with its result in one sentence."""
-    chosen = (
-        meta[
-            (meta["analysis"] == "random_effects")
-            & (meta["signature"] == primary["signature"])
-            & (meta["method"] == primary["method"])
-            & (meta["model"] == primary["model"])
-            & (meta["pool"] == primary["pool"])
-        ]
-        if len(meta)
-        else meta
-    )
-    declared = (f"{primary['signature']} signature, {primary['method']} score, "
-                f"{primary['model']} Cox, pooled over {primary['pool']} cohorts")  # fmt: skip
-    if chosen.empty:
-        return pd.DataFrame([{**primary, "statement": f"{declared}: not estimable (fewer than two "
-                              "cohorts with a fitted model in this pool)"}])  # fmt: skip
-    r = chosen.iloc[0]
-    statement = (
-        f"{declared} (endpoints {r['endpoints']}; k={r['k']}): pooled HR per SD {r['hr']:.2f} "
-        f"(95% CI {r['ci_low']:.2f}-{r['ci_high']:.2f}), p={r['p']:.3g}, I2={r['i2']:.0f}%, "
-        f"{r['estimator']} random effects"
-    )
-    if r["note"]:
-        statement += f" ({r['note']})"
-    if "LR" not in r["endpoints"].split(","):
-        statement += "; none of the pooled endpoints is local recurrence (LR)"
-    return pd.DataFrame([{**r.to_dict(), "statement": statement}])
 
 
 def cohort_coverage(adata):
@@ -325,7 +263,9 @@ def summarise(model_tables, scores_paths, sources, statistics, primary, *, table
     Returns each cohort's provenance record {cohort: dict}, for the report."""
     import anndata as ad
 
+    from selfseed.endpoints import coded_samples
     from selfseed.plots import forest
+    from selfseed.pooled import locality_rows, meta_rows, primary_rows
     from selfseed.survival import add_fdr
 
     merged = {
@@ -353,12 +293,13 @@ def summarise(model_tables, scores_paths, sources, statistics, primary, *, table
                 "dropped_genes": adata.uns["provenance"]["dropped_genes"],
             }
         )
-        for column in adata.obs.columns[adata.obs.columns.str.startswith("score:")]:
+        coded = coded_samples(adata.obs)
+        for column in coded.columns[coded.columns.str.startswith("score:")]:
             _, signature, method = column.split(":")
-            score = adata.obs[column]
+            score = coded[column]
             patients.append(pd.DataFrame({
                 "cohort": cohort, "signature": signature, "method": method,
-                "time_months": adata.obs["time_months"], "event": adata.obs["event"],
+                "time_months": coded["time_months"], "event": coded["event"],
                 "score_sd": (score - score.mean()) / score.std(ddof=1),
             }))  # fmt: skip
     patients = (
@@ -368,7 +309,9 @@ def summarise(model_tables, scores_paths, sources, statistics, primary, *, table
             columns=["cohort", "signature", "method", "time_months", "event", "score_sd"]
         )
     )
-    meta = meta_rows(cox, patients, statistics)
+    meta = meta_rows(cox, merged["competing"], merged["sensitivity"], patients, statistics)
+    locality = pd.concat([merged["locality"], locality_rows(merged["locality"], statistics)],
+                         ignore_index=True)  # fmt: skip
     coverage = pd.concat(coverage, ignore_index=True)
     skipped = pd.concat(
         [frame.loc[frame["note"].fillna("").ne(""), ["cohort", "signature", "method", "note"]]
@@ -376,11 +319,13 @@ def summarise(model_tables, scores_paths, sources, statistics, primary, *, table
         ignore_index=True,
     )  # fmt: skip
     for name, frame in merged.items():
-        if name != "cox":
+        if name not in ("cox", "locality"):
             write_tsv(frame, tables[name])
     write_tsv(cox, tables["cox"])
+    write_tsv(locality, tables["locality"])
     write_tsv(meta, tables["meta"])
-    write_tsv(primary_row(meta, primary), tables["primary"])
+    write_tsv(primary_rows(meta, locality[locality["cohort"] == "pooled"], primary),
+              tables["primary"])  # fmt: skip
     write_tsv(coverage, tables["coverage"])
     write_tsv(pd.DataFrame(cohorts), tables["cohorts"])
     write_tsv(skipped.rename(columns={"note": "reason"}), tables["skipped"])

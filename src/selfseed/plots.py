@@ -298,7 +298,8 @@ def forest_rows(cox, meta, signature):
     """Rows of one signature's forest panel: per method a header, the cohorts and the pooled estimate."""
     table = cox[(cox["model"] == "univariable") & (cox["signature"] == signature)]
     pooled = (meta[(meta["model"] == "univariable") & (meta["analysis"] == "random_effects")
-                   & (meta["pool"] == "all") & (meta["signature"] == signature)]
+                   & (meta["pool"] == "all") & (meta["signature"] == signature)
+                   & (meta["hazard"] == "cause_specific")]
               if len(meta) else meta)  # fmt: skip
     rows = []
     for method in ordered(table["method"]):

@@ -248,17 +248,30 @@ def skipped_summary(skipped):
     return pd.DataFrame(rows, columns=columns)
 
 
-def primary_numbers(primary):
-    """The primary result's numbers as a one-row table (empty when it was not estimable)."""
-    row = primary.iloc[0]
-    if pd.isna(row.get("hr", np.nan)):
+def primary_table(primary):
+    """The primary result and the rows beside it (sensitivity analyses, competing cause, locality
+    test), each with its numbers; empty when nothing was estimable."""
+    rows = primary[primary["hr"].notna()]
+    if rows.empty:
         return pd.DataFrame()
-    return pd.DataFrame([{
-        "pooled HR per SD": f"{row['hr']:.2f}", "95% CI": f"{row['ci_low']:.2f}–{row['ci_high']:.2f}",
-        "p": fmt(float(row["p"]), "p"), "I²": f"{row['i2']:.0f}%", "τ²": f"{row['tau2']:.3g}",
-        "cohorts (k)": f"{row['cohorts']} ({int(row['k'])})", "endpoints": row["endpoints"],
-        "patients": int(row["n"]), "events": int(row["events"]), "estimator": row["estimator"],
-    }])  # fmt: skip
+
+    def interval(low, high):
+        return f"{low:.2f}–{high:.2f}" if np.isfinite(low) and np.isfinite(high) else ""
+
+    return pd.DataFrame({
+        "analysis": rows["label"],
+        "estimate": ["ratio distant/LR" if role == "locality" else
+                     "pooled HR per SD" if hazard == "cause_specific" else "pooled sHR per SD"
+                     for role, hazard in zip(rows["role"], rows["hazard"], strict=True)],
+        "value": [f"{hr:.2f}" for hr in rows["hr"]],
+        "95% CI": [interval(a, b) for a, b in zip(rows["ci_low"], rows["ci_high"], strict=True)],
+        "95% prediction interval": [interval(a, b) for a, b in
+                                    zip(rows["pi_low"], rows["pi_high"], strict=True)],
+        "p": [fmt(float(v), "p") for v in rows["p"]],
+        "I²": [f"{v:.0f}%" if np.isfinite(v) else "" for v in rows["i2"]],
+        "cohorts (k)": [f"{c} ({int(k)})" for c, k in zip(rows["cohorts"], rows["k"], strict=True)],
+        "patients": rows["n"].astype(int), "events": rows["events"].astype(int),
+    })  # fmt: skip
 
 
 def secondary_table(meta):
@@ -266,7 +279,7 @@ def secondary_table(meta):
     if meta.empty:
         return pd.DataFrame()
     chosen = meta[(meta["analysis"] == "random_effects") & (meta["model"] == "univariable")
-                  & (meta["pool"] == "all")]  # fmt: skip
+                  & (meta["pool"] == "all") & (meta["hazard"] == "cause_specific")]  # fmt: skip
     return pd.DataFrame({
         "signature": chosen["signature"], "method": chosen["method"], "k": chosen["k"],
         "endpoints": chosen["endpoints"],
@@ -292,7 +305,10 @@ def front_page(primary, cohorts, skipped, meta, pipeline, forest_png=None):
     row = primary.iloc[0]
     declared = (f"{row['signature']} signature, {row['method']} score, {row['model']} Cox model, "
                 f"pooled over {row['pool']} cohorts")  # fmt: skip
-    numbers = primary_numbers(primary)
+    numbers = primary_table(primary)
+    locality = primary.loc[primary["role"] == "locality", "statement"]
+    locality_html = (f'<p class="statement" id="locality-statement">{escape(locality.iloc[0])}</p>'
+                     if len(locality) else "")  # fmt: skip
     lr = cohorts["endpoint"].eq("LR")
     endpoints_note = (
         f"{int(lr.sum())} of {len(cohorts)} cohorts measure local recurrence (LR)."
@@ -318,6 +334,7 @@ def front_page(primary, cohorts, skipped, meta, pipeline, forest_png=None):
 <div class="primary"><div class="note">Primary analysis, declared in the config before results:
 {escape(declared)}</div>
 <p class="statement" id="primary-statement">{escape(str(row["statement"]))}</p>
+{locality_html}
 {html_table(numbers) if len(numbers) else ""}
 <div class="note">{escape(endpoints_note)} Everything else in this report is secondary.</div></div>
 <h2>Cohorts</h2>

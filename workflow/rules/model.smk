@@ -9,6 +9,8 @@ rule model:
         discrimination="results/models/{cohort}/discrimination.tsv",
         cutpoints="results/models/{cohort}/cutpoints.tsv",
         interaction="results/models/{cohort}/interaction.tsv",
+        sensitivity="results/models/{cohort}/sensitivity.tsv",
+        locality="results/models/{cohort}/locality.tsv",
         km=report(
             "results/plots/km/{cohort}.png",
             caption="../report/km.rst",

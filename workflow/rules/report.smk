@@ -13,6 +13,14 @@ TABLE_INFO = {
     "discrimination": ("Discrimination (C, time-dependent AUC)", "per-cohort models"),
     "cutpoints": ("Data-driven cutpoints (corrected p)", "per-cohort models"),
     "interaction": ("Score x treatment interaction", "per-cohort models"),
+    "sensitivity": (
+        "Other codings of the endpoint (sensitivity, distant metastasis)",
+        "per-cohort models",
+    ),
+    "locality": (
+        "Is it local? LR vs distant metastasis (Lunn-McNeil)",
+        "primary and meta-analysis",
+    ),
     "cohorts": ("Cohorts", "cohorts and data"),
     "coverage": ("Gene coverage", "cohorts and data"),
     "skipped": ("Skipped analyses", "cohorts and data"),

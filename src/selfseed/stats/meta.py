@@ -101,7 +101,10 @@ def _tau2(y, v, method):
 
 
 def _not_estimable(k, method, hartung_knapp):
-    keys = ("estimate se ci_low ci_high hr hr_ci_low hr_ci_high p tau2 i2 h2 q q_df q_p").split()
+    keys = (
+        "estimate se ci_low ci_high hr hr_ci_low hr_ci_high hr_pi_low hr_pi_high p tau2 i2 h2 q "
+        "q_df q_p"
+    ).split()
     return {
         **dict.fromkeys(keys, np.nan),
         "k": k,
@@ -136,6 +139,9 @@ def _pool(y, v, tau2, method, hartung_knapp, level):
         i2 = 100 * tau2 / (vt + tau2)
         h2 = tau2 / vt + 1
     low, high = estimate - crit * se, estimate + crit * se
+    # prediction interval for the log HR of a new cohort, as metafor's predict.rma: the same
+    # critical value, over sqrt(se^2 + tau2)
+    spread = crit * np.sqrt(se**2 + tau2)
     return {
         "estimate": estimate,
         "se": se,
@@ -144,6 +150,8 @@ def _pool(y, v, tau2, method, hartung_knapp, level):
         "hr": np.exp(estimate),
         "hr_ci_low": np.exp(low),
         "hr_ci_high": np.exp(high),
+        "hr_pi_low": np.exp(estimate - spread),
+        "hr_pi_high": np.exp(estimate + spread),
         "p": 2 * reference.sf(abs(estimate / se)) if se > 0 else 0.0,
         "tau2": tau2,
         "i2": i2,
