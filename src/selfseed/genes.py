@@ -14,7 +14,7 @@ import pandas as pd
 
 GENE_TABLE = files("selfseed") / "data" / "gene_ids.parquet"
 GENE_TABLE_SOURCE = "NCBI Gene via Bioconductor org.Hs.eg.db, EGSOURCEDATE 2022-Sep12"
-KIND_PRIORITY = ["symbol", "alias", "refseq", "ensembl", "genbank"]
+KIND_PRIORITY = ["symbol", "alias", "entrez", "refseq", "ensembl", "genbank"]
 _VERSIONED = re.compile(r"^((?:N[MR]_|X[MR]_|ENS[A-Z]*G)\d+)\.\d+$")
 
 
