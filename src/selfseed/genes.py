@@ -97,7 +97,8 @@ def lookup_symbols(identifiers):
 
 def _exact_then_upper(names, index):
     """Each name's value in `index`, else its upper-case form's (NaN if neither is there)."""
-    return names.map(index).fillna(names.str.upper().map(index))
+    exact = names.map(index)
+    return exact.where(exact.notna(), names.str.upper().map(index))
 
 
 def harmonise_genes(expression, *, cohort=None):
