@@ -6,7 +6,8 @@ gene_info, alias (synonyms), RefSeq, Ensembl and GenBank accession tables. Run:
     apt-get install -y --no-install-recommends r-bioc-org.hs.eg.db
     python tools/build_gene_table.py [path/to/org.Hs.eg.sqlite]
 
-Rows: identifier, kind (symbol | alias | refseq | ensembl | genbank), symbol (current official symbol), entrez.
+Rows: identifier, kind (symbol | alias | entrez | refseq | ensembl | genbank), symbol (current official
+symbol), entrez. Kind entrez: the Entrez Gene id itself as text ("3576" -> CXCL8), one row per NCBI gene.
 Aliases that name more than one gene, or that are some other gene's official symbol, are left out (ambiguous);
 RefSeq and GenBank accessions are unversioned nucleotide accessions (NM_, NR_; 1-2 letters + 5-6 digits).
 """
@@ -32,6 +33,7 @@ def build(db_path):
         return frame.merge(genes, on="_id").assign(kind=kind)
 
     symbols = genes.assign(identifier=genes.symbol, kind="symbol")
+    entrez = genes.assign(identifier=genes.entrez, kind="entrez")
     aliases = linked("alias", "alias_symbol", "alias")
     aliases = aliases[~aliases.identifier.isin(genes.symbol)]
     aliases = aliases[~aliases.identifier.duplicated(keep=False)]
@@ -40,7 +42,7 @@ def build(db_path):
     ensembl = linked("ensembl", "ensembl_id", "ensembl")
     genbank = linked("accessions", "accession", "genbank")
     genbank = genbank[genbank.identifier.str.match(r"^[A-Z]{1,2}\d{5,6}$")]
-    table = pd.concat([symbols, aliases, refseq, ensembl, genbank], ignore_index=True)
+    table = pd.concat([symbols, aliases, entrez, refseq, ensembl, genbank], ignore_index=True)
     # An accession shared by several genes cannot name one gene.
     table = table.drop_duplicates(["identifier", "kind", "symbol"])
     shared = (table.kind != "symbol") & table.duplicated(["identifier", "kind"], keep=False)

@@ -324,14 +324,17 @@ def _build_cohort(entry, cohort, files, max_missing_fraction):
     for variant, _ in variants.values():
         coded_somewhere |= clinical.index.isin(variant.index)
     treatment = [{**entry["treatment"], "type": "categorical"}] if "treatment" in entry else []
-    symbols, dropped_ids = harmonise_genes(columns(expression, clinical.index[coded_somewhere]))
+    symbols, dropped_ids = harmonise_genes(
+        columns(expression, clinical.index[coded_somewhere]), cohort=cohort
+    )
     if symbols.empty:
         raise InputDataError(
             "no expression row maps to a gene symbol",
             cohort=cohort,
             file=expression_file,
             found=f"{len(expression)} rows with ids such as {list(expression.index[:3])}",
-            expected="gene symbols, RefSeq, Ensembl or GenBank ids (probe ids need a platform annotation)",
+            expected="gene symbols, Entrez (or SYMBOL|Entrez), RefSeq, Ensembl or GenBank ids "
+            "(probe ids need a platform annotation)",
         )
     check_log_scale(symbols, cohort=cohort, source=entry["source"], file=expression_file)
     symbols, dropped_sparse, imputed = clean_expression(symbols, max_missing_fraction)

@@ -3,6 +3,9 @@
 The table `data/gene_ids.parquet` is built from NCBI Gene's human table (Bioconductor org.Hs.eg.db,
 source date in `GENE_TABLE_SOURCE`) by `tools/build_gene_table.py`. Priority when an identifier matches
 several kinds: official symbol, then unambiguous alias (IL8 -> CXCL8), RefSeq, Ensembl, GenBank accession.
+Entrez Gene ids are read from TCGA Firehose `SYMBOL|EntrezID` and `?|EntrezID` and from plain numbers
+("3576"); the Entrez id wins over the symbol part (IL8|3576 -> CXCL8), and the symbol part (as symbol
+or alias) is used only when the Entrez id is not in the table.
 """
 
 import re
@@ -12,10 +15,23 @@ from importlib.resources import files
 import numpy as np
 import pandas as pd
 
+from selfseed.logs import log
+
 GENE_TABLE = files("selfseed") / "data" / "gene_ids.parquet"
 GENE_TABLE_SOURCE = "NCBI Gene via Bioconductor org.Hs.eg.db, EGSOURCEDATE 2022-Sep12"
-KIND_PRIORITY = ["symbol", "alias", "refseq", "ensembl", "genbank"]
+KIND_PRIORITY = ["symbol", "alias", "entrez", "refseq", "ensembl", "genbank"]
+KIND_LABELS = {
+    "symbol": "official symbol",
+    "alias": "alias",
+    "entrez": "Entrez id",
+    "symbol_part": "SYMBOL part (Entrez id not in the table)",
+    "refseq": "RefSeq",
+    "ensembl": "Ensembl id",
+    "genbank": "GenBank accession",
+}
 _VERSIONED = re.compile(r"^((?:N[MR]_|X[MR]_|ENS[A-Z]*G)\d+)\.\d+$")
+# SYMBOL|EntrezID, ?|EntrezID (TCGA Firehose; '?' = no symbol) or a plain Entrez id
+_ENTREZ_FORM = r"^(?:(?P<symbol_part>[^|]+)\|)?(?P<entrez>\d+)$"
 
 
 def normalise_identifier(identifier):
@@ -26,43 +42,76 @@ def normalise_identifier(identifier):
 
 
 def lookup_symbols(identifiers):
-    """DataFrame[identifier, key, symbol, kind] with the current symbol of each identifier (NaN if unknown)."""
+    """DataFrame[identifier, key, symbol, kind, entrez, symbol_part]: the current symbol of each
+    identifier and the kind of table row that gave it (both missing if unknown).
+
+    `entrez` and `symbol_part` are the parts of `SYMBOL|EntrezID` / `?|EntrezID` (symbol_part '?')
+    and plain Entrez ids (symbol_part missing); missing for other identifiers. Kind "entrez": mapped by the
+    Entrez id; "symbol_part": the Entrez id is not in the table, the symbol part is a current symbol
+    or unambiguous alias.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     ids = pd.Series(list(identifiers), dtype=object).astype(str)
     keys = ids.map(normalise_identifier)
-    table = pq.read_table(GENE_TABLE, columns=["identifier", "kind", "symbol"])
-    wanted = pa.array(sorted(set(keys) | set(keys.str.upper())))
-    hits = table.filter(pc.is_in(table["identifier"], value_set=wanted)).to_pandas()
+    parts = pc.extract_regex(pa.array(keys, type=pa.string()), _ENTREZ_FORM)
+    entrez = pc.struct_field(parts, "entrez").to_pandas()
+    symbol_part = pc.struct_field(parts, "symbol_part")
+    symbol_part = pc.if_else(pc.equal(symbol_part, ""), None, symbol_part).to_pandas()
+    has_entrez = entrez.notna()
+    # the name looked up: the identifier itself, or the symbol part of SYMBOL|EntrezID
+    names = keys.where(~has_entrez, symbol_part.where(symbol_part != "?"))
+    # kind and symbol repeat: read as dictionaries (faster), decoded after filtering
+    table = pq.read_table(
+        GENE_TABLE, columns=["identifier", "kind", "symbol"], read_dictionary=["kind", "symbol"]
+    )
+    looked_up = pd.concat([names, names.str.upper(), entrez]).dropna()
+    wanted = pa.array(pd.unique(looked_up.to_numpy()), type=pa.string())
+    hits = table.filter(pc.is_in(table["identifier"], value_set=wanted))
+    hits = hits.cast(pa.schema([(name, pa.string()) for name in hits.column_names])).to_pandas()
+    by_entrez = hits[hits["kind"] == "entrez"].set_index("identifier")["symbol"]
     hits["rank"] = hits["kind"].map(KIND_PRIORITY.index)
-    best = hits.sort_values("rank").drop_duplicates("identifier").set_index("identifier")
-    exact = keys.map(best["symbol"])
-    upper = keys.str.upper().map(best["symbol"])
-    kind = keys.map(best["kind"]).where(exact.notna(), keys.str.upper().map(best["kind"]))
+    best = hits.sort_values("rank", kind="stable").drop_duplicates("identifier")
+    any_kind = pd.Series(best["identifier"].to_numpy(), index=best["identifier"])
+    symbol_or_alias = any_kind[best["kind"].isin(["symbol", "alias"]).to_numpy()]
+    # the table identifier each name matches; a symbol part only as a symbol or alias
+    matched = _exact_then_upper(names, any_kind).where(
+        ~has_entrez, _exact_then_upper(names, symbol_or_alias)
+    )
+    best = best.set_index("identifier")
+    entrez_symbol = entrez.map(by_entrez)
+    kind = matched.map(best["kind"]).mask(has_entrez & matched.notna(), "symbol_part")
     return pd.DataFrame(
-        {"identifier": ids, "key": keys, "symbol": exact.fillna(upper), "kind": kind}
+        {
+            "identifier": ids,
+            "key": keys,
+            "symbol": entrez_symbol.fillna(matched.map(best["symbol"])),
+            "kind": kind.mask(entrez_symbol.notna(), "entrez"),
+            "entrez": entrez,
+            "symbol_part": symbol_part,
+        }
     )
 
 
-def harmonise_genes(expression):
+def _exact_then_upper(names, index):
+    """Each name's value in `index`, else its upper-case form's (NaN if neither is there)."""
+    exact = names.map(index)
+    return exact.where(exact.notna(), names.str.upper().map(index))
+
+
+def harmonise_genes(expression, *, cohort=None):
     """Re-index a genes x samples matrix by current symbols.
 
     Unknown identifiers are dropped; when several rows map to one symbol the row with the highest mean
-    expression is kept. Returns (matrix, dropped DataFrame[gene_id, reason, detail]).
+    expression is kept. Logs how the ids were mapped (`cohort` names them in the log). Returns (matrix,
+    dropped DataFrame[gene_id, reason, detail]).
     """
     mapping = lookup_symbols(expression.index)
+    log_mapping(mapping, cohort)
     unknown = mapping["symbol"].isna().to_numpy()
-    dropped = [
-        pd.DataFrame(
-            {
-                "gene_id": mapping["identifier"][unknown],
-                "reason": "identifier not in the NCBI Gene table (no current symbol)",
-                "detail": "",
-            }
-        )
-    ]
+    dropped = [unmapped_reasons(mapping[unknown])]
     rows = np.flatnonzero(~unknown)
     symbols = mapping["symbol"].to_numpy()[rows]
     original = mapping["identifier"].to_numpy()[rows]
@@ -91,3 +140,55 @@ def harmonise_genes(expression):
     result = expression if len(kept) == len(expression) else expression.iloc[rows[kept]]
     result = result.set_axis(symbols[kept], axis=0, copy=False)
     return result, pd.concat(dropped, ignore_index=True)
+
+
+def symbol_part_differs(mapping):
+    """Rows of `lookup_symbols` mapped by their Entrez id whose SYMBOL part is not the id's current
+    symbol (IL8|3576 -> CXCL8)."""
+    part = mapping["symbol_part"]
+    return (
+        (mapping["kind"] == "entrez") & part.notna() & (part != "?") & (part != mapping["symbol"])
+    )
+
+
+def unmapped_reasons(mapping):
+    """DataFrame[gene_id, reason, detail] for rows of `lookup_symbols` without a symbol."""
+    entrez, part = mapping["entrez"], mapping["symbol_part"]
+    symbol_given = entrez.notna() & part.notna() & (part != "?")
+    reason = np.select(
+        [symbol_given, entrez.notna() & (part == "?"), entrez.notna()],
+        [
+            "neither the Entrez id nor the symbol part (as symbol or unambiguous alias) is in the "
+            "NCBI Gene table (SYMBOL|id)",
+            "Entrez id not in the NCBI Gene table and no symbol given (?|id)",
+            "Entrez id not in the NCBI Gene table (a plain number is read as an Entrez Gene id)",
+        ],
+        "identifier not in the NCBI Gene table (no current symbol)",
+    )
+    detail = ("Entrez id " + entrez).mask(
+        symbol_given, "Entrez id " + entrez + ", symbol part " + part
+    )
+    return pd.DataFrame(
+        {
+            "gene_id": mapping["identifier"].to_numpy(),
+            "reason": reason,
+            "detail": detail.fillna("").to_numpy(),
+        }
+    )
+
+
+def log_mapping(mapping, cohort=None, examples=3):
+    """One INFO line: how many ids each kind mapped, how many stay unmapped, and how many SYMBOL parts
+    differ from their Entrez id's current symbol (with examples)."""
+    kinds = mapping["kind"].value_counts()
+    counts = [f"{kinds[k]} by {label}" for k, label in KIND_LABELS.items() if k in kinds]
+    counts.append(f"{mapping['kind'].isna().sum()} unmapped")
+    line = f"{len(mapping)} gene ids: " + ", ".join(counts)
+    differs = symbol_part_differs(mapping)
+    if differs.any():
+        shown = mapping[differs].head(examples)
+        line += (
+            f"; {differs.sum()} SYMBOL parts differ from their Entrez id's current symbol (the "
+            "Entrez id wins), e.g. " + ", ".join(shown["identifier"] + " -> " + shown["symbol"])
+        )
+    log.info("%s%s", f"{cohort}: " if cohort else "", line)
