@@ -105,7 +105,8 @@ def harmonise_genes(expression, *, cohort=None):
     """Re-index a genes x samples matrix by current symbols.
 
     Unknown identifiers are dropped; when several rows map to one symbol the row with the highest mean
-    expression is kept. Logs how the ids were mapped (`cohort` names them in the log). Returns (matrix,
+    expression is kept, except that a row mapped by its own Entrez id beats one mapped only by the
+    symbol part of a withdrawn Entrez id (C5orf23|79614 is an alias of NPR3, NPR3|4883 is NPR3). Logs how the ids were mapped (`cohort` names them in the log). Returns (matrix,
     dropped DataFrame[gene_id, reason, detail]).
     """
     mapping = lookup_symbols(expression.index)
@@ -122,16 +123,27 @@ def harmonise_genes(expression, *, cohort=None):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing row: mean NaN
             means[repeated] = np.nanmean(expression.iloc[rows[repeated]].to_numpy(float), axis=1)
-    order = pd.DataFrame({"symbol": symbols, "mean": means, "row": np.arange(len(rows))})
-    order = order.sort_values(["symbol", "mean"], ascending=[True, False], kind="stable")
+    fallback = mapping["kind"].to_numpy()[rows] == "symbol_part"
+    order = pd.DataFrame(
+        {"symbol": symbols, "fallback": fallback, "mean": means, "row": np.arange(len(rows))}
+    )
+    order = order.sort_values(
+        ["symbol", "fallback", "mean"], ascending=[True, True, False], kind="stable"
+    )
     keep = ~order["symbol"].duplicated()
-    kept_id = dict(zip(order["symbol"][keep], original[order["row"][keep]], strict=True))
+    kept_row = pd.Series(order["row"][keep].to_numpy(), index=order["symbol"][keep].to_numpy())
+    kept_id = dict(zip(kept_row.index, original[kept_row.to_numpy()], strict=True))
     lost = order[~keep]
     dropped.append(
         pd.DataFrame(
             {
                 "gene_id": original[lost["row"]],
-                "reason": "duplicate symbol after mapping (another row has the higher mean)",
+                "reason": np.where(
+                    fallback[lost["row"]] & ~fallback[kept_row[lost["symbol"]]],
+                    "duplicate symbol after mapping (another row maps by its own Entrez id; this "
+                    "one by the symbol part of an Entrez id not in the table)",
+                    "duplicate symbol after mapping (another row has the higher mean)",
+                ),
                 "detail": [f"{s}: kept {kept_id[s]}" for s in lost["symbol"]],
             }
         )
