@@ -11,9 +11,7 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/download.smk"
-include: "workflow/rules/ingest.smk"
-include: "workflow/rules/score.smk"
-include: "workflow/rules/model.smk"
+include: "workflow/rules/cohort.smk"
 include: "workflow/rules/report.smk"
 
 

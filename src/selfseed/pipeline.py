@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from selfseed.endpoints import coded_samples
 from selfseed.logs import log
 
 CONTRACT_COLUMNS = [
@@ -65,8 +66,28 @@ def download(url, dest):
     log.info("%s -> %s", url, dest)
 
 
+def analyse_cohort(entry, cohort, files, settings, *, outputs):
+    """One cohort end to end, in one process: ingest, score, model and the cohort's figures
+    (`outputs`: the cohort rule's named output files; `settings`: common.smk's cohort_settings)."""
+    from selfseed.plots import score_distributions
+
+    adata = ingest(entry, cohort, files, max_missing_fraction=settings["max_missing_fraction"],
+                   h5ad=outputs["h5ad"], dropped=outputs["dropped"])  # fmt: skip
+    scored = score(adata, settings["signatures"], settings["scoring"],
+                   min_genes=settings["min_genes"], scores_h5ad=outputs["scores_h5ad"],
+                   scores_tsv=outputs["scores_tsv"])  # fmt: skip
+    model(
+        scored, settings["covariates"], settings["treatment"], settings["scoring"]["methods"],
+        settings["statistics"], tables={name: outputs[name] for name in MODEL_TABLES},
+        plots={name: outputs[name] for name in ("km", "cif", "spline")},
+    )  # fmt: skip
+    score_distributions(coded_samples(scored.obs), cohort=cohort, endpoint=scored.uns["endpoint"],
+                        path=outputs["scores"])  # fmt: skip
+
+
 def ingest(entry, cohort, files, *, max_missing_fraction, h5ad, dropped):
-    """Source data -> harmonised cohort AnnData, plus every dropped sample and gene with its reason."""
+    """Source data -> harmonised cohort AnnData (written and returned), plus every dropped sample and
+    gene with its reason."""
     from selfseed.cohort import build_cohort
 
     adata, dropped_rows = build_cohort(
@@ -82,15 +103,14 @@ def ingest(entry, cohort, files, *, max_missing_fraction, h5ad, dropped):
     )  # fmt: skip
     write_tsv(dropped_rows, dropped)
     write_h5ad(adata, h5ad)
+    return adata
 
 
-def score(cohort_h5ad, signatures, scoring, *, min_genes, scores_h5ad, scores_tsv):
-    """Score every signature by every method; skipped signatures say why."""
-    import anndata as ad
-
+def score(adata, signatures, scoring, *, min_genes, scores_h5ad, scores_tsv):
+    """Score every signature by every method (skipped signatures say why); the scores AnnData
+    (signature genes, scores in obs) is written and returned."""
     from selfseed.scoring import score_cohort, scores_wide
 
-    adata = ad.read_h5ad(cohort_h5ad)
     cohort = adata.uns["cohort"]
     long, coverage, status = score_cohort(
         adata,
@@ -118,6 +138,7 @@ def score(cohort_h5ad, signatures, scoring, *, min_genes, scores_h5ad, scores_ts
     write_h5ad(scored, scores_h5ad)
     write_tsv(long.assign(cohort=cohort)[["cohort", "sample_id", "signature", "method", "score"]],
               scores_tsv)  # fmt: skip
+    return scored
 
 
 MODEL_TABLES = (
@@ -126,17 +147,13 @@ MODEL_TABLES = (
 )  # fmt: skip
 
 
-def model(scores_h5ad, covariates, treatment, methods, statistics, *, tables, plots):
-    """Every survival analysis of one cohort: per signature x method, one row per table."""
-    import anndata as ad
-
+def model(adata, covariates, treatment, methods, statistics, *, tables, plots):
+    """Every survival analysis of one scored cohort: per signature x method, one row per table."""
     from selfseed import analysis
-    from selfseed.endpoints import coded_samples
     from selfseed.plots import cif_grid, km_grid, spline_grid
     from selfseed.stats.competing import cumulative_incidence
     from selfseed.survival import km_median_split
 
-    adata = ad.read_h5ad(scores_h5ad)
     cohort, endpoint = adata.uns["cohort"], adata.uns["endpoint"]
     primary = coded_samples(adata.obs)
     variants = (
@@ -237,34 +254,14 @@ def cohort_coverage(adata):
     return coverage[["cohort", "signature", "gene", "symbol", "present", "note"]]
 
 
-def score_figures(scores_paths, *, coverage_plot, correlation_plot, distribution_plots):
-    """The figures that need only the scores, drawn while the model jobs run: gene coverage and
-    agreement of scores (run-wide), score distributions by event (per cohort, `distribution_plots`
-    {cohort: png})."""
-    import anndata as ad
-
-    from selfseed.plots import coverage_heatmap, score_correlation, score_distributions
-
-    coverage, scores = [], {}
-    for path in scores_paths:
-        adata = ad.read_h5ad(path)
-        cohort = adata.uns["cohort"]
-        coverage.append(cohort_coverage(adata))
-        scores[cohort] = adata.obs
-        score_distributions(adata.obs, cohort=cohort, endpoint=adata.uns["endpoint"],
-                            path=distribution_plots[cohort])  # fmt: skip
-    coverage_heatmap(pd.concat(coverage, ignore_index=True), coverage_plot)
-    score_correlation(scores, correlation_plot)
-
-
 def summarise(model_tables, scores_paths, sources, statistics, primary, *, tables, plots):
-    """Run-wide tables (BH FDR across all tests), meta-analysis, primary analysis, plots, versions.
+    """Run-wide tables (BH FDR across all tests), meta-analysis, primary analysis, versions and the
+    run-wide figures (forest plot, gene coverage, agreement of scores).
 
     Returns each cohort's provenance record {cohort: dict}, for the report."""
     import anndata as ad
 
-    from selfseed.endpoints import coded_samples
-    from selfseed.plots import forest
+    from selfseed.plots import coverage_heatmap, forest, score_correlation
     from selfseed.pooled import locality_rows, meta_rows, primary_rows
     from selfseed.survival import add_fdr
 
@@ -275,7 +272,7 @@ def summarise(model_tables, scores_paths, sources, statistics, primary, *, table
     cox = add_fdr(merged["cox"])
     cox = cox[CONTRACT_COLUMNS + [c for c in cox.columns if c not in CONTRACT_COLUMNS]]
     merged["groups"] = add_fdr(merged["groups"])
-    coverage, cohorts, patients, cohort_provenance = [], [], [], {}
+    coverage, cohorts, patients, cohort_provenance, scores = [], [], [], {}, {}
     for path in scores_paths:
         adata = ad.read_h5ad(path)
         cohort, endpoint = adata.uns["cohort"], adata.uns["endpoint"]
@@ -294,6 +291,7 @@ def summarise(model_tables, scores_paths, sources, statistics, primary, *, table
             }
         )
         coded = coded_samples(adata.obs)
+        scores[cohort] = coded
         for column in coded.columns[coded.columns.str.startswith("score:")]:
             _, signature, method = column.split(":")
             score = coded[column]
@@ -330,7 +328,9 @@ def summarise(model_tables, scores_paths, sources, statistics, primary, *, table
     write_tsv(pd.DataFrame(cohorts), tables["cohorts"])
     write_tsv(skipped.rename(columns={"note": "reason"}), tables["skipped"])
     write_tsv(software_versions(), tables["versions"])
-    forest(cox, meta, plots["forest"])  # and forest.svg beside it
+    forest(cox, meta, plots["forest"])  # each figure with its SVG beside it
+    coverage_heatmap(coverage, plots["coverage"])
+    score_correlation(scores, plots["correlation"])
     log.info("cox.tsv: %d rows, %d fitted; meta.tsv: %d rows", len(cox), cox["hr"].notna().sum(),
              len(meta))  # fmt: skip
     return cohort_provenance

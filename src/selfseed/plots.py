@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker as ticker  # noqa: E402
+import matplotlib.transforms as transforms  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
@@ -30,6 +31,7 @@ EVENT_COLOURS = {"event": OKABE_ITO["vermillion"], "no event": OKABE_ITO["blue"]
 CAUSE_STYLES = {1: "-", 2: ":"}
 METHOD_MARKERS = {"zmean": "o", "score_genes": "s", "ssgsea": "^"}
 POOLED_COLOUR = OKABE_ITO["vermillion"]
+HR_RANGE = (1 / 50, 50)  # hazard-ratio axis of the spline panels
 DPI = 300
 STYLE = {
     "font.size": 8, "axes.titlesize": 8.5, "axes.labelsize": 8, "xtick.labelsize": 7,
@@ -40,11 +42,12 @@ STYLE = {
 }  # fmt: skip
 
 
-def save(fig, path, *, tight=False):
+def save(fig, path):
     """Write `fig` as PNG (300 dpi) to `path` and as SVG beside it; atomic, no timestamps.
 
-    Per-cohort grids have fixed margins; `tight` crops to the drawn content instead (figures whose
-    label widths vary with the data), at the cost of one more draw."""
+    Every figure has fixed margins, titles and axis labels at fixed places (`axes_title`, `axis_labels`):
+    tight layouts and matplotlib's automatic title and label placement measure the drawn text,
+    which costs about as much as drawing the figure again."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # PNG at zlib level 1: files ~25% larger than at the default level 6, encoded several times faster
@@ -53,14 +56,35 @@ def save(fig, path, *, tight=False):
         (path.with_suffix(".svg"), "svg", {"metadata": {"Date": None}}),
     )
     with plt.rc_context(STYLE):
-        # the tight bounding box (savefig's 'tight' with its 0.1 inch pad), drawn once for both
-        # formats instead of once per format
-        bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.1) if tight else None
         for target, fmt, options in targets:
             tmp = target.with_name(f".{target.name}.part")
-            fig.savefig(tmp, format=fmt, dpi=DPI, bbox_inches=bbox, **options)
+            fig.savefig(tmp, format=fmt, dpi=DPI, **options)
             os.replace(tmp, target)
     plt.close(fig)
+
+
+def axes_title(ax, text, **kwargs):
+    """An axes title at a fixed height above the axes."""
+    ax.set_title(text, y=1.0, **kwargs)
+
+
+def axis_labels(ax, xlabel=None, ylabel=None, *, below=0.3, left=0.45):
+    """Axis labels `below` / `left` inches from the axes (outside the tick labels)."""
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+        offset = transforms.offset_copy(ax.transAxes, ax.figure, y=-below, units="inches")
+        ax.xaxis.set_label_coords(0.5, 0, transform=offset)
+        ax.xaxis.label.set_va("top")
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+        offset = transforms.offset_copy(ax.transAxes, ax.figure, x=-left, units="inches")
+        ax.yaxis.set_label_coords(0, 0.5, transform=offset)
+        ax.yaxis.label.set_va("bottom")
+
+
+def text_inches(labels, fontsize):
+    """About the width of the longest of `labels` at `fontsize` points, in inches."""
+    return max((len(str(label)) for label in labels), default=0) * fontsize * 0.55 / 72
 
 
 def fixed_margins(rows, cols, height, width_per_panel=3.3):
@@ -124,12 +148,10 @@ def panel_grid(curves, title, path, draw, ylabel, *, risk=None, max_time=None, l
                 ax = fig.add_subplot(cell[0] if strip else outer[i, j])
                 panel = data[(data["signature"] == signature) & (data["method"] == method)]
                 draw(ax, panel, signature, method)
-                ax.set_title(f"{signature} · {method}")
+                axes_title(ax, f"{signature} · {method}")
                 ax.set_xlim(0, max_time * 1.02)
                 ax.set_xticks(ticks)
-                ax.set_xlabel("months", labelpad=1)
-                if j == 0:
-                    ax.set_ylabel(ylabel)
+                axis_labels(ax, "months", ylabel if j == 0 else None, below=0.21)
                 if strip:
                     risk(fig.add_subplot(cell[1], sharex=ax), signature, method, ticks)
     fig.suptitle(title, fontsize=9, y=1 - 0.12 / height)
@@ -248,17 +270,22 @@ def cif_grid(curves, summaries, *, cohort, endpoint, path):
 
 
 def spline_grid(curves, summaries, *, cohort, endpoint, path):
-    """HR of the endpoint against the score (restricted cubic spline, 95% CI), vs the median."""
+    """HR of the endpoint against the score (restricted cubic spline, 95% CI), vs the median; the
+    HR axis shows 1/50 to 50 (a wider CI, as with few events, runs off the panel and says so)."""
 
     def draw(ax, panel, signature, method):
-        ax.fill_between(panel["score"], np.exp(panel["ci_low"]), np.exp(panel["ci_high"]),
-                        color=OKABE_ITO["sky"], alpha=0.35, lw=0)  # fmt: skip
+        low, high = np.exp(panel["ci_low"]), np.exp(panel["ci_high"])
+        ax.fill_between(panel["score"], low, high, color=OKABE_ITO["sky"], alpha=0.35, lw=0)
         ax.plot(panel["score"], np.exp(panel["log_hr"]), color=OKABE_ITO["black"])
         ax.axhline(1, color=OKABE_ITO["grey"], lw=0.6, ls="--")
         ax.set_yscale("log")
+        ax.set_ylim(*HR_RANGE)
+        ax.yaxis.set_major_locator(ticker.FixedLocator([0.02, 0.1, 0.5, 1, 2, 10, 50]))
         ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
         ax.yaxis.set_minor_locator(ticker.NullLocator())  # minor log ticks are slow to draw
         ax.set_xlim(panel["score"].min(), panel["score"].max())
+        if low.min() < HR_RANGE[0] or high.max() > HR_RANGE[1]:
+            ax.text(0.03, 0.04, "95% CI beyond the axis", transform=ax.transAxes, fontsize=6.5)
 
     title = (f"{cohort}: HR of {endpoint_text(endpoint)} by score "
              "(restricted cubic spline, 95% CI, reference = median)")  # fmt: skip
@@ -285,11 +312,9 @@ def spline_grid(curves, summaries, *, cohort, endpoint, path):
                     )
                 else:
                     draw(ax, panel, signature, method)
-                ax.set_title(f"{signature} · {method}")
-                if i == rows - 1:
-                    ax.set_xlabel("score (SD units)")
-                if j == 0:
-                    ax.set_ylabel("hazard ratio")
+                axes_title(ax, f"{signature} · {method}")
+                axis_labels(ax, "score (SD units)" if i == rows - 1 else None,
+                            "hazard ratio" if j == 0 else None, below=0.21)  # fmt: skip
         fig.suptitle(title, fontsize=9, y=1 - 0.12 / height)
     save(fig, path)
 
@@ -321,10 +346,20 @@ def forest(cox, meta, path, signatures=None):
     signatures = signatures or ordered(cox["signature"])
     panels = [(s, forest_rows(cox, meta, s)) for s in signatures]
     sizes = [max(len(rows), 1) for _, rows in panels] or [1]
-    height = sum(sizes) * 0.2 + 0.75 * len(sizes) + 0.6
-    fig = figure(figsize=(7.0, height))
+    row_inches, gap, header, footer = 0.2, 0.8, 0.65, 0.55
+    height = sum(sizes) * row_inches + gap * (len(sizes) - 1) + header + footer
+    labels = [label for _, rows in panels for label in rows.get("label", [])]
+    left = text_inches(labels, 6.5) + 0.25
+    width = max(7.0, left + 4.6)
+    fig = figure(figsize=(width, height))
     with plt.rc_context(STYLE):
-        axes = fig.subplots(len(sizes), 1, squeeze=False, height_ratios=sizes)[:, 0]
+        axes = fig.subplots(
+            len(sizes), 1, squeeze=False,
+            gridspec_kw={"height_ratios": sizes, "top": 1 - header / height,
+                         "bottom": footer / height, "left": left / width,
+                         "right": 1 - 1.25 / width,
+                         "hspace": gap / (sum(sizes) * row_inches / len(sizes))},
+        )[:, 0]  # fmt: skip
         finite = pd.concat([rows for _, rows in panels if len(rows)] or [pd.DataFrame()])
         bounds = [0.5, 2.0]
         if "ci_low" in finite:
@@ -334,12 +369,11 @@ def forest(cox, meta, path, signatures=None):
                 bounds = [min(values.min(), 0.5) / 1.1, max(values.max(), 2.0) * 1.1]
         for ax, (signature, rows) in zip(axes, panels, strict=False):
             forest_panel(ax, rows, bounds)
-            ax.set_title(f"{signature} signature", fontsize=9, loc="left", fontweight="bold")
+            axes_title(ax, f"{signature} signature", fontsize=9, loc="left", fontweight="bold")
         fig.suptitle("Hazard ratio per SD of score: univariable Cox per cohort (endpoint in brackets)\n"
                      "and random-effects pooled estimate (diamond); pooled rows may mix endpoints",
-                     fontsize=8.5)  # fmt: skip
-        fig.tight_layout(rect=(0, 0, 1, 1 - 0.15 / height))
-    save(fig, path, tight=True)
+                     fontsize=8.5, y=1 - 0.08 / height, va="top")  # fmt: skip
+    save(fig, path)
 
 
 def forest_panel(ax, rows, bounds):
@@ -375,7 +409,7 @@ def forest_panel(ax, rows, bounds):
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
     ax.set_ylim(-0.8, len(rows) - 0.2)
-    ax.set_xlabel("hazard ratio per SD (95% CI)")
+    axis_labels(ax, "hazard ratio per SD (95% CI)", below=0.2)
 
 
 def score_columns(obs):
@@ -402,7 +436,7 @@ def score_distributions(obs, *, cohort, endpoint, path):
             for j, method in enumerate(methods):
                 ax = axes[i][j]
                 column = f"score:{signature}:{method}"
-                ax.set_title(f"{signature} · {method}")
+                axes_title(ax, f"{signature} · {method}")
                 if column not in obs:
                     ax.set_axis_off()
                     continue
@@ -412,10 +446,8 @@ def score_distributions(obs, *, cohort, endpoint, path):
                     ax.hist(score[mask].dropna(), bins=bins, histtype="step", lw=1.1,
                             color=EVENT_COLOURS[label], label=f"{label} (n={int(mask.sum())})")  # fmt: skip
                 ax.axvline(score.median(), color=OKABE_ITO["grey"], ls="--", lw=0.7)
-                if i == rows - 1:
-                    ax.set_xlabel("score")
-                if j == 0:
-                    ax.set_ylabel("patients")
+                axis_labels(ax, "score" if i == rows - 1 else None,
+                            "patients" if j == 0 else None, below=0.21)  # fmt: skip
                 ax.legend(loc="upper right")
         fig.suptitle(f"{cohort}: score distributions by {endpoint_text(endpoint)} event "
                      "(dashed: median, the Kaplan-Meier split)", fontsize=9,
@@ -434,9 +466,12 @@ def coverage_heatmap(coverage, path):
     symbols = genes.pivot(index="cohort", columns="gene", values="symbol").reindex(
         index=cohorts, columns=order
     )
-    fig = figure(figsize=(1.0 + 0.85 * len(order), 0.8 + 0.38 * len(cohorts)))
+    left = text_inches(cohorts, 7) + 0.2
+    width, height = left + 0.2 + 0.85 * len(order), 0.8 + 0.38 * len(cohorts)
+    fig = figure(figsize=(width, height))
     with plt.rc_context(STYLE):
-        ax = fig.subplots()
+        ax = fig.subplots(gridspec_kw={"left": left / width, "right": 1 - 0.2 / width,
+                                       "top": 1 - 0.4 / height, "bottom": 0.35 / height})  # fmt: skip
         cmap = ListedColormap(["#DDDDDD", OKABE_ITO["blue"]])
         ax.imshow(present.to_numpy(int), cmap=cmap, vmin=0, vmax=1, aspect="auto")
         for i in range(len(cohorts)):
@@ -454,9 +489,8 @@ def coverage_heatmap(coverage, path):
         ax.grid(which="minor", color="white", lw=2)
         ax.tick_params(which="both", length=0)
         ax.spines[:].set_visible(False)
-        ax.set_title("Signature genes measured per cohort (after identifier mapping)")
-        fig.tight_layout()
-    save(fig, path, tight=True)
+        axes_title(ax, "Signature genes measured per cohort (after identifier mapping)")
+    save(fig, path)
 
 
 def score_correlation(frames, path):
@@ -465,9 +499,20 @@ def score_correlation(frames, path):
     cohorts = list(frames)
     cols = min(max(len(cohorts), 1), 3)
     rows = -(-max(len(cohorts), 1) // cols)
-    fig = figure(figsize=(5.2 * cols + 0.8, 4.8 * rows + 0.3), layout="constrained")
+    labels = {c: c.removeprefix("score:").replace(":", " · ")
+              for frame in frames.values() for c in score_columns(frame)}  # fmt: skip
+    margin = text_inches(labels.values(), 6) + 0.15  # tick labels left of and below each panel
+    panel, gap, right, top = 3.6, 0.3, 1.1, 0.65
+    width = cols * (margin + panel) + (cols - 1) * gap + right
+    height = rows * (panel + margin * 0.87 + 0.35) + top
+    fig = figure(figsize=(width, height))
     with plt.rc_context(STYLE):
-        axes = fig.subplots(rows, cols, squeeze=False).ravel()
+        axes = fig.subplots(
+            rows, cols, squeeze=False,
+            gridspec_kw={"left": margin / width, "right": 1 - right / width,
+                         "top": 1 - top / height, "bottom": (margin * 0.87 + 0.1) / height,
+                         "wspace": (margin + gap) / panel, "hspace": (margin * 0.87 + 0.35) / panel},
+        ).ravel()  # fmt: skip
         for ax in axes[len(cohorts) :]:
             ax.set_axis_off()
         image = None
@@ -483,14 +528,16 @@ def score_correlation(frames, path):
                 for j in range(len(columns)):
                     ax.text(j, i, f"{rho[i, j]:.2f}", ha="center", va="center", fontsize=5,
                             color="white" if abs(rho[i, j]) > 0.6 else OKABE_ITO["black"])  # fmt: skip
-            labels = [c.removeprefix("score:").replace(":", " · ") for c in columns]
-            ax.set_xticks(range(len(columns)), labels, rotation=60, ha="right", fontsize=6)
-            ax.set_yticks(range(len(columns)), labels, fontsize=6)
+            names = [labels[c] for c in columns]
+            ax.set_xticks(range(len(columns)), names, rotation=60, ha="right", fontsize=6,
+                          rotation_mode="anchor")  # fmt: skip
+            ax.set_yticks(range(len(columns)), names, fontsize=6)
             ax.tick_params(length=0)
             ax.spines[:].set_visible(False)
-            ax.set_title(f"{cohort} (n={len(frames[cohort])})")
+            axes_title(ax, f"{cohort} (n={len(frames[cohort])})")
         if image is not None:
-            fig.colorbar(image, ax=list(axes), shrink=0.7, label="Spearman correlation")
+            bar = fig.add_axes((1 - (right - 0.25) / width, 0.3, 0.12 / width, 0.4))
+            fig.colorbar(image, cax=bar, label="Spearman correlation")
         fig.suptitle("Agreement of scores: Spearman correlation between signatures and scoring "
-                     "methods", fontsize=9)  # fmt: skip
-    save(fig, path, tight=True)
+                     "methods", fontsize=9, y=1 - 0.12 / height, va="top")  # fmt: skip
+    save(fig, path)

@@ -26,7 +26,7 @@ TABLES = {
         "versions",
     )
 }
-COHORT_PLOTS = ("km", "cif", "spline")
+COHORT_PLOTS = ("km", "cif", "spline", "scores")
 CACHE = config["download"]["cache_dir"]
 DOWNLOADS = public_downloads(config)
 
@@ -68,13 +68,19 @@ def download_url(wildcards):
     return DOWNLOADS[wildcards.file]
 
 
-def cohort_covariates(wildcards):
-    return config["cohorts"][wildcards.cohort]["covariates"]
-
-
-def cohort_treatment(wildcards):
-    """The cohort's treatment column for the interaction analysis, or None."""
-    return config["cohorts"][wildcards.cohort].get("treatment")
+def cohort_settings(wildcards):
+    """What a cohort job needs besides its entry: the run-wide scoring and statistics settings, the
+    cohort's covariates and treatment (None without one) for the models."""
+    entry = config["cohorts"][wildcards.cohort]
+    return {
+        "max_missing_fraction": config["max_missing_fraction"],
+        "signatures": SIGNATURES,
+        "min_genes": config["min_genes"],
+        "scoring": config["scoring"],
+        "statistics": config["statistics"],
+        "covariates": entry["covariates"],
+        "treatment": entry.get("treatment"),
+    }
 
 
 def model_tables(wildcards):
@@ -100,7 +106,6 @@ def final_outputs():
     return [
         *expand("results/plots/{plot}/{cohort}.png", plot=COHORT_PLOTS, cohort=COHORTS),
         *rules.summarise.output,
-        *rules.score_figures.output,
     ]
 
 

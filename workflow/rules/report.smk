@@ -1,6 +1,6 @@
 # Run-wide outputs and what the Snakemake report shows (`snakemake --report report.html`), in one job
 # (`summarise`): the run-wide tables, the forest plots, the report's summary page, browsable table
-# pages, provenance and the run-wide figures.
+# pages, provenance and the run-wide figures (gene coverage, agreement of scores).
 
 # table name: (label in the report, subcategory)
 TABLE_INFO = {
@@ -33,8 +33,6 @@ REPORT_PAGES = {
 }
 TABLE_PAGES = {name: f"results/report/tables/{name}.html" for name in TABLES}
 FOREST_PLOTS = {sig: f"results/plots/forest/{sig}.png" for sig in SIGNATURES}
-SCORE_PLOTS = {cohort: f"results/plots/scores/{cohort}.png" for cohort in COHORTS}
-SCORE_SVGS = {cohort: f"results/plots/scores/{cohort}.svg" for cohort in COHORTS}
 FOREST_SVGS = {sig: f"results/plots/forest/{sig}.svg" for sig in SIGNATURES}
 
 
@@ -100,6 +98,22 @@ rule summarise:
             labels={"page": "provenance"},
         ),
         forest_svg_by_signature=list(FOREST_SVGS.values()),
+        coverage_plot=report(
+            "results/plots/coverage.png",
+            caption="../report/coverage_plot.rst",
+            category="Scores",
+            subcategory="gene coverage",
+            labels={"figure": "gene coverage"},
+        ),
+        correlation_plot=report(
+            "results/plots/score_correlation.png",
+            caption="../report/correlation.rst",
+            category="Scores",
+            subcategory="agreement between methods",
+            labels={"figure": "score correlation"},
+        ),
+        coverage_plot_svg="results/plots/coverage.svg",
+        correlation_plot_svg="results/plots/score_correlation.svg",
     log:
         "logs/summarise.log",
     benchmark:
@@ -119,51 +133,3 @@ rule summarise:
         descriptions={name: label for name, (label, _) in TABLE_INFO.items()},
     script:
         "../scripts/summarise.py"
-
-
-# Needs only the scores: runs while the model jobs run (priority below the models), so a core left
-# idle by the last model jobs draws these.
-rule score_figures:
-    input:
-        scores=expand("results/scores/{cohort}.h5ad", cohort=COHORTS),
-    output:
-        **{
-            f"scores_{cohort}": report(
-                path,
-                caption="../report/scores.rst",
-                category="Scores",
-                subcategory="distributions",
-                labels={"cohort": cohort, "figure": "score distributions"},
-            )
-            for cohort, path in SCORE_PLOTS.items()
-        },
-        score_svgs=list(SCORE_SVGS.values()),
-        coverage=report(
-            "results/plots/coverage.png",
-            caption="../report/coverage_plot.rst",
-            category="Scores",
-            subcategory="gene coverage",
-            labels={"figure": "gene coverage"},
-        ),
-        correlation=report(
-            "results/plots/score_correlation.png",
-            caption="../report/correlation.rst",
-            category="Scores",
-            subcategory="agreement between methods",
-            labels={"figure": "score correlation"},
-        ),
-        coverage_svg="results/plots/coverage.svg",
-        correlation_svg="results/plots/score_correlation.svg",
-    log:
-        "logs/score_figures.log",
-    benchmark:
-        "results/benchmarks/score_figures.tsv"
-    priority: -1
-    conda:
-        "../../environment.yml"
-    threads: 1
-    resources:
-        mem_mb=scaled_by_input(1000, 2),
-        runtime=scaled_by_input(10, 0.1),
-    script:
-        "../scripts/score_figures.py"

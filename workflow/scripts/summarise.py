@@ -20,7 +20,11 @@ with logged(snakemake.log[0]):
         snakemake.params.statistics,
         snakemake.params.primary,
         tables=tables,
-        plots={"forest": outputs["forest"]},
+        plots={
+            "forest": outputs["forest"],
+            "coverage": outputs["coverage_plot"],
+            "correlation": outputs["correlation_plot"],
+        },
     )
     build(
         tables,

@@ -1,16 +1,14 @@
-rule model:
+# One job per cohort: ingest, scores, models and the cohort's figures in one process, so the analysis
+# stack is imported once per cohort (benchmarks/README.md, "Default run").
+rule cohort:
     input:
-        "results/scores/{cohort}.h5ad",
+        unpack(ingest_inputs),
     output:
-        cox="results/models/{cohort}/cox.tsv",
-        groups="results/models/{cohort}/groups.tsv",
-        competing="results/models/{cohort}/competing.tsv",
-        nonlinearity="results/models/{cohort}/nonlinearity.tsv",
-        discrimination="results/models/{cohort}/discrimination.tsv",
-        cutpoints="results/models/{cohort}/cutpoints.tsv",
-        interaction="results/models/{cohort}/interaction.tsv",
-        sensitivity="results/models/{cohort}/sensitivity.tsv",
-        locality="results/models/{cohort}/locality.tsv",
+        **{name: f"results/models/{{cohort}}/{name}.tsv" for name in MODEL_TABLES},
+        h5ad="results/cohorts/{cohort}.h5ad",
+        dropped="results/qc/{cohort}.dropped.tsv",
+        scores_h5ad="results/scores/{cohort}.h5ad",
+        scores_tsv="results/scores/{cohort}.tsv",
         km=report(
             "results/plots/km/{cohort}.png",
             caption="../report/km.rst",
@@ -32,24 +30,29 @@ rule model:
             subcategory="{cohort}",
             labels={"cohort": "{cohort}", "figure": "spline hazard ratio"},
         ),
+        scores=report(
+            "results/plots/scores/{cohort}.png",
+            caption="../report/scores.rst",
+            category="Scores",
+            subcategory="distributions",
+            labels={"cohort": "{cohort}", "figure": "score distributions"},
+        ),
         km_svg="results/plots/km/{cohort}.svg",
         cif_svg="results/plots/cif/{cohort}.svg",
         spline_svg="results/plots/spline/{cohort}.svg",
+        scores_svg="results/plots/scores/{cohort}.svg",
     log:
-        "logs/model/{cohort}.log",
+        "logs/cohort/{cohort}.log",
     benchmark:
-        "results/benchmarks/model/{cohort}.tsv"
+        "results/benchmarks/cohort/{cohort}.tsv"
     conda:
         "../../environment.yml"
     threads: 1
     resources:
-        # the scores file is ~0.2 MB per 1,000 patients; the job's memory grows with patients
-        mem_mb=scaled_by_input(600, 400),
-        runtime=scaled_by_input(10, 0.1),
+        mem_mb=scaled_by_input(600, 10),
+        runtime=scaled_by_input(10, 0.2),
     params:
-        covariates=cohort_covariates,
-        treatment=cohort_treatment,
-        methods=config["scoring"]["methods"],
-        statistics=config["statistics"],
+        entry=cohort_entry,
+        settings=cohort_settings,
     script:
-        "../scripts/model.py"
+        "../scripts/cohort.py"
