@@ -14,7 +14,14 @@ from conftest import REPO
 from selfseed.survival import cox_per_sd
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-DEFAULT_COHORTS = {"gse1992": "RFS", "gse3143": "OS", "vdv": "DMFS"}
+# the shipped TCGA cohorts: LR events, competing events, censored (as tests/test_tcga_data.py)
+DEFAULT_COHORTS = {
+    "tcga_acc": {"n": 79, "events": 9, "competing": 33, "censored": 37},
+    "tcga_chol": {"n": 36, "events": 12, "competing": 7, "censored": 17},
+    "tcga_ucs": {"n": 50, "events": 14, "competing": 21, "censored": 15},
+}
+SURVSET_COHORTS = {"gse1992": "RFS", "gse3143": "OS", "vdv": "DMFS"}
+SURVSET_CONFIG = REPO / "config" / "examples" / "survset_breast.yaml"
 
 
 def workdir(tmp_path, config):
@@ -35,6 +42,15 @@ def default_config():
     return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 
 
+def survset_config():
+    return yaml.safe_load(SURVSET_CONFIG.read_text())
+
+
+def config_with(cohorts):
+    """The default settings with other cohorts; the primary analysis pools all of them."""
+    return {**default_config(), "cohorts": cohorts, "primary": {"pool": "all"}}
+
+
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory):
     path = workdir(tmp_path_factory.mktemp("default"), default_config())
@@ -43,63 +59,134 @@ def default_run(tmp_path_factory):
     return path
 
 
-def test_default_run_fits_every_cohort_signature_and_method(default_run):
-    cox = pd.read_csv(default_run / "results" / "tables" / "cox.tsv", sep="\t")
+@pytest.fixture(scope="module")
+def survset_run(tmp_path_factory):
+    path = workdir(tmp_path_factory.mktemp("survset"), survset_config())
+    result = snakemake(path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return path
+
+
+def test_default_run_is_local_recurrence_in_the_shipped_tcga_cohorts(default_run):
+    tables = default_run / "results" / "tables"
+    cohorts = pd.read_csv(tables / "cohorts.tsv", sep="\t").set_index("cohort")
+    counts = cohorts[["n", "events", "competing", "censored"]].to_dict("index")
+    assert counts == DEFAULT_COHORTS
+    assert (cohorts["endpoint"] == "LR").all() and (cohorts["source"] == "tcga_firehose").all()
+    cox = pd.read_csv(tables / "cox.tsv", sep="\t")
     assert list(cox.columns[:12]) == [
         "cohort", "endpoint", "signature", "method", "model", "n", "events",
         "hr", "ci_low", "ci_high", "p", "fdr",
     ]  # fmt: skip
-    univariable = cox[cox["model"] == "univariable"]
-    assert len(univariable) == 3 * 3 * 3
-    assert univariable.groupby("cohort")["endpoint"].first().to_dict() == DEFAULT_COHORTS
+    assert len(cox) == 3 * 3 * 3 * 2 and (cox["endpoint"] == "LR").all()
     assert cox[["hr", "ci_low", "ci_high", "p", "fdr"]].notna().all().all()
-    assert (cox["ci_low"] < cox["hr"]).all() and (cox["hr"] < cox["ci_high"]).all()
-    adjusted = cox[cox["model"] == "adjusted"]
-    assert set(adjusted["cohort"]) == {"gse1992", "gse3143"} and len(adjusted) == 18
-    assert set(univariable["n"]) == {124, 158, 78} and set(univariable["events"]) == {35, 50, 34}
-    assert not (cox["endpoint"] == "LR").any()  # none of these cohorts measures local recurrence
-
-
-def test_default_run_writes_cohort_data_coverage_and_plots(default_run):
-    import anndata as ad
-
-    results = default_run / "results"
-    adata = ad.read_h5ad(results / "cohorts" / "vdv.h5ad")
-    assert {"IL6", "CXCL8", "MMP1", "FSCN1", "CXCL1"} <= set(adata.var_names)  # from RefSeq ids
-    assert adata.uns["endpoint"]["name"] == "DMFS"
-    assert adata.obs["time_months"].max() == pytest.approx(13.42 * 12, rel=1e-9)  # years -> months
-    scores = ad.read_h5ad(results / "scores" / "gse1992.h5ad")
-    assert "score:self_seeding:ssgsea" in scores.obs
-    coverage = pd.read_csv(results / "tables" / "coverage.tsv", sep="\t")
+    univariable = cox[cox["model"] == "univariable"].set_index("cohort")
+    assert univariable["events"].groupby(level=0).first().to_dict() == {
+        cohort: c["events"] for cohort, c in DEFAULT_COHORTS.items()
+    }
+    coverage = pd.read_csv(tables / "coverage.tsv", sep="\t")
     assert coverage["present"].all() and len(coverage) == 3 * (2 + 3 + 5)
-    assert coverage.loc[coverage["gene"] == "CXCL8", "symbol"].eq("CXCL8").all()
-    cohorts = pd.read_csv(results / "tables" / "cohorts.tsv", sep="\t").set_index("cohort")
-    assert cohorts["events"].to_dict() == {"gse1992": 35, "gse3143": 50, "vdv": 34}
-    for plot in ("km", "cif", "spline"):
+
+
+def test_primary_and_the_rows_beside_it(default_run):
+    tables = default_run / "results" / "tables"
+    primary = pd.read_csv(tables / "primary.tsv", sep="\t")
+    assert list(primary["role"]) == ["primary", "sensitivity", "sensitivity", "sensitivity",
+                                     "sensitivity", "competing cause", "locality"]  # fmt: skip
+    assert list(primary["pool"][:6]) == [
+        "LR",
+        "LR",
+        "LR_unknown_as_LR",
+        "LR_unknown_as_competing",
+        "LR_any",
+        "DM_first",
+    ]
+    assert list(primary["hazard"][:2]) == ["cause_specific", "subdistribution"]
+    assert (primary["k"] == 3).all() and primary[
+        ["hr", "ci_low", "ci_high", "p"]
+    ].notna().all().all()
+    first = primary.iloc[0]
+    assert first["n"] == 165 and first["events"] == 35
+    assert first["pi_low"] <= first["ci_low"] < first["hr"] < first["ci_high"] <= first["pi_high"]
+    meta = pd.read_csv(tables / "meta.tsv", sep="\t")
+    declared = meta[(meta["analysis"] == "random_effects") & (meta["pool"] == "LR")
+                    & (meta["hazard"] == "cause_specific") & (meta["model"] == "univariable")
+                    & (meta["signature"] == "self_seeding") & (meta["method"] == "zmean")]  # fmt: skip
+    assert first["hr"] == declared["hr"].item()
+    assert first["statement"].startswith("primary: declared in the config: self_seeding signature")
+    assert f"pooled cause-specific HR per SD {first['hr']:.2f}" in first["statement"]
+    assert "small: 35 events in 3 cohorts" in first["statement"]
+    # the bounds bracket unknown-site first events (6 in TCGA-UCS): 6 more patients in each
+    bounds = primary.set_index("pool").loc[["LR_unknown_as_LR", "LR_unknown_as_competing"]]
+    assert (bounds["n"] == 171).all() and list(bounds["events"]) == [41, 35]
+    locality = primary.iloc[-1]
+    assert locality["statement"].startswith("Is it local?")
+    assert (
+        "data do not favour" in locality["statement"]
+        or "favour an LR-specific" in (locality["statement"])
+    )
+
+
+def test_sensitivity_and_locality_tables(default_run):
+    tables = default_run / "results" / "tables"
+    sensitivity = pd.read_csv(tables / "sensitivity.tsv", sep="\t")
+    assert set(sensitivity["endpoint"]) == {"LR_unknown_as_LR", "LR_unknown_as_competing",
+                                            "LR_any", "DM_first"}  # fmt: skip
+    assert len(sensitivity) == 3 * 4 * 9 and sensitivity["hr"].notna().all()
+    assert sensitivity["shr"].notna().all()
+    locality = pd.read_csv(tables / "locality.tsv", sep="\t")
+    pooled = locality[locality["cohort"] == "pooled"]
+    assert len(locality) == 3 * 9 + 9 and len(pooled) == 9
+    assert pooled["statement"].str.startswith("Is it local?").all()
+    per_cohort = locality[locality["cohort"] != "pooled"].set_index(
+        ["cohort", "signature", "method"]
+    )
+    # the stacked model's LR effect is the cause-specific Cox of the primary endpoint
+    cox = pd.read_csv(tables / "cox.tsv", sep="\t")
+    cox = cox[cox["model"] == "univariable"].set_index(["cohort", "signature", "method"])
+    assert np.allclose(per_cohort["hr_lr"], cox.loc[per_cohort.index, "hr"], rtol=1e-8)
+
+
+def test_default_run_figures(default_run):
+    results = default_run / "results"
+    for plot in ("km", "cif", "spline", "scores"):
         for cohort in DEFAULT_COHORTS:
-            assert (results / "plots" / plot / f"{cohort}.png").stat().st_size > 10_000
-    assert (results / "plots" / "forest.png").stat().st_size > 10_000
+            for suffix in (".png", ".svg"):
+                assert (results / "plots" / plot / f"{cohort}{suffix}").is_file()
+    for name in ("forest", "coverage", "score_correlation"):
+        assert (results / "plots" / f"{name}.png").is_file()
     versions = pd.read_csv(results / "tables" / "versions.tsv", sep="\t")
     assert {"snakemake", "scanpy", "gseapy", "statsmodels"} <= set(versions["software"])
 
 
-def test_default_run_meta_analysis_and_primary_line(default_run):
-    tables = default_run / "results" / "tables"
-    meta = pd.read_csv(tables / "meta.tsv", sep="\t")
-    pooled = meta[(meta["analysis"] == "random_effects") & (meta["pool"] == "all")]
-    assert len(pooled[pooled["model"] == "univariable"]) == 9
-    assert set(pooled["endpoints"]) >= {"DMFS,OS,RFS"}
-    assert pooled[["hr", "tau2", "i2", "q"]].notna().all().all() and (pooled["i2"] >= 0).all()
+def test_survset_example_fits_every_cohort_signature_and_method(survset_run):
+    import anndata as ad
+
+    results = survset_run / "results"
+    cox = pd.read_csv(results / "tables" / "cox.tsv", sep="\t")
+    univariable = cox[cox["model"] == "univariable"]
+    assert len(univariable) == 3 * 3 * 3
+    assert univariable.groupby("cohort")["endpoint"].first().to_dict() == SURVSET_COHORTS
+    assert cox[["hr", "ci_low", "ci_high", "p", "fdr"]].notna().all().all()
+    adjusted = cox[cox["model"] == "adjusted"]
+    assert set(adjusted["cohort"]) == {"gse1992", "gse3143"} and len(adjusted) == 18
+    assert set(univariable["n"]) == {124, 158, 78} and set(univariable["events"]) == {35, 50, 34}
+    assert not (cox["endpoint"] == "LR").any()  # none of these cohorts measures local recurrence
+    adata = ad.read_h5ad(results / "cohorts" / "vdv.h5ad")
+    assert {"IL6", "CXCL8", "MMP1", "FSCN1", "CXCL1"} <= set(adata.var_names)  # from RefSeq ids
+    assert adata.obs["time_months"].max() == pytest.approx(13.42 * 12, rel=1e-9)  # years -> months
+    meta = pd.read_csv(results / "tables" / "meta.tsv", sep="\t")
+    pooled = meta[(meta["analysis"] == "random_effects") & (meta["pool"] == "all")
+                  & (meta["hazard"] == "cause_specific")]  # fmt: skip
+    pooled = pooled[pooled["model"] == "univariable"]
+    assert len(pooled) == 9 and set(pooled["endpoints"]) == {"DMFS,OS,RFS"}
     one_stage = meta[meta["analysis"] == "one_stage_stratified_cox"]
     assert len(one_stage) == 9 and (one_stage["n"] == 124 + 158 + 78).all()
-    primary = pd.read_csv(tables / "primary.tsv", sep="\t")
-    assert len(primary) == 1
-    assert primary.loc[0, "statement"].startswith("self_seeding signature, zmean score")
+    primary = pd.read_csv(results / "tables" / "primary.tsv", sep="\t")
+    assert list(primary["role"]) == ["primary"]  # no competing events, no LR preset: no other rows
     assert "none of the pooled endpoints is local recurrence" in primary.loc[0, "statement"]
-    groups = pd.read_csv(tables / "groups.tsv", sep="\t")
-    assert set(groups["grouping"]) == {"median", "tertile"} and groups["p"].notna().all()
-    cox = pd.read_csv(tables / "cox.tsv", sep="\t")
-    assert cox["ph_p"].between(0, 1).all()
+    sensitivity = pd.read_csv(results / "tables" / "sensitivity.tsv", sep="\t")
+    assert sensitivity["note"].str.startswith("not run: the endpoint has no other codings").all()
 
 
 def test_report_is_self_contained(default_run):
@@ -144,9 +231,8 @@ def own_table_cohort(tmp_path, gse1992):
     }  # fmt: skip
 
 
-def test_own_cohort_in_one_config_entry(tmp_path, gse1992, default_run):
-    config = default_config()
-    config["cohorts"] = {"mine": own_table_cohort(tmp_path, gse1992)}
+def test_own_cohort_in_one_config_entry(tmp_path, gse1992):
+    config = config_with({"mine": own_table_cohort(tmp_path, gse1992)})
     path = workdir(tmp_path, config)
     result = snakemake(path)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -182,8 +268,11 @@ def test_own_cohort_in_one_config_entry(tmp_path, gse1992, default_run):
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda c: c["cohorts"]["gse1992"].update(colour="red"), ["colour", "gse1992"]),
+        (lambda c: c["cohorts"]["tcga_ucs"].update(colour="red"), ["colour", "tcga_ucs"]),
         (lambda c: c.update(scoring={"methods": ["zmean"], "bins": 3}), ["bins"]),
+        (lambda c: c["cohorts"]["tcga_ucs"]["endpoint"].update(cancer_type="ACC"),
+         ["cohorts.tcga_ucs.endpoint.cancer_type", "ACC", "UCS"]),
+        (lambda c: c["cohorts"]["tcga_ucs"].update(cancer_type="BRCA"), ["cancer_type", "BRCA"]),
         (lambda c: c["cohorts"]["gse1992"]["endpoint"].update(time_column="rfs_time"),
          ["cohorts.gse1992.endpoint.time_column", "rfs_time", "SurvSet dataset gse1992"]),
         (lambda c: c["cohorts"]["vdv"]["endpoint"].update(event_values=["relapse"]),
@@ -192,11 +281,13 @@ def test_own_cohort_in_one_config_entry(tmp_path, gse1992, default_run):
          "expression": "nowhere/expr.tsv", "clinical": "nowhere/clin.tsv"}),
          ["unknown keys"]),
     ],
-    ids=["unknown-cohort-key", "unknown-scoring-key", "missing-endpoint-column",
-         "event-codes-match-nothing", "survset-keys-on-table-source"],
+    ids=["unknown-cohort-key", "unknown-scoring-key", "preset-cancer-type-differs",
+         "cancer-type-not-shipped", "missing-endpoint-column", "event-codes-match-nothing",
+         "survset-keys-on-table-source"],
 )  # fmt: skip
 def test_config_errors_stop_before_any_job(tmp_path, mutate, expected):
-    config = default_config()
+    config = {**default_config(), "cohorts": {**default_config()["cohorts"],
+                                              **survset_config()["cohorts"]}}  # fmt: skip
     mutate(config)
     result = snakemake(workdir(tmp_path, config), "--dry-run")
     assert result.returncode != 0
@@ -207,12 +298,10 @@ def test_config_errors_stop_before_any_job(tmp_path, mutate, expected):
 
 
 def test_missing_file_names_cohort_key_and_path(tmp_path):
-    config = default_config()
-    entry = {
-        k: v for k, v in config["cohorts"]["vdv"].items() if k not in ("dataset", "gene_prefix")
-    }
-    config["cohorts"] = {"mine": {**entry, "source": "table", "expression": "nowhere/expr.tsv",
-                                  "clinical": "nowhere/clin.tsv"}}  # fmt: skip
+    vdv = survset_config()["cohorts"]["vdv"]
+    entry = {k: v for k, v in vdv.items() if k not in ("dataset", "gene_prefix")}
+    config = config_with({"mine": {**entry, "source": "table", "expression": "nowhere/expr.tsv",
+                                   "clinical": "nowhere/clin.tsv"}})  # fmt: skip
     result = snakemake(workdir(tmp_path, config), "--dry-run")
     assert result.returncode != 0
     message = result.stderr + result.stdout

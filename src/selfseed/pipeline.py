@@ -68,21 +68,45 @@ def download(url, dest):
 
 def analyse_cohort(entry, cohort, files, settings, *, outputs):
     """One cohort end to end, in one process: ingest, score, model and the cohort's figures
-    (`outputs`: the cohort rule's named output files; `settings`: common.smk's cohort_settings)."""
+    (`outputs`: the cohort rule's named output files; `settings`: common.smk's cohort_settings).
+    The log ends with the seconds each stage took."""
     from selfseed.plots import score_distributions
 
+    clock = Stopwatch()
     adata = ingest(entry, cohort, files, max_missing_fraction=settings["max_missing_fraction"],
                    h5ad=outputs["h5ad"], dropped=outputs["dropped"])  # fmt: skip
+    clock.lap("ingest")
     scored = score(adata, settings["signatures"], settings["scoring"],
                    min_genes=settings["min_genes"], scores_h5ad=outputs["scores_h5ad"],
                    scores_tsv=outputs["scores_tsv"])  # fmt: skip
+    clock.lap("score")
     model(
         scored, settings["covariates"], settings["treatment"], settings["scoring"]["methods"],
         settings["statistics"], tables={name: outputs[name] for name in MODEL_TABLES},
-        plots={name: outputs[name] for name in ("km", "cif", "spline")},
+        plots={name: outputs[name] for name in ("km", "cif", "spline")}, clock=clock,
     )  # fmt: skip
     score_distributions(coded_samples(scored.obs), cohort=cohort, endpoint=scored.uns["endpoint"],
                         path=outputs["scores"])  # fmt: skip
+    clock.lap("figures")
+    log.info("%s: seconds per stage: %s", cohort, clock)
+
+
+class Stopwatch:
+    """Wall seconds per named stage, summed over laps."""
+
+    def __init__(self):
+        import time
+
+        self.now, self.stages = time.perf_counter, {}
+        self.start = self.now()
+
+    def lap(self, stage):
+        now = self.now()
+        self.stages[stage] = self.stages.get(stage, 0.0) + now - self.start
+        self.start = now
+
+    def __str__(self):
+        return ", ".join(f"{stage} {seconds:.2f}" for stage, seconds in self.stages.items())
 
 
 def ingest(entry, cohort, files, *, max_missing_fraction, h5ad, dropped):
@@ -147,8 +171,9 @@ MODEL_TABLES = (
 )  # fmt: skip
 
 
-def model(adata, covariates, treatment, methods, statistics, *, tables, plots):
-    """Every survival analysis of one scored cohort: per signature x method, one row per table."""
+def model(adata, covariates, treatment, methods, statistics, *, tables, plots, clock=None):
+    """Every survival analysis of one scored cohort: per signature x method, one row per table; the
+    stages 'models' and 'figures' are timed on `clock` when given."""
     from selfseed import analysis
     from selfseed.plots import cif_grid, km_grid, spline_grid
     from selfseed.stats.competing import cumulative_incidence
@@ -225,6 +250,8 @@ def model(adata, covariates, treatment, methods, statistics, *, tables, plots):
         if name == "cox":
             frame = frame.reindex(columns=COX_COLUMNS)
         write_tsv(frame, tables[name])
+    if clock:
+        clock.lap("models")
     km_table = pd.DataFrame(km_rows).reindex(
         columns=["signature", "method", "n_low", "n_high", "p", "hr", "ci_low", "ci_high", "note"]
     )
