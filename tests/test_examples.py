@@ -17,7 +17,9 @@ def test_example_config_is_valid_and_lists_downloads(path):
     check_schema(config, SCHEMA)
     validate(config, str(SCHEMA))
     downloads = public_downloads(config)
-    assert downloads and all(url.startswith("https://") for url in downloads.values())
+    assert all(url.startswith("https://") for url in downloads.values())
+    offline = {entry["source"] for entry in config["cohorts"].values()} <= {"survset"}
+    assert bool(downloads) != offline  # public cohorts download, shipped ones do not
     for entry in config["cohorts"].values():
         assert entry["endpoint"].get("name") != "LR" or "preset" in entry["endpoint"]
 

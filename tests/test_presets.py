@@ -9,8 +9,10 @@ from selfseed.endpoints import endpoint_counts
 from selfseed.errors import InputDataError
 from selfseed.presets import (
     metabric_locoregional,
+    metabric_sensitivity,
     read_tcga_cdr,
     tcga_cdr_locoregional,
+    tcga_cdr_sensitivity,
 )
 
 CDR_FILE = (
@@ -367,3 +369,119 @@ def test_metabric_input_errors():
         metabric_locoregional(frame.drop(columns="TDR"))
     with pytest.raises(InputDataError, match="'ten'"):
         metabric_locoregional(frame.assign(LR=0, T="ten"))
+
+
+def history(rows):
+    """A new-tumour-event history as tools/build_tcga_data.py writes it: (patient, type, days);
+    type None and days None is a patient without any recorded event."""
+    return pd.DataFrame(
+        [{"bcr_patient_barcode": p, "record": "" if t is None and d is None else "slot",
+          "new_neoplasm_event_type": t,
+          "days_to_new_tumor_event_after_initial_treatment": None if d is None else str(d)}
+         for p, t, d in rows]
+    )  # fmt: skip
+
+
+def test_tcga_cdr_sensitivity_codings_on_small_frame():
+    frame = cdr_frame(
+        [
+            ("lr", "Locoregional Recurrence", None, 100, 1, 1000),
+            ("dm_then_lr", "Distant Metastasis", None, 200, 1, 900),
+            ("unknown", "Progression of Disease", None, 300, 0, 900),
+            ("unknown_then_lr", "Progression of Disease", None, 150, 0, 900),
+            ("np_then_lr", "New Primary Tumor", None, 120, 0, 900),
+            ("death", None, None, None, 1, 500),
+            ("alive", None, None, None, 0, 600),
+            ("no_history", None, None, None, 0, 700),
+        ]
+    )
+    events = history(
+        [
+            ("lr", "locoregional recurrence", 100),
+            ("dm_then_lr", "distant metastasis", 200),
+            ("dm_then_lr", "locoregional recurrence", 400),
+            ("unknown", "progression of disease", 300),
+            ("unknown_then_lr", "progression of disease", 150),
+            ("unknown_then_lr", "locoregional recurrence", 250),
+            ("np_then_lr", "new primary tumor", 120),
+            ("np_then_lr", "locoregional recurrence", 500),
+            ("death", None, None),
+            ("alive", None, None),
+        ]
+    )
+    codings = tcga_cdr_sensitivity(frame, "HNSC", events)
+    as_lr, as_competing = codings["LR_unknown_as_LR"][0], codings["LR_unknown_as_competing"][0]
+    # the two unknown-site patients enter at their first event, as LR, then as competing
+    assert as_lr["event"].to_dict() == {
+        "lr": 1, "dm_then_lr": 2, "unknown": 1, "unknown_then_lr": 1, "np_then_lr": 0,
+        "death": 2, "alive": 0, "no_history": 0,
+    }  # fmt: skip
+    assert as_competing.loc[["unknown", "unknown_then_lr"], "event"].tolist() == [2, 2]
+    assert as_lr.loc["unknown", "time_months"] == pytest.approx(300 * 12 / 365.25)
+    distant = codings["DM_first"][0]
+    assert distant["event"].to_dict() == {
+        "lr": 2,
+        "dm_then_lr": 1,
+        "np_then_lr": 0,
+        "death": 2,
+        "alive": 0,
+        "no_history": 0,
+    }
+    any_time, dropped = codings["LR_any"]
+    # LR after a distant metastasis counts (day 400); a new primary first censors at its date
+    assert any_time["event"].to_dict() == {
+        "lr": 1, "dm_then_lr": 1, "np_then_lr": 0, "death": 2, "alive": 0,
+    }  # fmt: skip
+    days = (any_time["time_months"] * 365.25 / 12).round(6).to_dict()
+    assert days == {"lr": 100, "dm_then_lr": 400, "np_then_lr": 120, "death": 500, "alive": 600}
+    assert dict(zip(dropped["sample_id"], dropped["reason"], strict=True)) == {
+        "unknown": "new tumour event of unknown site before any local recurrence",
+        "unknown_then_lr": "new tumour event of unknown site before any local recurrence",
+        "no_history": "no record in the new-tumour-event history",
+    }
+    assert "LR_any" not in tcga_cdr_sensitivity(frame, "HNSC")  # without the history
+
+
+def test_metabric_sensitivity_codings_on_small_frame():
+    frame = rueda_frame(
+        [
+            ("lr", 3000, 0, 1, 365.25, 0, None, 2, "IDC"),
+            ("dr_then_lr", 3000, 1, 1, 800, 1, 700, 2, "IDC"),
+            ("dr", 3000, 1, 0, None, 1, 600, 2, "ILC"),
+            ("death", 2000, 1, 0, None, 0, None, 1, "IDC"),
+            ("alive", 2500, 0, 0, None, 0, None, 3, "IDC"),
+            ("stage4", 100, 0, 0, None, 0, None, 4, "IDC"),
+        ]
+    )
+    codings = metabric_sensitivity(frame)
+    any_time = codings["LR_any"][0]
+    assert any_time["event"].to_dict() == {"lr": 1, "dr_then_lr": 1, "dr": 2, "death": 2,
+                                           "alive": 0}  # fmt: skip
+    assert (any_time["time_months"] * 365.25 / 12).round(6).to_dict()["dr_then_lr"] == 800
+    assert codings["DM_first"][0]["event"].to_dict() == {"lr": 2, "dr_then_lr": 1, "dr": 1,
+                                                         "death": 2, "alive": 0}  # fmt: skip
+    assert list(codings["LR_any"][1]["sample_id"]) == ["stage4"]
+
+
+@pytest.mark.parametrize(
+    ("cancer", "expected"),
+    [
+        ("UCS", {"LR_unknown_as_LR": (56, 20, 21), "LR_unknown_as_competing": (56, 14, 27),
+                 "DM_first": (50, 11, 24), "LR_any": (50, 16, 18)}),
+        ("ACC", {"LR_unknown_as_LR": (79, 9, 33), "LR_unknown_as_competing": (79, 9, 33),
+                 "DM_first": (79, 27, 15), "LR_any": (79, 10, 20)}),
+        ("CHOL", {"LR_unknown_as_LR": (36, 12, 7), "LR_unknown_as_competing": (36, 12, 7),
+                  "DM_first": (36, 4, 15), "LR_any": (36, 13, 4)}),
+    ],
+)  # fmt: skip
+def test_sensitivity_codings_of_the_shipped_cohorts(cancer, expected):
+    """(patients, events, competing) per coding, on the shipped CDR rows and event history."""
+    from selfseed.presets import read_new_tumor_events
+    from selfseed.sources.firehose import data_files
+
+    files = data_files(cancer)
+    codings = tcga_cdr_sensitivity(
+        read_tcga_cdr(files["endpoint_table"]), cancer, read_new_tumor_events(files["events"])
+    )
+    counts = {name: endpoint_counts(coded["event"]) for name, (coded, _) in codings.items()}
+    assert {k: (c["n"], c["events"], c["competing"]) for k, c in counts.items()} == expected

@@ -113,6 +113,7 @@ def test_forest_rows_group_cohorts_and_pooled_estimate_by_method():
     })  # fmt: skip
     meta = pd.DataFrame([{"signature": "attractor", "method": "ssgsea", "model": "univariable",
                           "pool": "all", "analysis": "random_effects", "k": 2,
+                          "hazard": "cause_specific",
                           "endpoints": "LR,OS", "hr": 1.25, "ci_low": 1.0, "ci_high": 1.5,
                           "i2": 12.0}])  # fmt: skip
     rows = plots.forest_rows(cox, meta, "attractor")
@@ -197,10 +198,11 @@ def test_provenance_record_is_json_with_date_config_and_versions(tmp_path):
 
 def primary_table(hr=1.38):
     return pd.DataFrame([{
-        "signature": "self_seeding", "method": "zmean", "model": "univariable", "pool": "all",
-        "endpoints": "DMFS,OS", "cohorts": "a,b", "k": 2, "analysis": "random_effects",
-        "estimator": "REML", "hr": hr, "ci_low": 1.17, "ci_high": 1.63, "p": 0.000152, "tau2": 0.0,
-        "i2": 0.0, "n": 200, "events": 60, "note": "",
+        "role": "primary", "label": "primary: declared in the config", "signature": "self_seeding",
+        "method": "zmean", "model": "univariable", "hazard": "cause_specific", "pool": "all",
+        "endpoints": "DMFS,OS", "cohorts": "a,b", "k": 2, "estimator": "REML", "hr": hr,
+        "ci_low": 1.17, "ci_high": 1.63, "pi_low": 1.1, "pi_high": 1.75, "p": 0.000152,
+        "tau2": 0.0, "i2": 0.0, "n": 200, "events": 60, "note": "",
         "statement": "self_seeding signature ...: pooled HR per SD 1.38 (95% CI 1.17-1.63) <b>",
     }])  # fmt: skip
 
@@ -223,7 +225,8 @@ def test_front_page_states_primary_result_cohorts_and_skipped_reasons():
     html = report.front_page(primary_table(), cohorts_frame(), skipped, pd.DataFrame(), pipeline)
     assert 'id="primary-statement">self_seeding signature ...: pooled HR per SD 1.38' in html
     assert "&lt;b&gt;" in html  # escaped
-    assert "<td>1.38</td><td>1.17–1.63</td><td>0.00015</td><td>0%</td>" in html
+    assert ("<td>pooled HR per SD</td><td>1.38</td><td>1.17–1.63</td><td>1.10–1.75</td>"
+            "<td>0.00015</td><td>0%</td>") in html  # fmt: skip
     assert "<td>a</td><td>survset</td><td>Study A</td><td>DMFS (metastasis)</td>" in html
     assert "None of these cohorts records local recurrence" in html
     assert "3 analyses were not run" in html
@@ -233,8 +236,9 @@ def test_front_page_states_primary_result_cohorts_and_skipped_reasons():
 
 
 def test_front_page_when_primary_not_estimable():
-    primary = pd.DataFrame([{"signature": "s", "method": "m", "model": "univariable",
-                             "pool": "LR", "statement": "s: not estimable"}])  # fmt: skip
+    primary = pd.DataFrame([{"role": "primary", "signature": "s", "method": "m",
+                             "model": "univariable", "pool": "LR", "hr": np.nan,
+                             "statement": "s: not estimable"}])  # fmt: skip
     pipeline = {"version": "0.1.0", "git_commit": "unknown", "git_dirty": None}
     html = report.front_page(
         primary,
@@ -261,7 +265,8 @@ def test_build_writes_every_output(tmp_path):
     frames = {
         "primary": primary_table(), "cohorts": cohorts_frame(),
         "skipped": pd.DataFrame(columns=["cohort", "signature", "method", "reason", "analysis"]),
-        "meta": pd.DataFrame(columns=["signature", "method", "model", "pool", "analysis"]),
+        "meta": pd.DataFrame(columns=["signature", "method", "model", "pool", "analysis",
+                                      "hazard"]),  # fmt: skip
         "versions": pd.DataFrame({"software": ["python"], "version": ["3.11"]}),
         "coverage": pd.DataFrame({"cohort": "a", "signature": "attractor", "gene": ["IL6"],
                                   "symbol": ["IL6"], "present": [True], "note": [""]}),
