@@ -307,3 +307,17 @@ def test_missing_file_names_cohort_key_and_path(tmp_path):
     message = result.stderr + result.stdout
     for text in ("cohort 'mine'", "nowhere/expr.tsv", "cohorts.mine.expression"):
         assert text in message, message[-2000:]
+
+
+def test_readme_first_screen_is_the_default_run(default_run):
+    """README.md's results block is what tools/readme_results.py writes from this run."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "readme_results", REPO / "tools" / "readme_results.py"
+    )
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.readme_block(REPO / "README.md") == tool.results_block(default_run / "results")
+    for name in tool.FIGURES.values():
+        assert (REPO / "docs" / name).stat().st_size > 100_000
