@@ -59,6 +59,31 @@ METABRIC as published by Rueda et al., Nature 2019 (their supplementary clinical
 16. Otherwise censored at ``T``.
 17. A relapse at 0 days (``TLR``/``TDR`` = 0) -> dropped (Rueda et al. keep it at 0.1 day; here
     as rule 10).
+
+Other codings of the same patients, for the sensitivity analyses and the competing cause
+(``tcga_cdr_sensitivity``, ``metabric_sensitivity``; ``results/tables/sensitivity.tsv``):
+
+18. ``LR_unknown_as_LR`` and ``LR_unknown_as_competing`` (tcga_cdr): the patients rule 4 drops, when their
+    first event is dated after day 0, enter at that date with the event counted as locoregional (1),
+    then as competing (2): the two bounds for first events of unknown site; every other patient as
+    in rules 1-10. Their scores are computed with the cohort's (scores do not depend on the endpoint).
+19. ``LR_any``, local recurrence at any time: the first dated locoregional event of the full
+    new-tumour-event history (tcga_cdr with ``events``: every slot of the Firehose clinical record, the
+    same classification as rule 2, case-insensitive; metabric_rueda: ``LR == 1`` at ``TLR``, also when
+    ``TDR < TLR``) is event 1, also after a distant metastasis; otherwise death is competing (2) and the
+    others are censored at last contact (``OS.time``, ``T``). A new primary tumour before any local
+    recurrence censors at its date (a later local tumour may be the new primary's). Dropped: an event
+    of unknown site before the first local recurrence (or with none; on its date unless that is the
+    local recurrence), a local recurrence without date, no record in the history, and rules 1, 9, 10
+    (11, 12, 17). The estimand changes: the hazard of a first local recurrence whenever it occurs, not
+    of local recurrence as the first event.
+20. ``DM_first``, distant metastasis as first event: the patients and times of rules 1-10 (11-17), with
+    distant metastasis first as event 1 and local recurrence first or death as competing (2): the
+    competing cause as its own endpoint. With the primary coding it gives the Lunn-McNeil test
+    (``results/tables/locality.tsv``): each patient's time stacked once per cause, status 1 where that
+    cause came first, one Cox model stratified by cause with a score x cause interaction; the
+    interaction is the log of (HR for distant metastasis / HR for local recurrence) and its Wald test
+    the test that the two are equal.
 """
 
 from pathlib import Path
