@@ -8,6 +8,7 @@ Entrez Gene ids are read from TCGA Firehose `SYMBOL|EntrezID` and `?|EntrezID` a
 or alias) is used only when the Entrez id is not in the table.
 """
 
+import functools
 import re
 import warnings
 from importlib.resources import files
@@ -41,6 +42,17 @@ def normalise_identifier(identifier):
     return text[:-3] if text.endswith("_RC") else text
 
 
+@functools.cache
+def gene_table():
+    """The offline gene table (read once per process; kind and symbol repeat, so they are read as
+    dictionaries and decoded after filtering)."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(
+        GENE_TABLE, columns=["identifier", "kind", "symbol"], read_dictionary=["kind", "symbol"]
+    )
+
+
 def lookup_symbols(identifiers):
     """DataFrame[identifier, key, symbol, kind, entrez, symbol_part]: the current symbol of each
     identifier and the kind of table row that gave it (both missing if unknown).
@@ -52,7 +64,6 @@ def lookup_symbols(identifiers):
     """
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     ids = pd.Series(list(identifiers), dtype=object).astype(str)
     keys = ids.map(normalise_identifier)
@@ -63,10 +74,7 @@ def lookup_symbols(identifiers):
     has_entrez = entrez.notna()
     # the name looked up: the identifier itself, or the symbol part of SYMBOL|EntrezID
     names = keys.where(~has_entrez, symbol_part.where(symbol_part != "?"))
-    # kind and symbol repeat: read as dictionaries (faster), decoded after filtering
-    table = pq.read_table(
-        GENE_TABLE, columns=["identifier", "kind", "symbol"], read_dictionary=["kind", "symbol"]
-    )
+    table = gene_table()
     looked_up = pd.concat([names, names.str.upper(), entrez]).dropna()
     wanted = pa.array(pd.unique(looked_up.to_numpy()), type=pa.string())
     hits = table.filter(pc.is_in(table["identifier"], value_set=wanted))

@@ -88,7 +88,26 @@ def analyse_cohort(entry, cohort, files, settings, *, outputs):
     score_distributions(coded_samples(scored.obs), cohort=cohort, endpoint=scored.uns["endpoint"],
                         path=outputs["scores"])  # fmt: skip
     clock.lap("figures")
+    write_summary(scored, coverage=outputs["coverage"], patients=outputs["patients"],
+                  record=outputs["record"])  # fmt: skip
     log.info("%s: seconds per stage: %s", cohort, clock)
+
+
+def write_summary(scored, *, coverage, patients, record):
+    """What the run-wide summary needs of a cohort, small: its gene coverage, its patients with the
+    primary coding and every score, and its record (counts, endpoint, provenance) as JSON."""
+    from selfseed.report import write_json
+
+    write_tsv(cohort_coverage(scored), coverage)
+    coded = coded_samples(scored.obs)
+    scores = [c for c in coded.columns if c.startswith("score:")]
+    write_tsv(coded[["time_months", "event", *scores]].reset_index(), patients)
+    uns = scored.uns
+    write_json({"cohort": uns["cohort"], "endpoint": uns["endpoint"]["name"],
+                "endpoint_label": uns["endpoint"]["label"], **uns["counts"],
+                "dropped_samples": uns["provenance"]["dropped_samples"],
+                "dropped_genes": uns["provenance"]["dropped_genes"],
+                "provenance": dict(uns["provenance"])}, record)  # fmt: skip
 
 
 class Stopwatch:
@@ -281,15 +300,21 @@ def cohort_coverage(adata):
     return coverage[["cohort", "signature", "gene", "symbol", "present", "note"]]
 
 
-def summarise(model_tables, scores_paths, sources, statistics, primary, *, tables, plots):
+def summarise(
+    model_tables, cohort_files, sources, statistics, primary, *, tables, plots, threads=1
+):
     """Run-wide tables (BH FDR across all tests), meta-analysis, primary analysis, versions and the
-    run-wide figures (forest plot, gene coverage, agreement of scores).
+    run-wide figures (forest plot, gene coverage, agreement of scores), from the cohort jobs' tables
+    and their summary files (`cohort_files`: {"coverage", "patients", "record"} -> paths). With 2
+    `threads`, the figures of coverage and agreement are drawn by a second process meanwhile.
 
-    Returns each cohort's provenance record {cohort: dict}, for the report."""
-    import anndata as ad
+    Returns (each cohort's provenance record {cohort: dict}, for the report; a function that waits
+    for the second process)."""
+    import json
 
     from selfseed.plots import coverage_heatmap, forest, score_correlation
     from selfseed.pooled import locality_rows, meta_rows, primary_rows
+    from selfseed.report import read_table
     from selfseed.survival import add_fdr
 
     merged = {
@@ -299,25 +324,15 @@ def summarise(model_tables, scores_paths, sources, statistics, primary, *, table
     cox = add_fdr(merged["cox"])
     cox = cox[CONTRACT_COLUMNS + [c for c in cox.columns if c not in CONTRACT_COLUMNS]]
     merged["groups"] = add_fdr(merged["groups"])
-    coverage, cohorts, patients, cohort_provenance, scores = [], [], [], {}, {}
-    for path in scores_paths:
-        adata = ad.read_h5ad(path)
-        cohort, endpoint = adata.uns["cohort"], adata.uns["endpoint"]
-        cohort_provenance[cohort] = dict(adata.uns.get("provenance", {}))
-        coverage.append(cohort_coverage(adata))
-        cohorts.append(
-            {
-                "cohort": cohort,
-                "source": sources[cohort]["source"],
-                "description": sources[cohort]["description"],
-                "endpoint": endpoint["name"],
-                "endpoint_label": endpoint["label"],
-                **adata.uns["counts"],
-                "dropped_samples": adata.uns["provenance"]["dropped_samples"],
-                "dropped_genes": adata.uns["provenance"]["dropped_genes"],
-            }
-        )
-        coded = coded_samples(adata.obs)
+    cohorts, patients, cohort_provenance, scores = [], [], {}, {}
+    for record_path, patients_path in zip(
+        cohort_files["record"], cohort_files["patients"], strict=True
+    ):
+        record = json.loads(Path(record_path).read_text())
+        cohort = record["cohort"]
+        cohort_provenance[cohort] = record.pop("provenance")
+        cohorts.append({"cohort": cohort, **sources[cohort], **record})
+        coded = pd.read_csv(patients_path, sep="\t").set_index("sample_id")
         scores[cohort] = coded
         for column in coded.columns[coded.columns.str.startswith("score:")]:
             _, signature, method = column.split(":")
@@ -334,10 +349,14 @@ def summarise(model_tables, scores_paths, sources, statistics, primary, *, table
             columns=["cohort", "signature", "method", "time_months", "event", "score_sd"]
         )
     )
+    coverage = pd.concat([read_table(p) for p in cohort_files["coverage"]], ignore_index=True)
+    figures_drawn = aside(
+        threads > 1, lambda: (coverage_heatmap(coverage, plots["coverage"]),
+                              score_correlation(scores, plots["correlation"]))
+    )  # fmt: skip
     meta = meta_rows(cox, merged["competing"], merged["sensitivity"], patients, statistics)
     locality = pd.concat([merged["locality"], locality_rows(merged["locality"], statistics)],
                          ignore_index=True)  # fmt: skip
-    coverage = pd.concat(coverage, ignore_index=True)
     skipped = pd.concat(
         [frame.loc[frame["note"].fillna("").ne(""), ["cohort", "signature", "method", "note"]]
          .assign(analysis=name) for name, frame in {**merged, "cox": cox}.items()],
@@ -356,8 +375,31 @@ def summarise(model_tables, scores_paths, sources, statistics, primary, *, table
     write_tsv(skipped.rename(columns={"note": "reason"}), tables["skipped"])
     write_tsv(software_versions(), tables["versions"])
     forest(cox, meta, plots["forest"])  # each figure with its SVG beside it
-    coverage_heatmap(coverage, plots["coverage"])
-    score_correlation(scores, plots["correlation"])
     log.info("cox.tsv: %d rows, %d fitted; meta.tsv: %d rows", len(cox), cox["hr"].notna().sum(),
              len(meta))  # fmt: skip
-    return cohort_provenance
+    return cohort_provenance, figures_drawn
+
+
+def aside(parallel, draw):
+    """Call `draw()` in a forked process when `parallel` (the caller goes on), else now; returns a
+    function that waits for it and raises if it failed (its traceback is in the log)."""
+    if not parallel:
+        draw()
+        return lambda: None
+    pid = os.fork()
+    if pid == 0:  # the child: draw, then leave without running the parent's exit handlers
+        status = 1
+        try:
+            draw()
+            status = 0
+        except BaseException:
+            log.exception("drawing in the second process failed")
+        finally:
+            os._exit(status)
+
+    def wait():
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError("figures drawn in the second process failed (traceback in the log)")
+
+    return wait

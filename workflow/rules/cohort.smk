@@ -5,6 +5,9 @@ rule cohort:
         unpack(ingest_inputs),
     output:
         **{name: f"results/models/{{cohort}}/{name}.tsv" for name in MODEL_TABLES},
+        coverage="results/models/{cohort}/coverage.tsv",
+        patients="results/models/{cohort}/patients.tsv",
+        record="results/models/{cohort}/cohort.json",
         h5ad="results/cohorts/{cohort}.h5ad",
         dropped="results/qc/{cohort}.dropped.tsv",
         scores_h5ad="results/scores/{cohort}.h5ad",

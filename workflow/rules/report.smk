@@ -32,14 +32,24 @@ REPORT_PAGES = {
     "provenance_html": "results/report/provenance.html",
 }
 TABLE_PAGES = {name: f"results/report/tables/{name}.html" for name in TABLES}
-FOREST_PLOTS = {sig: f"results/plots/forest/{sig}.png" for sig in SIGNATURES}
-FOREST_SVGS = {sig: f"results/plots/forest/{sig}.svg" for sig in SIGNATURES}
+COHORT_SUMMARY = {
+    "coverage": "coverage.tsv",
+    "patients": "patients.tsv",
+    "record": "cohort.json",
+}
+# the primary signature's forest plot, for the report's front page (forest.png has every signature)
+PRIMARY_SIGNATURE = config["primary"]["signature"]
+FOREST_PLOTS = {PRIMARY_SIGNATURE: f"results/plots/forest/{PRIMARY_SIGNATURE}.png"}
+FOREST_SVGS = {PRIMARY_SIGNATURE: f"results/plots/forest/{PRIMARY_SIGNATURE}.svg"}
 
 
 rule summarise:
     input:
         unpack(model_tables),
-        scores=expand("results/scores/{cohort}.h5ad", cohort=COHORTS),
+        **{
+            name: expand(f"results/models/{{cohort}}/{file}", cohort=COHORTS)
+            for name, file in COHORT_SUMMARY.items()
+        },
     output:
         **{
             name: report(
@@ -66,7 +76,7 @@ rule summarise:
                 path,
                 caption="../report/forest.rst",
                 category="Forest plot",
-                subcategory="by signature",
+                subcategory="primary signature",
                 labels={"signature": signature},
             )
             for signature, path in FOREST_PLOTS.items()
@@ -120,7 +130,8 @@ rule summarise:
         "results/benchmarks/summarise.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
+    # it runs last, alone: a second process draws the coverage and agreement figures meanwhile
+    threads: 2
     resources:
         mem_mb=scaled_by_input(1000, 2),
         runtime=scaled_by_input(10, 0.1),

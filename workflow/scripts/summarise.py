@@ -13,9 +13,9 @@ def by_prefix(prefix):
 
 
 with logged(snakemake.log[0]):
-    cohort_provenance = summarise(
+    cohort_provenance, figures_drawn = summarise(
         {name: snakemake.input[name] for name in MODEL_TABLES},
-        snakemake.input.scores,
+        {name: snakemake.input[name] for name in ("coverage", "patients", "record")},
         snakemake.params.sources,
         snakemake.params.statistics,
         snakemake.params.primary,
@@ -25,6 +25,7 @@ with logged(snakemake.log[0]):
             "coverage": outputs["coverage_plot"],
             "correlation": outputs["correlation_plot"],
         },
+        threads=snakemake.threads,
     )
     build(
         tables,
@@ -38,3 +39,4 @@ with logged(snakemake.log[0]):
             "forest": by_prefix("signature_forest_"),
         },
     )
+    figures_drawn()
