@@ -167,9 +167,13 @@ def test_summary_page_shows_the_primary_result(report, browser):
     browser.save_screenshot(str(ARTIFACTS / "report_summary.png"))
     assert shown == statement
     assert "pooled HR per SD" in page and "I²" in page  # the numbers, as a table
-    for cohort, n in {"gse1992": 124, "gse3143": 158, "vdv": 78}.items():
+    assert "95% prediction interval" in page and "pooled sHR per SD" in page
+    for label in primary["label"]:  # the sensitivity rows beside the primary result
+        assert label in page
+    assert primary.loc[primary["role"] == "locality", "statement"].item() in page
+    for cohort, n in {"tcga_ucs": 50, "tcga_acc": 79, "tcga_chol": 36}.items():
         assert cohort in page and str(n) in page
-    assert "Skipped analyses" in page and "no competing events in this cohort" in page
+    assert "Skipped analyses" in page and "no treatment column configured" in page
     assert forest > 0
     assert console_errors(browser) == []
 
@@ -177,7 +181,7 @@ def test_summary_page_shows_the_primary_result(report, browser):
 @pytest.mark.parametrize(
     ("category", "subcategory", "label", "name"),
     [
-        ("Kaplan-Meier", "gse1992", "gse1992", "km"),
+        ("Kaplan-Meier", "tcga_ucs", "tcga_ucs", "km"),
         ("Forest plot", "all signatures", "all", "forest"),
         ("Scores", "agreement between methods", "score correlation", "correlation"),
     ],
@@ -208,7 +212,7 @@ def test_table_page_sorts_and_filters(report, browser):
         f".map(r => parseFloat(r.cells[{column}].dataset.v));"
     )
     assert first is not None and values == sorted(values)
-    browser.find_element(By.ID, "filter").send_keys("vdv")
+    browser.find_element(By.ID, "filter").send_keys("tcga_chol")
     visible = [r for r in browser.find_elements(By.CSS_SELECTOR, "tbody tr") if r.is_displayed()]
-    assert len(visible) == (cox["cohort"] == "vdv").sum()
+    assert len(visible) == (cox["cohort"] == "tcga_chol").sum()
     assert console_errors(browser) == []

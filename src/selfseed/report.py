@@ -29,8 +29,10 @@ QUESTION = (
     "tumour of origin (Kim et al., <i>Cell</i> 2009): the tumour attracts them with IL6 and CXCL8 "
     "(IL8) (<i>attractor</i> signature), and the returning cells invade with MMP1 and FSCN1 and "
     "speed regrowth with CXCL1 (<i>invasion</i> signature); <i>self_seeding</i> has all five genes. "
-    "Each tumour is scored per signature and method, and the scores are related to each cohort's "
-    "own endpoint by Cox models (hazard ratio per SD of score)."
+    "Each tumour is scored per signature and method, and the scores are related to local "
+    "recurrence as first event, with distant metastasis and death as competing events, by "
+    "cause-specific Cox and Fine-Gray models (hazard ratio per SD of score); cohorts without a "
+    "local-recurrence endpoint keep the endpoint they measure."
 )
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1a1a1a;
