@@ -14,7 +14,7 @@ import threading
 import numpy as np
 import pandas as pd
 import pytest
-from test_workflow import default_config, snakemake, workdir
+from test_workflow import config_with, snakemake, workdir
 
 
 def gds_values(path):
@@ -74,7 +74,7 @@ def geo_server(tmp_path, shared_data):
 
 def test_geo_cohort_from_download_to_cox_table(tmp_path, geo_server):
     base_url, values, status = geo_server
-    config = default_config()
+    config = config_with({})
     # none of the five self-seeding genes is on HG-U133B: a test signature of three genes that are
     config["signatures"] = {**config["signatures"], "u133b_test": ["KLHL13", "ZNF280D", "EIF4G2"]}
     config["primary"] = {"signature": "u133b_test"}

@@ -1,4 +1,4 @@
-"""Restart safety and determinism of the default run (three SurvSet cohorts).
+"""Restart safety and determinism of the default run (the three shipped TCGA cohorts).
 
 Run 1 and run 2 are uninterrupted runs in fresh directories; run 3 is killed with SIGKILL (the whole
 snakemake process group, jobs included) once the first cohort is ingested and other jobs are running,
@@ -68,7 +68,7 @@ def test_two_runs_give_byte_identical_tables(tmp_path, uninterrupted):
     path = fresh_workdir(tmp_path)
     result = snakemake(path)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert len(uninterrupted) == 13 + 3  # 13 run-wide tables, 3 dropped-sample/gene lists
+    assert len(uninterrupted) == 15 + 3  # 15 run-wide tables, 3 dropped-sample/gene lists
     second = tables(path)
     assert second.keys() == uninterrupted.keys()
     differ = [name for name in second if second[name] != uninterrupted[name]]

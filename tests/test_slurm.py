@@ -100,9 +100,9 @@ def test_default_run_on_slurm_equals_local_run(tmp_path, slurm_env):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
 
-    # every job went through sbatch, once: 3 per cohort (ingest, score, model) + score_figures + summarise
+    # every job went through sbatch, once: 1 per cohort + summarise
     jobs = submissions(output)
-    assert len(jobs) == 3 * len(config["cohorts"]) + 2, output[-5000:]
+    assert len(jobs) == len(config["cohorts"]) + 1, output[-5000:]
     assert all(len(ids) == 1 for ids in jobs.values())
     assert "Trying to restart" not in output
     # the rules' resources reached sbatch: --mem is a mem_mb, --time a runtime that snakemake printed
@@ -161,8 +161,8 @@ def broken_cohort(path):
 
 
 def test_failing_job_is_retried_on_slurm_then_ends_the_run_with_its_log(tmp_path, slurm_env):
-    config = default_config()
-    config["cohorts"] = {"broken": broken_cohort(tmp_path)}
+    config = {**default_config(), "cohorts": {"broken": broken_cohort(tmp_path)},
+              "primary": {"pool": "all"}}  # fmt: skip
     path = workdir(tmp_path, config)
     assert snakemake(path, slurm_env, "--dry-run").returncode == 0  # the config checks pass
 
@@ -177,6 +177,6 @@ def test_failing_job_is_retried_on_slurm_then_ends_the_run_with_its_log(tmp_path
     assert memory and max(memory) == 2 * min(memory), output[-5000:]
     # --show-failed-logs: the job's own log, with the reason, is in the output
     assert "non-numeric expression values" in output
-    assert "logs/ingest/broken.log" in output
+    assert "logs/cohort/broken.log" in output
     assert not (path / "results" / "cohorts" / "broken.h5ad").exists()
     assert not (path / "results" / "scores").exists()
