@@ -693,3 +693,72 @@ def test_rule_log_holds_the_message_without_a_traceback(tmp_path, capsys, restor
     summary = failed_job_messages([str(main)])
     assert summary.startswith("selfseed: 1 job(s) failed:") and "the file is empty" in summary
     assert "fix:      export it" in summary and failed_job_messages([]) == ""
+
+
+# --- environment failures: the normal message, the job and the file named, nothing half-written
+
+WRITE_IN_CHILD = """
+import json, os, sys
+from pathlib import Path
+import numpy as np, pandas as pd
+out = Path(sys.argv[1] if len(sys.argv) > 1 else {out!r})
+from selfseed.logs import logged
+try:
+    with logged({log!r}, job="summarise", cohort="gse1992"):
+{write}
+finally:
+    print(json.dumps(sorted(os.listdir(out))))
+"""
+WRITES = {
+    "table": ("cox.tsv", "from selfseed.pipeline import write_tsv\n"
+              "write_tsv(pd.DataFrame(np.arange(400_000).reshape(-1, 4)), out / 'cox.tsv')"),
+    "h5ad": ("gse1992.h5ad", "import anndata as ad\nfrom selfseed.pipeline import write_h5ad\n"
+             "write_h5ad(ad.AnnData(np.ones((300, 300))), out / 'gse1992.h5ad')"),
+    "report page": ("summary.html", "from selfseed.report import write_text\n"
+                    "write_text('<p>x</p>' * 50_000, out / 'summary.html')"),
+    "figure": ("km.png", "import matplotlib.pyplot as plt\nfrom selfseed.plots import save\n"
+               "fig = plt.figure(figsize=(6, 6))\n"
+               "fig.gca().imshow(np.random.default_rng(0).random((300, 300)))\n"
+               "save(fig, out / 'km.png')"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", WRITES)
+@pytest.mark.parametrize("disk, problem", [("full", "the disk is full"),
+                                           ("read-only", "the file system is read-only")])  # fmt: skip
+def test_full_or_read_only_disk_is_named_and_leaves_no_part_file(tmp_path, kind, disk, problem):
+    """Each atomic writer on a real full (64 kB tmpfs) or read-only file system: the job stops with
+    one message naming the job, the cohort and the file, no traceback, and no .part file."""
+    from conftest import run_on_small_disk, small_disk_available
+
+    if not small_disk_available():
+        pytest.skip("cannot mount a private tmpfs here (unshare -rm)")
+    out, log = tmp_path / "results", tmp_path / "summarise.log"
+    out.mkdir()
+    name, write = WRITES[kind]
+    code = WRITE_IN_CHILD.format(
+        out=str(out), log=str(log), write="\n".join("        " + line for line in write.split("\n"))
+    )
+    child = run_on_small_disk(code, out, options="ro" if disk == "read-only" else "")
+    assert child.returncode == 1, child.stderr
+    assert child.stdout.strip().splitlines()[-1] == "[]"  # nothing left, no .part file
+    text = log.read_text()
+    assert text.startswith(f"ERROR {problem}\n"), text
+    assert f"job summarise, cohort 'gse1992', file {out / name}" in text
+    assert "Traceback" not in text and "unexpected failure" not in text + child.stderr
+    assert problem in child.stderr and "fix:" in text
+
+
+def test_out_of_memory_is_an_environment_failure_not_a_bug(tmp_path, restore_logging, capsys):
+    from selfseed.logs import logged
+
+    log = tmp_path / "score.log"
+    with pytest.raises(SystemExit) as stop, logged(log, job="score", cohort="gse1992"):
+        bytearray(1 << 62)  # a real MemoryError: more than any machine can give
+    assert stop.value.code == 1
+    text = log.read_text()
+    assert text.startswith(
+        "ERROR out of memory (MemoryError)\n  where:    job score, cohort 'gse1992'"
+    )
+    assert "mem_mb" in text and "Traceback" not in text and "unexpected failure" not in text
+    assert "out of memory" in capsys.readouterr().err

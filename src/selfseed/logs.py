@@ -4,35 +4,48 @@ import contextlib
 import logging
 import sys
 
-from selfseed.errors import SelfseedError
+from selfseed.errors import SelfseedError, environment_failure
 
 log = logging.getLogger("selfseed")
 
 
 @contextlib.contextmanager
-def logged(path):
+def logged(path, *, job=None, cohort=None):
     """Send log records and warnings to `path`.
 
     An expected failure (SelfseedError) writes its message to the log and stderr and exits with
-    status 1, without a traceback; anything else is logged with its traceback and re-raised."""
+    status 1, without a traceback; so does a failure of the environment (disk full, quota,
+    permission, read-only file system, out of memory: EnvironmentFailure). The message names `job`
+    (the rule) and `cohort` when the error does not. Anything else is a bug: logged with its
+    traceback and re-raised."""
     logging.basicConfig(
         filename=path, level=logging.INFO, format="%(levelname)s %(message)s", force=True
     )
     logging.captureWarnings(True)
     try:
         yield log
-    except SelfseedError as error:
+    except (SelfseedError, MemoryError, OSError) as caught:
+        error = caught if isinstance(caught, SelfseedError) else environment_failure(caught)
+        if error is None:
+            unexpected(caught)
+            raise
+        error.job = error.job or job
+        error.cohort = error.cohort or cohort
         log.error("%s", error)
         print(error, file=sys.stderr)
         raise SystemExit(1) from None
     except Exception as error:
-        message = (
-            f"unexpected failure ({type(error).__name__}: {error}). This is a bug in selfseed, "
-            "not a known problem with the input: please report it with this log"
-        )
-        log.exception("%s", message)
-        print(message, file=sys.stderr)
+        unexpected(error)
         raise
+
+
+def unexpected(error):
+    message = (
+        f"unexpected failure ({type(error).__name__}: {error}). This is a bug in selfseed, "
+        "not a known problem with the input: please report it with this log"
+    )
+    log.exception("%s", message)
+    print(message, file=sys.stderr)
 
 
 def failed_job_messages(snakemake_log):

@@ -1,13 +1,12 @@
 """The pipeline's stages as functions of file paths: what each Snakemake rule script calls."""
 
-import os
 import platform
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from selfseed.atomic import replaced
 from selfseed.logs import log
 
 CONTRACT_COLUMNS = [
@@ -26,24 +25,15 @@ STACK = [
 ]  # fmt: skip
 
 
-def atomic_path(path):
-    """A temporary name beside `path`; call os.replace(tmp, path) once the file is complete."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(f".{path.name}.part")
-
-
 def write_tsv(frame, path):
     """Write a table atomically, with stable float formatting (byte-identical reruns)."""
-    tmp = atomic_path(path)
-    frame.to_csv(tmp, sep="\t", index=False, float_format="%.10g", na_rep="NA")
-    os.replace(tmp, path)
+    with replaced(path) as tmp:
+        frame.to_csv(tmp, sep="\t", index=False, float_format="%.10g", na_rep="NA")
 
 
 def write_h5ad(adata, path):
-    tmp = atomic_path(path).with_suffix(".h5ad")
-    adata.write_h5ad(tmp)
-    os.replace(tmp, path)
+    with replaced(path, suffix=".part.h5ad") as tmp:  # anndata wants the .h5ad suffix
+        adata.write_h5ad(tmp)
 
 
 def download(url, dest):

@@ -6,7 +6,6 @@ Each figure is written twice, as PNG at 300 dpi (print) and as SVG beside it (sa
 atomically and byte-identically on reruns (no dates or random ids in the files).
 """
 
-import os
 from pathlib import Path
 
 import matplotlib
@@ -19,6 +18,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.gridspec import GridSpec  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+
+from selfseed.atomic import replaced  # noqa: E402
 
 OKABE_ITO = {
     "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
@@ -46,7 +47,6 @@ def save(fig, path, *, tight=False):
     Per-cohort grids have fixed margins; `tight` crops to the drawn content instead (figures whose
     label widths vary with the data), at the cost of one more draw."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     # PNG at zlib level 1: files ~25% larger than at the default level 6, encoded several times faster
     targets = (
         (path, "png", {"metadata": {"Software": None}, "pil_kwargs": {"compress_level": 1}}),
@@ -57,9 +57,8 @@ def save(fig, path, *, tight=False):
         # formats instead of once per format
         bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.1) if tight else None
         for target, fmt, options in targets:
-            tmp = target.with_name(f".{target.name}.part")
-            fig.savefig(tmp, format=fmt, dpi=DPI, bbox_inches=bbox, **options)
-            os.replace(tmp, target)
+            with replaced(target) as tmp:
+                fig.savefig(tmp, format=fmt, dpi=DPI, bbox_inches=bbox, **options)
     plt.close(fig)
 
 

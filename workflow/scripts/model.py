@@ -1,7 +1,7 @@
 from selfseed.logs import logged
 from selfseed.pipeline import MODEL_TABLES, model
 
-with logged(snakemake.log[0]):
+with logged(snakemake.log[0], job=snakemake.rule, cohort=snakemake.wildcards.get("cohort")):
     model(
         snakemake.input[0],
         snakemake.params.covariates,

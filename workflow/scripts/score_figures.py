@@ -1,7 +1,7 @@
 from selfseed.logs import logged
 from selfseed.pipeline import score_figures
 
-with logged(snakemake.log[0]):
+with logged(snakemake.log[0], job=snakemake.rule, cohort=snakemake.wildcards.get("cohort")):
     score_figures(
         snakemake.input.scores,
         coverage_plot=snakemake.output.coverage,

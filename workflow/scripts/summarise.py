@@ -12,7 +12,7 @@ def by_prefix(prefix):
     }
 
 
-with logged(snakemake.log[0]):
+with logged(snakemake.log[0], job=snakemake.rule, cohort=snakemake.wildcards.get("cohort")):
     cohort_provenance = summarise(
         {name: snakemake.input[name] for name in MODEL_TABLES},
         snakemake.input.scores,
