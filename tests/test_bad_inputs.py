@@ -695,6 +695,59 @@ def test_rule_log_holds_the_message_without_a_traceback(tmp_path, capsys, restor
     assert "fix:      export it" in summary and failed_job_messages([]) == ""
 
 
+# --- decompression bombs placed locally: refused at once, in bounded memory -------------------
+
+READ_IN_CHILD = """
+import json, sys
+from selfseed.config import check_config
+from selfseed.errors import SelfseedError
+from selfseed.pipeline import ingest
+config = json.loads({config!r})
+try:
+    if {stage!r} == "config":
+        check_config(config)
+    else:
+        ingest(config["cohorts"]["bad"], "bad", {{}}, max_missing_fraction=0.2,
+               h5ad="results/bad.h5ad", dropped="results/bad.dropped.tsv",
+               limits=config["download"])
+except SelfseedError as error:
+    print(type(error).__name__, error, file=sys.stderr)
+    sys.exit(1)
+"""
+
+
+@pytest.mark.parametrize("stage, key", [("config", "clinical"), ("ingest", "expression")])
+def test_gzip_bomb_table_is_refused_in_bounded_memory(tmp_path, base, stage, key):
+    """A clinical table (read before any job) or an expression matrix (read at ingest) that is a
+    gzip bomb: 1 GB of rows in 4 MB. Read whole it would take over 2 GB (the expression matrix, as
+    floats, over 4 GB); with `download.max_inflation_ratio: 10` it is refused once it has inflated
+    100 MB (10 times its size, but at least 100 MB), and nothing is written."""
+    import json
+
+    from conftest import gzip_bomb, run_measured
+
+    def make(ctx):
+        ctx.entry[key] = f"{key}.tsv.gz"
+        if key == "clinical":
+            head, line = tsv(ctx.clinical, index=False), "S0\t100.0\tcensored\t1\t2\n"
+        else:
+            head = tsv(ctx.expression.iloc[:3], index=True)
+            line = "IL6" + "\t0" * ctx.expression.shape[1] + "\n"
+        ctx.raw[f"{key}.tsv.gz"] = gzip_bomb(line.encode(), head=head.encode())
+        ctx.config["download"] = {"max_inflation_ratio": 10}
+
+    ctx, config = prepare(tmp_path, base, make)
+    code = READ_IN_CHILD.format(config=json.dumps(config), stage=stage)
+    child = run_measured(code, cwd=tmp_path)
+    assert child["returncode"] == 1, child["stderr"]
+    message = child["stderr"]
+    assert message.startswith("InflationError the compressed file inflates to more than")
+    for text in ("cohort 'bad'", f"{key}.tsv.gz", f"cohorts.bad.{key}", "max_inflation_ratio"):
+        assert text in message, message
+    assert child["peak_mb"] < 1000, child["peak_mb"]
+    assert not (tmp_path / "results").exists()
+
+
 # --- environment failures: the normal message, the job and the file named, nothing half-written
 
 WRITE_IN_CHILD = """
@@ -762,3 +815,25 @@ def test_out_of_memory_is_an_environment_failure_not_a_bug(tmp_path, restore_log
     )
     assert "mem_mb" in text and "Traceback" not in text and "unexpected failure" not in text
     assert "out of memory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("ending", ["/", "/.."])
+def test_url_without_a_file_name_stops_before_any_job(tmp_path, ending):
+    """A Xena URL ending in '/' (a folder) or '/..': a ConfigError naming the cohort and key when
+    snakemake reads the config, not MissingInputException or an 'unexpected failure' later."""
+    (tmp_path / "cdr.xlsx").write_bytes(b"")  # the preset table must exist; it is not read here
+    config = default_config()
+    url = "https://tcga-xena-hub.s3.us-east-1.amazonaws.com/download/TCGA.HNSC.sampleMap"
+    config["cohorts"] = {
+        "hnsc": {
+            "source": "xena", "expression": url + ending, "phenotype": url + "/HNSC_clinicalMatrix",
+            "endpoint": {"preset": "tcga_cdr", "table": "cdr.xlsx", "cancer_type": "HNSC"},
+        }
+    }  # fmt: skip
+    result = snakemake(workdir(tmp_path, config), "--dry-run")
+    output = result.stdout + result.stderr  # a dry run prints to stdout
+    assert result.returncode == 1
+    for text in ("ConfigError", "cannot name a cache file for this URL",
+                 "cohort 'hnsc', config key 'cohorts.hnsc.expression'", repr(url + ending)):  # fmt: skip
+        assert text in output, output[-3000:]
+    assert "MissingInputException" not in output and "unexpected" not in output

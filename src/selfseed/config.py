@@ -43,7 +43,7 @@ def clinical_table(entry, cohort):
 
 
 class Downloads(dict):
-    """File name in the download cache -> URL, and which files each cohort needs."""
+    """Path in the download cache -> URL, and which files each cohort needs."""
 
     def __init__(self):
         super().__init__()
@@ -52,6 +52,10 @@ class Downloads(dict):
     def cohort_files(self, cohort):
         return self.by_cohort[cohort]
 
+    def cohort_urls(self, cohort):
+        """Kind of file (matrix, annotation, expression, phenotype, study) -> URL."""
+        return {kind: self[name] for kind, name in self.by_cohort[cohort].items()}
+
 
 def is_url(text):
     return str(text).startswith(("http://", "https://"))
@@ -59,11 +63,12 @@ def is_url(text):
 
 def public_downloads(config):
     """The files each cohort needs from the network: GEO series matrix and platform annotation,
-    and any Xena matrix or cBioPortal archive given as a URL. Keys are paths in the cache."""
-    from selfseed.download import geo_platform_annot_url, geo_series_matrix_url
+    and any Xena matrix or cBioPortal archive given as a URL. Keys are paths in the cache:
+    <host>/<path of the URL> (selfseed.download.cache_name), one per URL."""
+    from selfseed.download import cache_name, geo_platform_annot_url, geo_series_matrix_url
 
     base = config["download"]["geo_base_url"]
-    downloads = Downloads()
+    downloads, claimed = Downloads(), {}
     for cohort, entry in config["cohorts"].items():
         urls = {}
         if entry["source"] == "geo":
@@ -77,10 +82,33 @@ def public_downloads(config):
             urls = {k: entry[k] for k in ("expression", "phenotype") if is_url(entry[k])}
         elif entry["source"] == "cbioportal" and "url" in entry:
             urls["study"] = entry["url"]
-        files = {kind: f"{entry['source']}/{url.rsplit('/', 1)[1]}" for kind, url in urls.items()}
-        downloads.update({files[kind]: url for kind, url in urls.items()})
+        files = {}
+        for kind, url in urls.items():
+            key = "download.geo_base_url" if entry["source"] == "geo" else download_key(kind)
+            key = key if key.startswith("download") else f"cohorts.{cohort}.{key}"
+            try:
+                name = cache_name(url)
+            except ConfigError as error:
+                error.cohort, error.key = cohort, key
+                raise
+            if name in downloads and downloads[name] != url:
+                raise ConfigError(
+                    "two URLs would share one file in the download cache",
+                    cohort=cohort,
+                    key=key,
+                    found=f"{url} and {downloads[name]} (cohort '{claimed[name]}') -> {name}",
+                    expected="URLs that differ in host or path, not only in the query string",
+                )
+            downloads[name] = url
+            claimed.setdefault(name, cohort)
+            files[kind] = name
         downloads.by_cohort[cohort] = files
     return downloads
+
+
+def download_key(kind):
+    """The cohort key a download comes from (xena expression/phenotype, cbioportal url)."""
+    return "url" if kind == "study" else kind
 
 
 def check_local_files(entry, cohort):
@@ -259,6 +287,7 @@ def check_schema(config, schema_path):
 
 def check_config(config):
     """Raise ConfigError on the first problem the schema cannot see."""
+    from selfseed.inflate import Limits, limited
     from selfseed.signatures import load_signatures
 
     gmt = config.get("signatures_gmt")
@@ -297,5 +326,6 @@ def check_config(config):
                 expected="cohort names unique regardless of case",
             )
         folded[cohort.lower()] = cohort
-    for cohort, entry in config["cohorts"].items():
-        check_cohort(entry, cohort)
+    with limited(Limits.from_config(config.get("download", {}))):
+        for cohort, entry in config["cohorts"].items():
+            check_cohort(entry, cohort)

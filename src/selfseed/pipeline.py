@@ -36,32 +36,47 @@ def write_h5ad(adata, path):
         adata.write_h5ad(tmp)
 
 
-def download(url, dest):
-    """Fetch a public file into the cache; a GEO platform without an .annot file falls back to the
-    platform's full SOFT table."""
-    from selfseed.download import fetch
+def download(url, dest, limits=None):
+    """Fetch a public file into the cache, within the inflation `limits` (the config's `download:`
+    section); a GEO platform without an .annot file falls back to the platform's full SOFT table."""
+    from selfseed.download import cached_url, fallback_url, fetch
     from selfseed.errors import DownloadError
+    from selfseed.inflate import Limits
 
+    limits = Limits.from_config(limits or {})
+    fallback = fallback_url(url)
+    if fallback and cached_url(dest) == fallback:
+        url = fallback  # an earlier run found no .annot file on the server
     try:
-        fetch(url, dest)
+        fetch(url, dest, limits=limits)
     except DownloadError as error:
-        if not (url.endswith(".annot.gz") and error.found == "HTTP 404"):
+        if not (fallback and url != fallback and error.found == "HTTP 404"):
             raise
-        fallback = url.replace("/annot/", "/soft/").replace(".annot.gz", "_family.soft.gz")
         log.warning(
             "%s is not on the server (404); using the full platform table %s", url, fallback
         )
-        fetch(fallback, dest)
+        url = fallback
+        fetch(fallback, dest, limits=limits)
     log.info("%s -> %s", url, dest)
 
 
-def ingest(entry, cohort, files, *, max_missing_fraction, h5ad, dropped):
-    """Source data -> harmonised cohort AnnData, plus every dropped sample and gene with its reason."""
-    from selfseed.cohort import build_cohort
+def ingest(entry, cohort, files, *, max_missing_fraction, h5ad, dropped, downloads=None,
+           limits=None):  # fmt: skip
+    """Source data -> harmonised cohort AnnData, plus every dropped sample and gene with its reason.
 
-    adata, dropped_rows = build_cohort(
-        entry, cohort, files, max_missing_fraction=max_missing_fraction
-    )
+    `downloads` (kind -> URL) names the files of `files` that come from the download cache: each
+    must be that URL's (its manifest) before it is read. Compressed files are read within the
+    inflation `limits` (the config's `download:` section)."""
+    from selfseed.cohort import build_cohort
+    from selfseed.download import check_cached
+    from selfseed.inflate import Limits, limited
+
+    with limited(Limits.from_config(limits or {})) as bounds:
+        for kind, url in (downloads or {}).items():
+            check_cached(url, files[kind], bounds)
+        adata, dropped_rows = build_cohort(
+            entry, cohort, files, max_missing_fraction=max_missing_fraction
+        )
     for (kind, reason), count in dropped_rows.groupby(["kind", "reason"]).size().items():
         log.info("%s: dropped %d %s(s): %s", cohort, count, kind, reason)
     counts = adata.uns["counts"]

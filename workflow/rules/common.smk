@@ -36,6 +36,10 @@ TABLES = {
 COHORT_PLOTS = ("km", "cif", "spline")
 CACHE = config["download"]["cache_dir"]
 DOWNLOADS = public_downloads(config)
+# how far compressed files may inflate (selfseed.inflate), for the download and ingest jobs
+INFLATE_LIMITS = {
+    key: config["download"][key] for key in ("max_inflated_mb", "max_inflation_ratio")
+}
 
 
 wildcard_constraints:
@@ -63,6 +67,11 @@ def ingest_inputs(wildcards):
     if "table" in entry["endpoint"]:
         inputs["endpoint_table"] = entry["endpoint"]["table"]
     return inputs
+
+
+def cohort_download_urls(wildcards):
+    """Kind of downloaded file -> URL, so that ingest reads only that URL's cached file."""
+    return DOWNLOADS.cohort_urls(wildcards.cohort)
 
 
 def download_url(wildcards):

@@ -17,5 +17,6 @@ rule download:
         runtime=60,
     params:
         url=download_url,
+        limits=INFLATE_LIMITS,
     script:
         "../scripts/download.py"

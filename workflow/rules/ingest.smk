@@ -20,5 +20,7 @@ rule ingest:
     params:
         entry=cohort_entry,
         max_missing_fraction=config["max_missing_fraction"],
+        downloads=cohort_download_urls,
+        limits=INFLATE_LIMITS,
     script:
         "../scripts/ingest.py"

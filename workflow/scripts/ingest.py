@@ -9,4 +9,6 @@ with logged(snakemake.log[0], job=snakemake.rule, cohort=snakemake.wildcards.get
         max_missing_fraction=snakemake.params.max_missing_fraction,
         h5ad=snakemake.output.h5ad,
         dropped=snakemake.output.dropped,
+        downloads=snakemake.params.downloads,
+        limits=snakemake.params.limits,
     )
