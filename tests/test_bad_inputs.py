@@ -837,3 +837,60 @@ def test_url_without_a_file_name_stops_before_any_job(tmp_path, ending):
                  "cohort 'hnsc', config key 'cohorts.hnsc.expression'", repr(url + ending)):  # fmt: skip
         assert text in output, output[-3000:]
     assert "MissingInputException" not in output and "unexpected" not in output
+
+
+# --- wide files: a header line longer than 1 MiB is read whole ------------------------------
+
+
+def wide_cohort(path, orientation):
+    """genes_by_samples: 100,000 samples (TCGA-like ids) x 8 genes; samples_by_genes: 62,700
+    Ensembl columns (versioned ids) x 30 samples. Either header line is over 1 MiB."""
+    rng = np.random.default_rng(15)
+    if orientation == "genes_by_samples":
+        samples = [f"TCGA-{i // 10_000:02d}-{i % 10_000:04d}-01" for i in range(100_000)]
+        genes = ["IL6", "CXCL8", "MMP1", "FSCN1", "CXCL1", "GAPDH", "ACTB", "TP53"]
+    else:
+        samples = [f"S{i}" for i in range(30)]
+        genes = [f"ENSG{i:011d}.{i % 20 + 1}" for i in range(62_700)]
+        genes[:5] = ["ENSG00000136244.12", "ENSG00000169429.11", "ENSG00000196611.5",
+                     "ENSG00000075618.18", "ENSG00000163739.5"]  # IL6 CXCL8 MMP1 FSCN1 CXCL1  # fmt: skip
+    values = pd.DataFrame(rng.normal(8, 2, (len(genes), len(samples))).round(3), index=genes,
+                          columns=samples)  # fmt: skip
+    values.index.name = "gene"
+    frame = values if orientation == "genes_by_samples" else values.T.rename_axis("sample")
+    frame.to_csv(path / "expr.tsv.gz", sep="\t", compression={"method": "gzip", "compresslevel": 1})
+    clinical = pd.DataFrame({"sample": samples, "rfs_days": rng.integers(30, 3000, len(samples)),
+                             "status": rng.choice(["relapse", "censored"], len(samples))})  # fmt: skip
+    clinical.to_csv(path / "clinical.tsv", sep="\t", index=False)
+    entry = table_entry(path) | {"expression": str(path / "expr.tsv.gz"),
+                                 "orientation": orientation, "covariates": []}  # fmt: skip
+    return entry, values
+
+
+@pytest.mark.parametrize("orientation", ["genes_by_samples", "samples_by_genes"])
+def test_header_longer_than_1_mib_is_read_whole(tmp_path, orientation):
+    """Such a file was rejected ('the data rows have more cells than the header'): the header
+    was cut at 1 MiB."""
+    from selfseed.sources.table import read_expression, read_header
+
+    entry, values = wide_cohort(tmp_path, orientation)
+    header = read_header(entry["expression"], cohort="wide", key="cohorts.wide.expression")
+    assert len("\t".join(header).encode()) > 1 << 20
+    config = {"cohorts": {"wide": entry}}
+    validate(config, SCHEMA)
+    check_config(config)  # reads the whole header: orientation and sample ids agree
+    expression = read_expression(entry["expression"], cohort="wide", key="k")
+    if orientation == "samples_by_genes":
+        expression = expression.T
+    assert expression.shape == values.shape
+    assert list(expression.columns) == list(values.columns)
+    np.testing.assert_array_equal(expression.to_numpy(), values.to_numpy())
+
+
+def test_header_without_a_line_end_within_64_mib_is_an_error(tmp_path):
+    from selfseed.sources.table import read_header
+
+    path = tmp_path / "expr.tsv"
+    path.write_text("gene" + "\tS" * (33 << 20))  # one 66 MiB line, never ending
+    with pytest.raises(InputDataError, match="first line is longer than the longest header"):
+        read_header(path, cohort="wide", key="cohorts.wide.expression")
