@@ -894,3 +894,57 @@ def test_header_without_a_line_end_within_64_mib_is_an_error(tmp_path):
     path.write_text("gene" + "\tS" * (33 << 20))  # one 66 MiB line, never ending
     with pytest.raises(InputDataError, match="first line is longer than the longest header"):
         read_header(path, cohort="wide", key="cohorts.wide.expression")
+
+
+# --- config values YAML or the schema read differently from what the user meant -------------
+
+
+def rename_cohort(config, name):
+    config["cohorts"] = {name: config["cohorts"]["gse1992"]}
+
+
+NAMES = {
+    "cohort": lambda c, name: rename_cohort(c, name),
+    "signature": lambda c, name: c["signatures"].update({name: ["IL6", "CXCL8"]}),
+    "endpoint": lambda c, name: c["cohorts"]["gse1992"]["endpoint"].update(name=name),
+    "covariate": lambda c, name: c["cohorts"]["gse1992"]["covariates"][0].update(name=name),
+    "treatment": lambda c, name: c["cohorts"]["gse1992"].update(
+        treatment={"name": name, "column": "fac_er_positive"}
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", NAMES)
+def test_name_ending_in_a_line_break_is_refused(kind):
+    """'RFS\\n' (as a YAML block scalar writes it) passed '^...$': Python's $ matches before a
+    final line break. The patterns end in \\Z; both schema checks use them."""
+    from snakemake.exceptions import WorkflowError
+
+    from selfseed.config import check_schema
+
+    name = yaml.safe_load(f"name: |\n  {kind}_x\n")["name"]
+    assert name == f"{kind}_x\n"
+    config = default_config()
+    NAMES[kind](config, name)
+    with pytest.raises(ConfigError, match="ends with a line break") as raised:
+        check_schema(config, SCHEMA)
+    assert repr(name) in str(raised.value)
+    with pytest.raises(WorkflowError, match="does not match"):
+        validate(config, SCHEMA)  # snakemake's own check of the same schema file
+    config = default_config()
+    NAMES[kind](config, name.strip())
+    check_schema(config, SCHEMA)
+
+
+@pytest.mark.parametrize("written", ["TRUE", "yes", "off"])
+def test_unquoted_yaml_boolean_event_code_says_quote_it(written):
+    from selfseed.config import check_schema
+
+    config = default_config()
+    endpoint = config["cohorts"]["gse1992"]["endpoint"]
+    endpoint["event_values"] = yaml.safe_load(f"[{written}]")  # what YAML makes of it
+    with pytest.raises(ConfigError, match="YAML read an unquoted word as true/false") as raised:
+        check_schema(config, SCHEMA)
+    message = str(raised.value)
+    assert "cohorts.gse1992.endpoint.event_values.0" in message and "quote it" in message
+    assert "is not of type" not in message

@@ -276,6 +276,23 @@ def check_schema(config, schema_path):
             expected=f"keys among: {', '.join(allowed)}",
             fix="see config/README.md for every key",
         )
+    if error.validator == "type" and isinstance(error.instance, bool):
+        raise ConfigError(
+            "YAML read an unquoted word as true/false, not as text",
+            key=key,
+            found=f"{error.instance} (YAML reads unquoted yes/no, true/false, on/off as booleans)",
+            expected="text (or a number), as the values are written in the data",
+            fix='quote it, e.g. event_values: ["TRUE"] or ["yes"]',
+        )
+    if error.validator == "pattern" and error.instance != error.instance.strip():
+        raise ConfigError(
+            "a name starts or ends with a line break or a space",
+            key=key,
+            found=repr(error.instance),
+            expected=f"{error.schema.get('description', 'a name')} (pattern {error.validator_value})",
+            fix="remove it (a YAML block scalar '|' keeps the line break: write the name on the "
+            "key's line)",
+        )
     raise ConfigError(
         "config value does not match the schema",
         key=key,
