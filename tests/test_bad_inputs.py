@@ -948,3 +948,60 @@ def test_unquoted_yaml_boolean_event_code_says_quote_it(written):
     message = str(raised.value)
     assert "cohorts.gse1992.endpoint.event_values.0" in message and "quote it" in message
     assert "is not of type" not in message
+
+
+# --- .gmt gene set names become file names: made safe --------------------------------------
+
+GMT = (
+    "../../../../elsewhere/x\ttraversal\tIL6\tCXCL8\n"
+    "Cell Cycle, Mitotic\tR-HSA-69278 (Reactome)\tMMP1\tFSCN1\n"
+    "Apoptosis%WikiPathways_20210110%WP254%Homo sapiens\thttp://www.wikipathways.org/WP254\t"
+    "CXCL1\tIL6\n"
+)
+SAFE_NAMES = [
+    "elsewhere_x",
+    "Cell_Cycle_Mitotic",
+    "Apoptosis_WikiPathways_20210110_WP254_Homo_sapiens",
+]
+
+
+def test_gmt_names_become_safe_signature_names_and_files_stay_in_results(tmp_path):
+    """A traversal name and honest Reactome/WikiPathways names (spaces, '/', ',', '%') become
+    names of letters, digits and _: the forest plots are results/plots/forest/<name>.png."""
+    from selfseed.signatures import load_signatures
+
+    (tmp_path / "sets.gmt").write_text(GMT)
+    signatures = load_signatures({"attractor": ["IL6", "CXCL8"]}, tmp_path / "sets.gmt")
+    assert list(signatures) == ["attractor", *SAFE_NAMES]
+    assert signatures["Cell_Cycle_Mitotic"] == ["MMP1", "FSCN1"]
+    config = default_config()
+    config["signatures_gmt"] = "sets.gmt"
+    path = workdir(tmp_path, config)
+    result = snakemake(path, "--summary")
+    assert result.returncode == 0, result.stderr[-3000:]
+    outputs = [line.split("\t")[0] for line in result.stdout.splitlines()[1:] if line.strip()]
+    assert {f"results/plots/forest/{name}.png" for name in SAFE_NAMES} <= set(outputs)
+    results = (path / "results").resolve()
+    assert all((path / out).resolve().is_relative_to(results) for out in outputs), outputs
+
+
+@pytest.mark.parametrize(
+    "lines, problem, found",
+    [
+        ("A B\tx\tIL6\nA-B\tx\tMMP1\n", "two .gmt gene sets get the same signature name",
+         "'A B' (line 1) and 'A-B' (line 2) -> 'A_B'"),
+        ("mine\tx\tIL6\nMINE\tx\tMMP1\n", "two .gmt gene sets get the same signature name",
+         "'mine' (line 1) and 'MINE' (line 2)"),
+        ("//\tx\tIL6\n", "gives no usable signature name", "'//'"),
+        ("Attractor\tx\tIL6\n", "signature defined twice", "'Attractor' in the .gmt file"),
+    ],
+)  # fmt: skip
+def test_gmt_name_clash_or_without_letters_is_an_error_naming_the_lines(
+    tmp_path, lines, problem, found
+):
+    from selfseed.signatures import load_signatures
+
+    (tmp_path / "sets.gmt").write_text(lines)
+    with pytest.raises(ConfigError, match=problem) as raised:
+        load_signatures({"attractor": ["IL6", "CXCL8"]}, tmp_path / "sets.gmt")
+    assert found in str(raised.value) and "sets.gmt" in str(raised.value)
