@@ -154,6 +154,15 @@ def expression_lines(change):
     return lambda ctx: "\n".join(change(tsv(ctx.expression, index=True).split("\n")))
 
 
+def excel(frame):
+    """The table as an Excel workbook (.xlsx bytes), as a user might pass it."""
+    import io
+
+    buffer = io.BytesIO()
+    frame.to_excel(buffer, index=False)
+    return buffer.getvalue()
+
+
 def swap_orientation(ctx):
     ctx.expression = ctx.expression.T
     ctx.expression.index.name = "sample"
@@ -244,6 +253,15 @@ CASES = [
          ["clinical.tsv", "one column only"]),
     Case("clinical-header-only", raw("clinical.tsv", "sample\trfs_days\tstatus\ter\tgrade\n"),
          InputDataError, ["clinical.tsv", "no data rows"]),
+    Case("clinical-one-data-row", raw("clinical.tsv", clinical_lines(lambda lines: lines[:2])),
+         InputDataError, ["clinical.tsv", "one data row", "cohorts.bad.clinical", "one row per sample"]),
+    Case("clinical-excel-workbook",
+         raw("clinical.xlsx", lambda ctx: excel(ctx.clinical), clinical="clinical.xlsx"),
+         InputDataError, ["clinical.xlsx", "is an Excel .xlsx workbook", "cohorts.bad.clinical",
+                          "save the sheet as 'Text (tab delimited)' or CSV"]),
+    Case("expression-excel-workbook-named-tsv",
+         raw("expr.tsv", lambda ctx: excel(ctx.expression)), InputDataError,
+         ["expr.tsv", "is an Excel .xlsx workbook", "cohorts.bad.expression", "SEPT1"]),
     Case("clinical-repeated-column",
          raw("clinical.tsv", clinical_lines(lambda lines: [lines[0].replace("\ter", "\tstatus")]
                                             + lines[1:])), InputDataError,
@@ -1005,3 +1023,28 @@ def test_gmt_name_clash_or_without_letters_is_an_error_naming_the_lines(
     with pytest.raises(ConfigError, match=problem) as raised:
         load_signatures({"attractor": ["IL6", "CXCL8"]}, tmp_path / "sets.gmt")
     assert found in str(raised.value) and "sets.gmt" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "text, problem, line, fix",
+    [
+        ('cohorts:\n  x:\n    description: !!python/object/apply:os.system ["touch pwned"]\n',
+         "the config uses a YAML tag that would build a Python object", 3, "remove the tag"),
+        ("min_genes: 2\ncohorts:\n\tx: {}\n", "the config file is not valid YAML", 3,
+         "indent with spaces, not tabs"),
+    ],
+    ids=["python-tag", "tab"],
+)  # fmt: skip
+def test_yaml_error_in_the_config_names_the_line_and_the_problem(
+    tmp_path, text, problem, line, fix
+):
+    """Snakemake says 'not valid JSON or YAML ... do not mix whitespace and tab indentation' for
+    any YAML error; the config is read first and the message says what is wrong."""
+    path = workdir(tmp_path, {})
+    (path / "config" / "config.yaml").write_text(text)
+    result = snakemake(path, "--dry-run")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1
+    for expected in ("ConfigError", problem, f"file config/config.yaml, line {line}", fix):
+        assert expected in output, output[-3000:]
+    assert "tab indentation" not in output and not (path / "pwned").exists()

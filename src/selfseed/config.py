@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from selfseed.errors import ConfigError
+from selfseed.errors import ConfigError, InputDataError
 
 
 def clinical_table(entry, cohort):
@@ -23,8 +23,6 @@ def clinical_table(entry, cohort):
         return frame, f"SurvSet dataset {entry['dataset']}"
     if entry["source"] == "h5ad":
         import anndata as ad
-
-        from selfseed.errors import InputDataError
 
         try:
             obs = ad.read_h5ad(entry["path"], backed="r").obs  # clinical only: X stays on disk
@@ -219,6 +217,17 @@ def check_cohort(entry, cohort):
         return
     check_local_files(entry, cohort)
     frame, file = clinical_table(entry, cohort)
+    if len(frame) == 1:
+        raise InputDataError(
+            "the clinical table has one data row",
+            cohort=cohort,
+            file=file,
+            key=f"cohorts.{cohort}.{'path' if entry['source'] == 'h5ad' else 'clinical'}",
+            found="1 row below the header",
+            expected="one row per sample (a survival model needs many patients)",
+            fix="check that the file holds the whole cohort, one row per sample, with a line "
+            "break after each row",
+        )
     endpoint = entry["endpoint"]
     named = [] if entry["source"] == "h5ad" else [("sample_column", entry["sample_column"])]
     if "preset" not in endpoint:
@@ -253,6 +262,49 @@ def check_cohort(entry, cohort):
             raise no_usable_endpoint(ConfigError, dropped, len(frame), cohort=cohort, file=file)
     treatment = [{**entry["treatment"], "type": "categorical"}] if "treatment" in entry else []
     covariate_frame(frame, entry["covariates"] + treatment, cohort=cohort, file=file)
+
+
+def check_yaml_file(path):
+    """Read a config file as Snakemake will (YAML, PyYAML's FullLoader as in yte): a YAML error is
+    a ConfigError naming the line and what is wrong (Snakemake's own message blames tab
+    indentation, whatever the problem)."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            yaml.load(handle, Loader=yaml.FullLoader)
+    except FileNotFoundError:
+        return  # Snakemake says so
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            "the config file is not UTF-8 text", file=path, found=str(error),
+            expected="a YAML file saved as UTF-8",
+        ) from None  # fmt: skip
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        line = mark.line + 1 if mark else None
+        if isinstance(error, yaml.constructor.ConstructorError) and "tag" in problem:
+            raise ConfigError(
+                "the config uses a YAML tag that would build a Python object",
+                file=path,
+                line=line,
+                found=problem,
+                expected="plain YAML data: text, numbers, true/false, lists and mappings",
+                fix="remove the tag (!!python/...) and write the value itself",
+            ) from None
+        tab = "'\\t'" in problem
+        raise ConfigError(
+            "the config file is not valid YAML",
+            file=path,
+            line=line,
+            found=f"{problem} (column {mark.column + 1})" if mark else problem,
+            expected="YAML: keys and values as in config/config.yaml, indented with spaces",
+            fix="indent with spaces, not tabs"
+            if tab
+            else "check that line: quote values holding ': ', ' #' or starting with a special "
+            "character such as '*', '&', '!', '%' or '@'",
+        ) from None
 
 
 def check_schema(config, schema_path):
