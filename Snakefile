@@ -6,7 +6,11 @@ min_version("9.0")
 include: "workflow/rules/configfile.smk"
 
 
-configfile: "config/config.yaml"
+# config/config.yaml, unless config files are given with --configfile: then they are the whole
+# config (`snakemake --configfile config/examples/<file>` runs that example alone).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 report: "workflow/report/workflow.rst"
