@@ -1048,3 +1048,57 @@ def test_yaml_error_in_the_config_names_the_line_and_the_problem(
     for expected in ("ConfigError", problem, f"file config/config.yaml, line {line}", fix):
         assert expected in output, output[-3000:]
     assert "tab indentation" not in output and not (path / "pwned").exists()
+
+
+def test_retry_of_a_job_that_failed_on_its_input_ends_at_once(tmp_path):
+    """With retries (profiles/slurm sets `retries: 1` for memory and time kills), a job that failed
+    on its input is started again by Snakemake, but its second attempt stops at once with the first
+    attempt's message instead of reading the same input again. Fixed and rerun, it runs."""
+    (tmp_path / "data").mkdir()
+    genes = ["IL6", "CXCL8", "MMP1", "FSCN1", "CXCL1", "GAPDH"]
+    samples = [f"S{i}" for i in range(12)]
+    expression = pd.DataFrame(7.0 + np.arange(72).reshape(6, 12) / 10, index=genes,
+                              columns=samples).astype(object)  # fmt: skip
+    expression.index.name = "gene"
+    expression.loc["IL6", "S3"] = "n.d."
+    expression.to_csv(tmp_path / "data" / "expr.tsv", sep="\t")
+    pd.DataFrame({"sample": samples, "months": range(10, 22), "status": [1, 0] * 6}).to_csv(
+        tmp_path / "data" / "clinical.tsv", sep="\t", index=False
+    )
+    config = default_config()
+    config["cohorts"] = {"broken": table_entry(tmp_path) | {
+        "expression": "data/expr.tsv", "clinical": "data/clinical.tsv", "covariates": [],
+        "endpoint": {"name": "RFS", "label": "relapse-free survival", "time_column": "months",
+                     "time_unit": "months", "event_column": "status", "event_values": [1],
+                     "censored_values": [0]}}}  # fmt: skip
+    path = workdir(tmp_path, config)
+    result = snakemake(path, "--retries", "1")
+    assert result.returncode == 1 and result.stderr.count("Trying to restart job") == 1
+    log = (path / "logs" / "ingest" / "broken.log").read_text()
+    assert log.startswith("ERROR non-numeric expression values") and log.count("ERROR") == 1
+    assert "retry:    attempt 2 not run: attempt 1 failed on its input" in log
+    assert "Traceback" not in log
+    expression.loc["IL6", "S3"] = 7.5
+    expression.to_csv(path / "data" / "expr.tsv", sep="\t")
+    rerun = snakemake(path, "--retries", "1", "--until", "ingest")
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert not (path / "logs" / "ingest" / "broken.log.input_error").exists()
+
+
+def test_logged_second_attempt_repeats_the_input_error_and_not_a_memory_error(
+    tmp_path, restore_logging
+):
+    from selfseed.logs import logged
+
+    log = tmp_path / "ingest.log"
+    with pytest.raises(SystemExit), logged(log, job="ingest", cohort="x"):
+        raise InputDataError("the file is empty", file="data/x.tsv")
+    with pytest.raises(SystemExit), logged(log, job="ingest", cohort="x", attempt=2):
+        raise AssertionError("attempt 2 must not run")
+    assert log.read_text().startswith("ERROR the file is empty\n  where:    job ingest, cohort 'x'")
+    with pytest.raises(SystemExit), logged(log, job="ingest", cohort="x"):
+        bytearray(1 << 62)  # out of memory: more memory may help, so attempt 2 runs
+    ran = []
+    with logged(log, job="ingest", cohort="x", attempt=2):
+        ran.append(True)
+    assert ran == [True]

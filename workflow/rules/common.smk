@@ -129,6 +129,13 @@ def scaled_by_input(base, per_input_mb=0):
     return resource
 
 
+def job_attempt(wildcards, attempt):
+    """The attempt number, as a resource for the rule's script: on a retry (profiles/slurm) a job
+    whose first attempt failed on its input ends at once with that message (selfseed.logs).
+    """
+    return attempt
+
+
 onerror:
     from selfseed.logs import failed_job_messages
 

@@ -13,6 +13,7 @@ rule download:
     conda:
         "../../environment.yml"
     resources:
+        attempt=job_attempt,
         mem_mb=500,
         runtime=60,
     params:

@@ -15,6 +15,7 @@ rule ingest:
         "../../environment.yml"
     threads: 1
     resources:
+        attempt=job_attempt,
         mem_mb=scaled_by_input(500, 10),
         runtime=scaled_by_input(10, 0.05),
     params:

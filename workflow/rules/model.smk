@@ -41,6 +41,7 @@ rule model:
         "../../environment.yml"
     threads: 1
     resources:
+        attempt=job_attempt,
         # the scores file is ~0.2 MB per 1,000 patients; the job's memory grows with patients
         mem_mb=scaled_by_input(600, 400),
         runtime=scaled_by_input(10, 0.1),

@@ -100,6 +100,7 @@ rule summarise:
         "../../environment.yml"
     threads: 1
     resources:
+        attempt=job_attempt,
         mem_mb=scaled_by_input(1000, 2),
         runtime=scaled_by_input(10, 0.1),
     params:
@@ -155,6 +156,7 @@ rule score_figures:
         "../../environment.yml"
     threads: 1
     resources:
+        attempt=job_attempt,
         mem_mb=scaled_by_input(1000, 2),
         runtime=scaled_by_input(10, 0.1),
     script:

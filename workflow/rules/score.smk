@@ -13,6 +13,7 @@ rule score:
         "../../environment.yml"
     threads: 1
     resources:
+        attempt=job_attempt,
         mem_mb=scaled_by_input(500, 2.5),
         runtime=scaled_by_input(10, 0.1),
     params:

@@ -1,7 +1,7 @@
-from selfseed.logs import logged
+from selfseed.logs import job_log
 from selfseed.pipeline import MODEL_TABLES, model
 
-with logged(snakemake.log[0], job=snakemake.rule, cohort=snakemake.wildcards.get("cohort")):
+with job_log(snakemake):
     model(
         snakemake.input[0],
         snakemake.params.covariates,

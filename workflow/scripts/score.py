@@ -1,7 +1,7 @@
-from selfseed.logs import logged
+from selfseed.logs import job_log
 from selfseed.pipeline import score
 
-with logged(snakemake.log[0], job=snakemake.rule, cohort=snakemake.wildcards.get("cohort")):
+with job_log(snakemake):
     score(
         snakemake.input[0],
         snakemake.params.signatures,
