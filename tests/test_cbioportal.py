@@ -308,3 +308,25 @@ def test_tar_bomb_placed_locally_is_refused_in_bounded_memory(tmp_path, kind):
     assert "bomb.tar.gz" in child["stderr"]
     assert child["stdout"].strip() == "[]"  # the extracted part is gone
     assert child["peak_mb"] < 250, child["peak_mb"]
+
+
+def test_full_disk_while_extracting_an_archive_is_an_environment_failure(tmp_path):
+    from conftest import run_on_small_disk, small_disk_available
+
+    if not small_disk_available():
+        pytest.skip("cannot mount a private tmpfs here (unshare -rm)")
+    archive = tmp_path / "study_es_0.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(need(STUDY), arcname="study_es_0")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    code = (
+        f"import os, sys, tempfile\ntempfile.tempdir = {str(tmp)!r}\n"
+        "from selfseed.errors import EnvironmentFailure\n"
+        "from selfseed.sources.cbioportal import read_cbioportal_study\ntry:\n"
+        f"    read_cbioportal_study({str(archive)!r})\nexcept EnvironmentFailure as error:\n"
+        f"    print(error, file=sys.stderr)\nprint(os.listdir({str(tmp)!r}))\n"
+    )
+    child = run_on_small_disk(code, tmp)
+    assert child.stderr.startswith("the disk is full"), child.stderr
+    assert child.stdout.strip() == "[]"  # the partial extraction is removed

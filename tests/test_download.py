@@ -595,3 +595,13 @@ def test_full_disk_stops_the_download_with_its_message_and_no_part_file(server, 
     assert child.stderr.startswith("the disk is full\n  where:    file "), child.stderr
     assert str(cache / "geo" / "data.gz") in child.stderr and "ENOSPC" in child.stderr
     assert child.stdout.strip() == "[]"  # no .part file, no manifest
+
+
+def test_cached_file_damaged_after_download_is_not_read(server, tmp_path):
+    url = server.url("/data.gz")
+    dest = quick_fetch(url, tmp_path / "x.gz")
+    check_cached(url, dest)
+    dest.write_bytes(PAYLOAD[:-100])
+    with pytest.raises(DownloadError, match="changed after it was downloaded"):
+        check_cached(url, dest)
+    assert_nothing_cached(dest)  # removed: the next run downloads it again

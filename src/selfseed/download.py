@@ -161,7 +161,14 @@ def check_cached(url, dest, limits=None):
             expected=url,
             fix=f"delete {dest} and {_manifest_path(dest).name}, then run again to download it",
         )
-    _use_existing(url, dest, None, limits or Limits())
+    if not _use_existing(url, dest, None, limits or Limits()):  # damaged since: removed
+        raise DownloadError(
+            "the cached file changed after it was downloaded (it no longer matches its manifest) "
+            "and was removed",
+            file=dest,
+            expected=f"the file as downloaded from {url}",
+            fix="run again: it is downloaded again",
+        )
 
 
 def fallback_url(url):
