@@ -367,7 +367,10 @@ def preset_endpoint(spec, clinical, *, cohort):
                               key=f"cohorts.{cohort}.endpoint.cancer_type", expected="e.g. HNSC")  # fmt: skip
         patients, dropped = tcga_cdr_locoregional(read_tcga_cdr(spec["table"]), spec["cancer_type"])
     else:
-        patients, dropped = metabric_locoregional(pd.read_csv(spec["table"], sep="\t"))
+        from selfseed.inflate import open_inflated
+
+        with open_inflated(spec["table"]) as table:  # gzipped or not, within the inflation limits
+            patients, dropped = metabric_locoregional(pd.read_csv(table, sep="\t"))
     column = spec.get("patient_column") or next(
         (c for c in ("patient_id", "PATIENT_ID") if c in clinical.columns), None
     )
