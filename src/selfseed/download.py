@@ -25,7 +25,7 @@ import requests
 from selfseed import __version__
 from selfseed.atomic import replaced
 from selfseed.errors import ConfigError, DownloadError, environment_errno, environment_failure
-from selfseed.inflate import InflationError, Limits, check_archive, open_inflated
+from selfseed.inflate import InflationError, Limits, check_archive, is_gzip, open_inflated
 
 GEO_BASE_URL = "https://ftp.ncbi.nlm.nih.gov/geo"
 MAX_BACKOFF_SECONDS = 60.0
@@ -368,6 +368,12 @@ def _verify(path, name, expected_sha256, limits):
 
 def _inflated_size(path, limits):
     """Bytes a gzip file inflates to, read to its end within `limits`."""
+    if not is_gzip(path):
+        raise _Failed(
+            "the gzip file is truncated or damaged",
+            found="no gzip header",
+            expected="a complete gzip file",
+        )
     try:
         with open_inflated(path, limits) as stream:
             return sum(iter(lambda: len(stream.read(1 << 20)), 0))

@@ -2,9 +2,9 @@
 
 A gzip file is read as a stream that stops with InflationError once it has given more than
 `Limits.allowed(compressed size)` bytes: `max_inflation_ratio` times the compressed size (but at
-least FLOOR_BYTES), and never more than `max_inflated_mb`. Archives are extracted member by member,
-regular files and folders only, under tar's `data` filter, with at most `max_members` members and
-`max_inflated_mb` in all. The limits come from the config's `download:` keys; `limited` sets them
+least FLOOR_BYTES), and never more than `max_inflated_mb`. Archives are extracted member by member
+under tar's `data` filter (nothing outside the folder, no device files), with at most `max_members`
+members and `max_inflated_mb` in all. The limits come from the config's `download:` keys; `limited` sets them
 for the readers of one job.
 """
 
@@ -26,6 +26,8 @@ MAX_ARCHIVE_MEMBERS = 10_000
 
 @dataclass(frozen=True)
 class Limits:
+    """How far compressed files and archives may inflate; the defaults are the config schema's."""
+
     max_inflated_mb: float = 10_000
     max_inflation_ratio: float = 50
     max_members: int = MAX_ARCHIVE_MEMBERS
