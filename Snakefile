@@ -3,7 +3,14 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+include: "workflow/rules/configfile.smk"
+
+
+# config/config.yaml, unless config files are given with --configfile: then they are the whole
+# config (`snakemake --configfile config/examples/<file>` runs that example alone).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 report: "workflow/report/workflow.rst"

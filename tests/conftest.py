@@ -19,3 +19,65 @@ def gse1992():
     from SurvSet.data import SurvLoader
 
     return SurvLoader().load_dataset(ds_name="gse1992")["df"]
+
+
+def gzip_bomb(line=b"IL6\t1\t1\n", size=10**9, *, head=b"", tail=b""):
+    """A valid gzip file whose content is `head`, then `line` repeated to about `size` bytes, then
+    `tail`: gzip members of 10 MB each, so about 1,000 times smaller than what it inflates to (the
+    way decompression bombs are made)."""
+    import gzip
+
+    unit = gzip.compress(line * (10**7 // len(line)), mtime=0)
+    members = [gzip.compress(head, mtime=0)] if head else []
+    members += [unit] * max(1, size // 10**7)
+    members += [gzip.compress(tail, mtime=0)] if tail else []
+    return b"".join(members)
+
+
+MEASURED = """
+import json, resource, subprocess, sys
+done = subprocess.run([sys.executable, "-c", sys.argv[1]], capture_output=True, text=True)
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps({"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr,
+                  "peak_mb": peak}))
+"""
+
+
+def run_measured(code, *, cwd=None, env=None):
+    """Run Python `code` in a fresh child process: {returncode, stdout, stderr, peak_mb}, the peak
+    resident memory (ru_maxrss) of that child alone, read by a wrapper that has no other child."""
+    import json
+    import subprocess
+    import sys
+
+    wrapper = subprocess.run(
+        [sys.executable, "-c", MEASURED, code], capture_output=True, text=True, cwd=cwd, env=env,
+        timeout=300,
+    )  # fmt: skip
+    assert wrapper.returncode == 0, wrapper.stderr
+    return json.loads(wrapper.stdout)
+
+
+def small_disk_available():
+    """True where `unshare -rm` can mount a private tmpfs (a user and mount namespace)."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("unshare"):
+        return False
+    return subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode == 0
+
+
+def run_on_small_disk(code, folder, *, size="64k", options=""):
+    """Run Python `code` with a new tmpfs of `size` mounted at `folder`, seen only by that process
+    (`unshare -rm`): writes there fill a real disk (ENOSPC), or hit a read-only file system with
+    options="ro". The folder is empty again afterwards, so `code` reports what it left."""
+    import subprocess
+    import sys
+
+    mount = f'mount -t tmpfs -o size={size}{"," + options if options else ""} none "$1"'
+    return subprocess.run(
+        ["unshare", "-rm", "sh", "-c", f'{mount} && shift && exec "$@"', "sh", str(folder),
+         sys.executable, "-c", code],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip

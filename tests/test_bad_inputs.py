@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 from snakemake.utils import validate
-from test_workflow import default_config, snakemake, workdir
+from test_workflow import config_with, snakemake, survset_config, workdir
 
 from conftest import REPO, SHARED_DATA
 from selfseed.cohort import build_cohort
@@ -154,6 +154,15 @@ def expression_lines(change):
     return lambda ctx: "\n".join(change(tsv(ctx.expression, index=True).split("\n")))
 
 
+def excel(frame):
+    """The table as an Excel workbook (.xlsx bytes), as a user might pass it."""
+    import io
+
+    buffer = io.BytesIO()
+    frame.to_excel(buffer, index=False)
+    return buffer.getvalue()
+
+
 def swap_orientation(ctx):
     ctx.expression = ctx.expression.T
     ctx.expression.index.name = "sample"
@@ -244,6 +253,15 @@ CASES = [
          ["clinical.tsv", "one column only"]),
     Case("clinical-header-only", raw("clinical.tsv", "sample\trfs_days\tstatus\ter\tgrade\n"),
          InputDataError, ["clinical.tsv", "no data rows"]),
+    Case("clinical-one-data-row", raw("clinical.tsv", clinical_lines(lambda lines: lines[:2])),
+         InputDataError, ["clinical.tsv", "one data row", "cohorts.bad.clinical", "one row per sample"]),
+    Case("clinical-excel-workbook",
+         raw("clinical.xlsx", lambda ctx: excel(ctx.clinical), clinical="clinical.xlsx"),
+         InputDataError, ["clinical.xlsx", "is an Excel .xlsx workbook", "cohorts.bad.clinical",
+                          "save the sheet as 'Text (tab delimited)' or CSV"]),
+    Case("expression-excel-workbook-named-tsv",
+         raw("expr.tsv", lambda ctx: excel(ctx.expression)), InputDataError,
+         ["expr.tsv", "is an Excel .xlsx workbook", "cohorts.bad.expression", "SEPT1"]),
     Case("clinical-repeated-column",
          raw("clinical.tsv", clinical_lines(lambda lines: [lines[0].replace("\ter", "\tstatus")]
                                             + lines[1:])), InputDataError,
@@ -585,38 +603,32 @@ def test_failed_cohort_stops_alone_and_a_fixed_rerun_completes(tmp_path, base):
     broken.iloc[3, 2] = "n.d."
     broken.to_csv(data / "expr_bad.tsv", sep="\t")
     good = table_entry(tmp_path) | {"expression": "data/expr.tsv", "clinical": "data/clinical.tsv"}
-    config = default_config()
-    config["scoring"]["methods"] = ["zmean"]
-    config["cohorts"] = {
+    config = config_with({
         "good": good,
         "no_events": good | {"expression": "data/expr_no_events.tsv"},
         "bad": good | {"expression": "data/expr_bad.tsv"},
-    }
+    })  # fmt: skip
+    config["scoring"]["methods"] = ["zmean"]
     path = workdir(tmp_path, config)
     shutil.copytree(REPO / "profiles", path / "profiles")  # keep-going, show-failed-logs
     result = snakemake(path)
     assert result.returncode == 1, result.stderr[-3000:]
     message = "non-numeric expression values"
-    log = (path / "logs" / "ingest" / "bad.log").read_text()
+    log = (path / "logs" / "cohort" / "bad.log").read_text()
     assert log.startswith(f"ERROR {message}") and "line 5" in log and "Traceback" not in log
     assert "cohort 'bad', file data/expr_bad.tsv" in log
-    assert f"Logfile logs/ingest/bad.log:\n{'=' * 80}\nERROR {message}" in result.stderr
+    assert f"Logfile logs/cohort/bad.log:\n{'=' * 80}\nERROR {message}" in result.stderr
     results = path / "results"
     assert not list(results.rglob("*bad*"))  # no output of the failed cohort, no .part file
     assert not (results / "tables").exists()  # the run-wide summary needs every cohort
     cox = pd.read_csv(results / "models" / "no_events" / "cox.tsv", sep="\t")
     assert cox["hr"].isna().all() and (cox["note"] == "not fitted: no events of interest").all()
-    assert "no event of interest (RFS)" in (path / "logs" / "ingest" / "no_events.log").read_text()
+    assert "no event of interest (RFS)" in (path / "logs" / "cohort" / "no_events.log").read_text()
 
     (path / "data" / "expr_bad.tsv").write_text((data / "expr.tsv").read_text())
     rerun = snakemake(path)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    for rule in (
-        "ingest",
-        "score",
-        "model",
-        "summarise",
-    ):  # only the failed cohort, then the summary
+    for rule in ("cohort", "summarise"):  # only the failed cohort, then the summary
         assert rerun.stderr.count(f"localrule {rule}:") == 1, rerun.stderr[-3000:]
     cohorts = pd.read_csv(results / "tables" / "cohorts.tsv", sep="\t").set_index("cohort")
     assert cohorts.loc["no_events", "events"] == 0
@@ -631,12 +643,11 @@ def test_config_error_stops_the_real_run_before_any_job(tmp_path, base):
     (tmp_path / "data").mkdir()
     expression.to_csv(tmp_path / "data" / "expr.tsv", sep="\t")
     clinical.to_csv(tmp_path / "data" / "clinical.tsv", sep=",", index=False)  # not a TSV
-    config = default_config()
     entry_ = table_entry(tmp_path) | {
         "expression": "data/expr.tsv",
         "clinical": "data/clinical.tsv",
     }
-    config["cohorts"] = {"mine": entry_}
+    config = config_with({"mine": entry_})
     path = workdir(tmp_path, config)
     result = snakemake(path)
     assert result.returncode == 1
@@ -693,3 +704,393 @@ def test_rule_log_holds_the_message_without_a_traceback(tmp_path, capsys, restor
     summary = failed_job_messages([str(main)])
     assert summary.startswith("selfseed: 1 job(s) failed:") and "the file is empty" in summary
     assert "fix:      export it" in summary and failed_job_messages([]) == ""
+
+
+# --- decompression bombs placed locally: refused at once, in bounded memory -------------------
+
+READ_IN_CHILD = """
+import json, sys
+from selfseed.config import check_config
+from selfseed.errors import SelfseedError
+from selfseed.pipeline import ingest
+config = json.loads({config!r})
+try:
+    if {stage!r} == "config":
+        check_config(config)
+    else:
+        ingest(config["cohorts"]["bad"], "bad", {{}}, max_missing_fraction=0.2,
+               h5ad="results/bad.h5ad", dropped="results/bad.dropped.tsv",
+               limits=config["download"])
+except SelfseedError as error:
+    print(type(error).__name__, error, file=sys.stderr)
+    sys.exit(1)
+"""
+
+
+@pytest.mark.parametrize("stage, key", [("config", "clinical"), ("ingest", "expression")])
+def test_gzip_bomb_table_is_refused_in_bounded_memory(tmp_path, base, stage, key):
+    """A clinical table (read before any job) or an expression matrix (read at ingest) that is a
+    gzip bomb: 1 GB of rows in 4 MB. Read whole it would take over 2 GB (the expression matrix, as
+    floats, over 4 GB); with `download.max_inflation_ratio: 10` it is refused once it has inflated
+    100 MB (10 times its size, but at least 100 MB), and nothing is written."""
+    import json
+
+    from conftest import gzip_bomb, run_measured
+
+    def make(ctx):
+        ctx.entry[key] = f"{key}.tsv.gz"
+        if key == "clinical":
+            head, line = tsv(ctx.clinical, index=False), "S0\t100.0\tcensored\t1\t2\n"
+        else:
+            head = tsv(ctx.expression.iloc[:3], index=True)
+            line = "IL6" + "\t0" * ctx.expression.shape[1] + "\n"
+        ctx.raw[f"{key}.tsv.gz"] = gzip_bomb(line.encode(), head=head.encode())
+        ctx.config["download"] = {"max_inflation_ratio": 10}
+
+    ctx, config = prepare(tmp_path, base, make)
+    code = READ_IN_CHILD.format(config=json.dumps(config), stage=stage)
+    child = run_measured(code, cwd=tmp_path)
+    assert child["returncode"] == 1, child["stderr"]
+    message = child["stderr"]
+    assert message.startswith("InflationError the compressed file inflates to more than")
+    for text in ("cohort 'bad'", f"{key}.tsv.gz", f"cohorts.bad.{key}", "max_inflation_ratio"):
+        assert text in message, message
+    assert child["peak_mb"] < 1000, child["peak_mb"]
+    assert not (tmp_path / "results").exists()
+
+
+# --- environment failures: the normal message, the job and the file named, nothing half-written
+
+WRITE_IN_CHILD = """
+import json, os, sys
+from pathlib import Path
+import numpy as np, pandas as pd
+out = Path(sys.argv[1] if len(sys.argv) > 1 else {out!r})
+from selfseed.logs import logged
+try:
+    with logged({log!r}, job="summarise", cohort="gse1992"):
+{write}
+finally:
+    print(json.dumps(sorted(os.listdir(out))))
+"""
+WRITES = {
+    "table": ("cox.tsv", "from selfseed.pipeline import write_tsv\n"
+              "write_tsv(pd.DataFrame(np.arange(400_000).reshape(-1, 4)), out / 'cox.tsv')"),
+    "h5ad": ("gse1992.h5ad", "import anndata as ad\nfrom selfseed.pipeline import write_h5ad\n"
+             "write_h5ad(ad.AnnData(np.ones((300, 300))), out / 'gse1992.h5ad')"),
+    "report page": ("summary.html", "from selfseed.report import write_text\n"
+                    "write_text('<p>x</p>' * 50_000, out / 'summary.html')"),
+    "figure": ("km.png", "import matplotlib.pyplot as plt\nfrom selfseed.plots import save\n"
+               "fig = plt.figure(figsize=(6, 6))\n"
+               "fig.gca().imshow(np.random.default_rng(0).random((300, 300)))\n"
+               "save(fig, out / 'km.png')"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", WRITES)
+@pytest.mark.parametrize("disk, problem", [("full", "the disk is full"),
+                                           ("read-only", "the file system is read-only")])  # fmt: skip
+def test_full_or_read_only_disk_is_named_and_leaves_no_part_file(tmp_path, kind, disk, problem):
+    """Each atomic writer on a real full (64 kB tmpfs) or read-only file system: the job stops with
+    one message naming the job, the cohort and the file, no traceback, and no .part file."""
+    from conftest import run_on_small_disk, small_disk_available
+
+    if not small_disk_available():
+        pytest.skip("cannot mount a private tmpfs here (unshare -rm)")
+    out, log = tmp_path / "results", tmp_path / "summarise.log"
+    out.mkdir()
+    name, write = WRITES[kind]
+    code = WRITE_IN_CHILD.format(
+        out=str(out), log=str(log), write="\n".join("        " + line for line in write.split("\n"))
+    )
+    child = run_on_small_disk(code, out, options="ro" if disk == "read-only" else "")
+    assert child.returncode == 1, child.stderr
+    assert child.stdout.strip().splitlines()[-1] == "[]"  # nothing left, no .part file
+    text = log.read_text()
+    assert text.startswith(f"ERROR {problem}\n"), text
+    assert f"job summarise, cohort 'gse1992', file {out / name}" in text
+    assert "Traceback" not in text and "unexpected failure" not in text + child.stderr
+    assert problem in child.stderr and "fix:" in text
+
+
+def test_out_of_memory_is_an_environment_failure_not_a_bug(tmp_path, restore_logging, capsys):
+    from selfseed.logs import logged
+
+    log = tmp_path / "score.log"
+    with pytest.raises(SystemExit) as stop, logged(log, job="score", cohort="gse1992"):
+        bytearray(1 << 62)  # a real MemoryError: more than any machine can give
+    assert stop.value.code == 1
+    text = log.read_text()
+    assert text.startswith(
+        "ERROR out of memory (MemoryError)\n  where:    job score, cohort 'gse1992'"
+    )
+    assert "mem_mb" in text and "Traceback" not in text and "unexpected failure" not in text
+    assert "out of memory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("ending", ["/", "/.."])
+def test_url_without_a_file_name_stops_before_any_job(tmp_path, ending):
+    """A Xena URL ending in '/' (a folder) or '/..': a ConfigError naming the cohort and key when
+    snakemake reads the config, not MissingInputException or an 'unexpected failure' later."""
+    (tmp_path / "cdr.xlsx").write_bytes(b"")  # the preset table must exist; it is not read here
+    url = "https://tcga-xena-hub.s3.us-east-1.amazonaws.com/download/TCGA.HNSC.sampleMap"
+    config = config_with({
+        "hnsc": {
+            "source": "xena", "expression": url + ending, "phenotype": url + "/HNSC_clinicalMatrix",
+            "endpoint": {"preset": "tcga_cdr", "table": "cdr.xlsx", "cancer_type": "HNSC"},
+        }
+    })  # fmt: skip
+    result = snakemake(workdir(tmp_path, config), "--dry-run")
+    output = result.stdout + result.stderr  # a dry run prints to stdout
+    assert result.returncode == 1
+    for text in ("ConfigError", "cannot name a cache file for this URL",
+                 "cohort 'hnsc', config key 'cohorts.hnsc.expression'", repr(url + ending)):  # fmt: skip
+        assert text in output, output[-3000:]
+    assert "MissingInputException" not in output and "unexpected" not in output
+
+
+# --- wide files: a header line longer than 1 MiB is read whole ------------------------------
+
+
+def wide_cohort(path, orientation):
+    """genes_by_samples: 100,000 samples (TCGA-like ids) x 8 genes; samples_by_genes: 62,700
+    Ensembl columns (versioned ids) x 30 samples. Either header line is over 1 MiB."""
+    rng = np.random.default_rng(15)
+    if orientation == "genes_by_samples":
+        samples = [f"TCGA-{i // 10_000:02d}-{i % 10_000:04d}-01" for i in range(100_000)]
+        genes = ["IL6", "CXCL8", "MMP1", "FSCN1", "CXCL1", "GAPDH", "ACTB", "TP53"]
+    else:
+        samples = [f"S{i}" for i in range(30)]
+        genes = [f"ENSG{i:011d}.{i % 20 + 1}" for i in range(62_700)]
+        genes[:5] = ["ENSG00000136244.12", "ENSG00000169429.11", "ENSG00000196611.5",
+                     "ENSG00000075618.18", "ENSG00000163739.5"]  # IL6 CXCL8 MMP1 FSCN1 CXCL1  # fmt: skip
+    values = pd.DataFrame(rng.normal(8, 2, (len(genes), len(samples))).round(3), index=genes,
+                          columns=samples)  # fmt: skip
+    values.index.name = "gene"
+    frame = values if orientation == "genes_by_samples" else values.T.rename_axis("sample")
+    frame.to_csv(path / "expr.tsv.gz", sep="\t", compression={"method": "gzip", "compresslevel": 1})
+    clinical = pd.DataFrame({"sample": samples, "rfs_days": rng.integers(30, 3000, len(samples)),
+                             "status": rng.choice(["relapse", "censored"], len(samples))})  # fmt: skip
+    clinical.to_csv(path / "clinical.tsv", sep="\t", index=False)
+    entry = table_entry(path) | {"expression": str(path / "expr.tsv.gz"),
+                                 "orientation": orientation, "covariates": []}  # fmt: skip
+    return entry, values
+
+
+@pytest.mark.parametrize("orientation", ["genes_by_samples", "samples_by_genes"])
+def test_header_longer_than_1_mib_is_read_whole(tmp_path, orientation):
+    """Such a file was rejected ('the data rows have more cells than the header'): the header
+    was cut at 1 MiB."""
+    from selfseed.sources.table import read_expression, read_header
+
+    entry, values = wide_cohort(tmp_path, orientation)
+    header = read_header(entry["expression"], cohort="wide", key="cohorts.wide.expression")
+    assert len("\t".join(header).encode()) > 1 << 20
+    config = {"cohorts": {"wide": entry}}
+    validate(config, SCHEMA)
+    check_config(config)  # reads the whole header: orientation and sample ids agree
+    expression = read_expression(entry["expression"], cohort="wide", key="k")
+    if orientation == "samples_by_genes":
+        expression = expression.T
+    assert expression.shape == values.shape
+    assert list(expression.columns) == list(values.columns)
+    np.testing.assert_array_equal(expression.to_numpy(), values.to_numpy())
+
+
+def test_header_without_a_line_end_within_64_mib_is_an_error(tmp_path):
+    from selfseed.sources.table import read_header
+
+    path = tmp_path / "expr.tsv"
+    path.write_text("gene" + "\tS" * (33 << 20))  # one 66 MiB line, never ending
+    with pytest.raises(InputDataError, match="first line is longer than the longest header"):
+        read_header(path, cohort="wide", key="cohorts.wide.expression")
+
+
+# --- config values YAML or the schema read differently from what the user meant -------------
+
+
+def rename_cohort(config, name):
+    config["cohorts"] = {name: config["cohorts"]["gse1992"]}
+
+
+NAMES = {
+    "cohort": lambda c, name: rename_cohort(c, name),
+    "signature": lambda c, name: c["signatures"].update({name: ["IL6", "CXCL8"]}),
+    "endpoint": lambda c, name: c["cohorts"]["gse1992"]["endpoint"].update(name=name),
+    "covariate": lambda c, name: c["cohorts"]["gse1992"]["covariates"][0].update(name=name),
+    "treatment": lambda c, name: c["cohorts"]["gse1992"].update(
+        treatment={"name": name, "column": "fac_er_positive"}
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", NAMES)
+def test_name_ending_in_a_line_break_is_refused(kind):
+    """'RFS\\n' (as a YAML block scalar writes it) passed '^...$': Python's $ matches before a
+    final line break. The patterns end in \\Z; both schema checks use them."""
+    from snakemake.exceptions import WorkflowError
+
+    from selfseed.config import check_schema
+
+    name = yaml.safe_load(f"name: |\n  {kind}_x\n")["name"]
+    assert name == f"{kind}_x\n"
+    config = survset_config()
+    NAMES[kind](config, name)
+    with pytest.raises(ConfigError, match="ends with a line break") as raised:
+        check_schema(config, SCHEMA)
+    assert repr(name) in str(raised.value)
+    with pytest.raises(WorkflowError, match="does not match"):
+        validate(config, SCHEMA)  # snakemake's own check of the same schema file
+    config = survset_config()
+    NAMES[kind](config, name.strip())
+    check_schema(config, SCHEMA)
+
+
+@pytest.mark.parametrize("written", ["TRUE", "yes", "off"])
+def test_unquoted_yaml_boolean_event_code_says_quote_it(written):
+    from selfseed.config import check_schema
+
+    config = survset_config()
+    endpoint = config["cohorts"]["gse1992"]["endpoint"]
+    endpoint["event_values"] = yaml.safe_load(f"[{written}]")  # what YAML makes of it
+    with pytest.raises(ConfigError, match="YAML read an unquoted word as true/false") as raised:
+        check_schema(config, SCHEMA)
+    message = str(raised.value)
+    assert "cohorts.gse1992.endpoint.event_values.0" in message and "quote it" in message
+    assert "is not of type" not in message
+
+
+# --- .gmt gene set names become file names: made safe --------------------------------------
+
+GMT = (
+    "../../../../elsewhere/x\ttraversal\tIL6\tCXCL8\n"
+    "Cell Cycle, Mitotic\tR-HSA-69278 (Reactome)\tMMP1\tFSCN1\n"
+    "Apoptosis%WikiPathways_20210110%WP254%Homo sapiens\thttp://www.wikipathways.org/WP254\t"
+    "CXCL1\tIL6\n"
+)
+SAFE_NAMES = [
+    "elsewhere_x",
+    "Cell_Cycle_Mitotic",
+    "Apoptosis_WikiPathways_20210110_WP254_Homo_sapiens",
+]
+
+
+def test_gmt_names_become_safe_signature_names_and_files_stay_in_results(tmp_path):
+    """A traversal name and honest Reactome/WikiPathways names (spaces, '/', ',', '%') become
+    names of letters, digits and _: the forest plots are results/plots/forest/<name>.png."""
+    from selfseed.signatures import load_signatures
+
+    (tmp_path / "sets.gmt").write_text(GMT)
+    signatures = load_signatures({"attractor": ["IL6", "CXCL8"]}, tmp_path / "sets.gmt")
+    assert list(signatures) == ["attractor", *SAFE_NAMES]
+    assert signatures["Cell_Cycle_Mitotic"] == ["MMP1", "FSCN1"]
+    config = survset_config()
+    config["signatures_gmt"] = "sets.gmt"
+    config["primary"] = {"signature": "elsewhere_x"}  # its forest plot is a file of its own
+    path = workdir(tmp_path, config)
+    result = snakemake(path, "--summary")
+    assert result.returncode == 0, result.stderr[-3000:]
+    outputs = [line.split("\t")[0] for line in result.stdout.splitlines()[1:] if line.strip()]
+    assert "results/plots/forest/elsewhere_x.png" in outputs
+    results = (path / "results").resolve()
+    assert all((path / out).resolve().is_relative_to(results) for out in outputs), outputs
+
+
+@pytest.mark.parametrize(
+    "lines, problem, found",
+    [
+        ("A B\tx\tIL6\nA-B\tx\tMMP1\n", "two .gmt gene sets get the same signature name",
+         "'A B' (line 1) and 'A-B' (line 2) -> 'A_B'"),
+        ("mine\tx\tIL6\nMINE\tx\tMMP1\n", "two .gmt gene sets get the same signature name",
+         "'mine' (line 1) and 'MINE' (line 2)"),
+        ("//\tx\tIL6\n", "gives no usable signature name", "'//'"),
+        ("Attractor\tx\tIL6\n", "signature defined twice", "'Attractor' in the .gmt file"),
+    ],
+)  # fmt: skip
+def test_gmt_name_clash_or_without_letters_is_an_error_naming_the_lines(
+    tmp_path, lines, problem, found
+):
+    from selfseed.signatures import load_signatures
+
+    (tmp_path / "sets.gmt").write_text(lines)
+    with pytest.raises(ConfigError, match=problem) as raised:
+        load_signatures({"attractor": ["IL6", "CXCL8"]}, tmp_path / "sets.gmt")
+    assert found in str(raised.value) and "sets.gmt" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "text, problem, line, fix",
+    [
+        ('cohorts:\n  x:\n    description: !!python/object/apply:os.system ["touch pwned"]\n',
+         "the config uses a YAML tag that would build a Python object", 3, "remove the tag"),
+        ("min_genes: 2\ncohorts:\n\tx: {}\n", "the config file is not valid YAML", 3,
+         "indent with spaces, not tabs"),
+    ],
+    ids=["python-tag", "tab"],
+)  # fmt: skip
+def test_yaml_error_in_the_config_names_the_line_and_the_problem(
+    tmp_path, text, problem, line, fix
+):
+    """Snakemake says 'not valid JSON or YAML ... do not mix whitespace and tab indentation' for
+    any YAML error; the config is read first and the message says what is wrong."""
+    path = workdir(tmp_path, {})
+    (path / "config" / "config.yaml").write_text(text)
+    result = snakemake(path, "--dry-run")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1
+    for expected in ("ConfigError", problem, f"file config/config.yaml, line {line}", fix):
+        assert expected in output, output[-3000:]
+    assert "tab indentation" not in output and not (path / "pwned").exists()
+
+
+def test_retry_of_a_job_that_failed_on_its_input_ends_at_once(tmp_path):
+    """With retries (profiles/slurm sets `retries: 1` for memory and time kills), a job that failed
+    on its input is started again by Snakemake, but its second attempt stops at once with the first
+    attempt's message instead of reading the same input again. Fixed and rerun, it runs."""
+    (tmp_path / "data").mkdir()
+    genes = ["IL6", "CXCL8", "MMP1", "FSCN1", "CXCL1", "GAPDH"]
+    samples = [f"S{i}" for i in range(12)]
+    expression = pd.DataFrame(7.0 + np.arange(72).reshape(6, 12) / 10, index=genes,
+                              columns=samples).astype(object)  # fmt: skip
+    expression.index.name = "gene"
+    expression.loc["IL6", "S3"] = "n.d."
+    expression.to_csv(tmp_path / "data" / "expr.tsv", sep="\t")
+    pd.DataFrame({"sample": samples, "months": range(10, 22), "status": [1, 0] * 6}).to_csv(
+        tmp_path / "data" / "clinical.tsv", sep="\t", index=False
+    )
+    config = config_with({"broken": table_entry(tmp_path) | {
+        "expression": "data/expr.tsv", "clinical": "data/clinical.tsv", "covariates": [],
+        "endpoint": {"name": "RFS", "label": "relapse-free survival", "time_column": "months",
+                     "time_unit": "months", "event_column": "status", "event_values": [1],
+                     "censored_values": [0]}}})  # fmt: skip
+    path = workdir(tmp_path, config)
+    result = snakemake(path, "--retries", "1")
+    assert result.returncode == 1 and result.stderr.count("Trying to restart job") == 1
+    log = (path / "logs" / "cohort" / "broken.log").read_text()
+    assert log.startswith("ERROR non-numeric expression values") and log.count("ERROR") == 1
+    assert "retry:    attempt 2 not run: attempt 1 failed on its input" in log
+    assert "Traceback" not in log
+    expression.loc["IL6", "S3"] = 7.5
+    expression.to_csv(path / "data" / "expr.tsv", sep="\t")
+    rerun = snakemake(path, "--retries", "1", "--until", "cohort")
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert not (path / "logs" / "cohort" / "broken.log.input_error").exists()
+
+
+def test_logged_second_attempt_repeats_the_input_error_and_not_a_memory_error(
+    tmp_path, restore_logging
+):
+    from selfseed.logs import logged
+
+    log = tmp_path / "ingest.log"
+    with pytest.raises(SystemExit), logged(log, job="ingest", cohort="x"):
+        raise InputDataError("the file is empty", file="data/x.tsv")
+    with pytest.raises(SystemExit), logged(log, job="ingest", cohort="x", attempt=2):
+        raise AssertionError("attempt 2 must not run")
+    assert log.read_text().startswith("ERROR the file is empty\n  where:    job ingest, cohort 'x'")
+    with pytest.raises(SystemExit), logged(log, job="ingest", cohort="x"):
+        bytearray(1 << 62)  # out of memory: more memory may help, so attempt 2 runs
+    ran = []
+    with logged(log, job="ingest", cohort="x", attempt=2):
+        ran.append(True)
+    assert ran == [True]

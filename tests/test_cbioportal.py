@@ -1,7 +1,9 @@
 """cBioPortal study reader and text robustness, on the real study_es_0 and METABRIC files."""
 
 import gzip
+import io
 import math
+import os
 import tarfile
 from pathlib import Path
 
@@ -214,3 +216,117 @@ def test_html_and_empty_files_are_refused(tmp_path):
     with pytest.raises(InputDataError, match="empty") as error:
         read_text(tmp_path / "empty.txt")
     assert "empty.txt" in str(error.value)
+
+
+def add_to_tar(archive, name, data=b"", **changes):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    for key, value in changes.items():
+        setattr(info, key, value)
+    archive.addfile(info, io.BytesIO(data))
+
+
+@pytest.mark.parametrize(
+    "member, changes",
+    [
+        ("mini/../../elsewhere.txt", {}),
+        ("mini/link", {"type": tarfile.SYMTYPE, "linkname": "/etc/passwd"}),
+        ("mini/up", {"type": tarfile.SYMTYPE, "linkname": "../../.."}),
+        ("mini/device", {"type": tarfile.CHRTYPE}),
+    ],
+    ids=["dot-dot", "absolute-link", "link-up", "device"],
+)
+def test_unsafe_archive_member_is_an_input_error_naming_it(tmp_path, member, changes):
+    """tar's `data` filter refuses these members (an absolute member name it extracts inside the
+    folder); the user gets the project message, not OutsideDestinationError's traceback as
+    'unexpected failure'."""
+    study = write_study(tmp_path / "mini", {"e.txt": "Hugo_Symbol\tS1\nIL6\t1.5\n"})
+    archive = tmp_path / "mini.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(study, arcname="mini")
+        add_to_tar(tar, member, **changes)
+    with pytest.raises(InputDataError, match="would be written outside its folder") as raised:
+        read_cbioportal_study(archive)
+    assert repr(member) in str(raised.value) and "mini.tar.gz" in str(raised.value)
+
+
+def test_meta_file_naming_a_file_outside_the_study_is_refused(tmp_path):
+    (tmp_path / "elsewhere").write_text("Hugo_Symbol\tS1\nIL6\t1.5\n")  # outside the study
+    study = write_study(tmp_path / "mini", {"e.txt": "Hugo_Symbol\tS1\nIL6\t1.5\n"})
+    for name in ("../elsewhere", "../../../elsewhere", str(tmp_path / "elsewhere")):
+        (study / "meta_e.txt").write_text(
+            "genetic_alteration_type: MRNA_EXPRESSION\ndatatype: CONTINUOUS\n"
+            f"stable_id: e\ndata_filename: {name}\n"
+        )
+        with pytest.raises(InputDataError, match="lies outside the study folder") as raised:
+            read_cbioportal_study(study)
+        assert "meta_e.txt" in str(raised.value) and repr(name) in str(raised.value)
+    (study / "meta_e.txt").write_text(
+        "genetic_alteration_type: MRNA_EXPRESSION\ndatatype: CONTINUOUS\n"
+        "stable_id: e\ndata_filename: e.txt\n"
+    )
+    assert read_cbioportal_study(study).expression.loc["IL6", "S1"] == 1.5
+
+
+READ_STUDY = """
+import os, sys
+from selfseed.errors import SelfseedError
+from selfseed.inflate import Limits, limited
+from selfseed.sources.cbioportal import read_cbioportal_study
+try:
+    with limited(Limits(max_members=100)):
+        read_cbioportal_study({path!r})
+except SelfseedError as error:
+    print(type(error).__name__, error, file=sys.stderr)
+print(os.listdir({tmp!r}))
+"""
+
+
+@pytest.mark.parametrize("kind", ["big member", "many members"])
+def test_tar_bomb_placed_locally_is_refused_in_bounded_memory(tmp_path, kind):
+    """A study archive with a 1 GB data file in 1 MB (extracted whole, it filled the disk), or
+    with 300 members (limit 100): refused while extracting, in bounded memory, and the temporary
+    folder is removed."""
+    from conftest import gzip_bomb, run_measured
+
+    archive = tmp_path / "bomb.tar.gz"
+    if kind == "big member":
+        info = tarfile.TarInfo("study/data_mrna.txt")
+        info.size = 10**9
+        archive.write_bytes(gzip_bomb(b"\0" * 512, info.size, head=info.tobuf(), tail=b"\0" * 1024))
+    else:
+        with tarfile.open(archive, "w:gz") as tar:
+            for i in range(300):
+                add_to_tar(tar, f"study/meta_{i}.txt", b"x: y\n")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    child = run_measured(
+        READ_STUDY.format(path=str(archive), tmp=str(tmp)), env={**os.environ, "TMPDIR": str(tmp)}
+    )
+    problem = "inflates to more than the limit" if kind == "big member" else "more members than"
+    assert child["stderr"].startswith("InflationError") and problem in child["stderr"]
+    assert "bomb.tar.gz" in child["stderr"]
+    assert child["stdout"].strip() == "[]"  # the extracted part is gone
+    assert child["peak_mb"] < 250, child["peak_mb"]
+
+
+def test_full_disk_while_extracting_an_archive_is_an_environment_failure(tmp_path):
+    from conftest import run_on_small_disk, small_disk_available
+
+    if not small_disk_available():
+        pytest.skip("cannot mount a private tmpfs here (unshare -rm)")
+    archive = tmp_path / "study_es_0.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(need(STUDY), arcname="study_es_0")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    code = (
+        f"import os, sys, tempfile\ntempfile.tempdir = {str(tmp)!r}\n"
+        "from selfseed.errors import EnvironmentFailure\n"
+        "from selfseed.sources.cbioportal import read_cbioportal_study\ntry:\n"
+        f"    read_cbioportal_study({str(archive)!r})\nexcept EnvironmentFailure as error:\n"
+        f"    print(error, file=sys.stderr)\nprint(os.listdir({str(tmp)!r}))\n"
+    )
+    child = run_on_small_disk(code, tmp)
+    assert child.stderr.startswith("the disk is full"), child.stderr
+    assert child.stdout.strip() == "[]"  # the partial extraction is removed

@@ -2,23 +2,32 @@
 
 import gzip
 import hashlib
+import io
 import json
 import random
 import socket
+import tarfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+from snakemake.utils import validate
 
+from conftest import REPO, gzip_bomb, run_measured
+from selfseed.config import public_downloads
 from selfseed.download import (
+    cache_name,
     cache_path,
+    check_cached,
     fetch,
     geo_platform_annot_url,
     geo_platform_full_url,
     geo_series_matrix_url,
 )
 from selfseed.errors import ConfigError, DownloadError
+from selfseed.inflate import Limits
 
 # 200 kB of incompressible bytes, gzipped: the "data file" every route serves.
 PAYLOAD = gzip.compress(random.Random(1).randbytes(200_000), mtime=0)
@@ -26,6 +35,32 @@ HALF = len(PAYLOAD) // 2
 SLOW_PREFIX = 1000
 TABLE = "".join(f"probe{i}\t{i / 7:.4f}\n" for i in range(10_000)).encode()
 HTML = b"<!DOCTYPE html>\n<html><head><title>Maintenance</title></head><body>Down</body></html>\n"
+# Two Xena matrices whose URLs end in the same file name, with different content.
+BRCA = gzip.compress(b"sample\tTCGA-A1-0001-01\nIL6\t1.5\n", mtime=0)
+HNSC = gzip.compress(b"sample\tTCGA-BA-0001-01\nIL6\t7.25\n", mtime=0)
+GZIP_BOMB = gzip_bomb()  # 1 GB of table lines in 1.5 MB
+
+
+def tar_bytes(members):
+    """An uncompressed tar archive of (name, bytes) members."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def tar_bomb(size=10**9):
+    """A .tar.gz of a study folder whose data file inflates to `size` bytes (1,000 times its size)."""
+    info = tarfile.TarInfo("study/data_mrna.txt")
+    info.size = size
+    header = tar_bytes([("study/meta_study.txt", b"cancer_study_identifier: bomb\n")])[:-1024]
+    return gzip_bomb(b"\0" * 512, size, head=header + info.tobuf(), tail=b"\0" * 1024)
+
+
+MANY_MEMBERS = gzip.compress(tar_bytes([(f"study/f{i}.txt", b"") for i in range(300)]), mtime=0)
 
 
 def send(handler, body, *, status=200, content_type="application/octet-stream", length=None):
@@ -105,6 +140,11 @@ ROUTES = {
     "/silent.gz": lambda h, n: h.server.stop.wait(10),
     "/pieces.txt": lambda h, n: send_piece(h, TABLE, 30_000),
     "/table.txt": lambda h, n: send(h, b"gene\tvalue\nIL6\t1.5\n", content_type="text/plain"),
+    "/download/TCGA.BRCA.sampleMap/HiSeqV2.gz": lambda h, n: send(h, BRCA),
+    "/download/TCGA.HNSC.sampleMap/HiSeqV2.gz": lambda h, n: send(h, HNSC),
+    "/bomb.txt.gz": lambda h, n: send(h, GZIP_BOMB),
+    "/bomb.tar.gz": lambda h, n: send(h, tar_bomb()),
+    "/many.tar.gz": lambda h, n: send(h, MANY_MEMBERS),
 }
 
 
@@ -404,3 +444,164 @@ def test_cache_path(tmp_path):
     assert cache_path(url, tmp_path) == tmp_path / "ftp.ncbi.nlm.nih.gov" / relative
     with pytest.raises(ConfigError, match="cache file"):
         cache_path("https://example.org/", tmp_path)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://host/TCGA.BRCA.sampleMap/",  # a folder, not a file
+        "https://host/TCGA.BRCA.sampleMap/..",
+        "https://host/a/./HiSeqV2.gz",
+        "https://host//HiSeqV2.gz",
+        "https://host",
+        "ftp://host/HiSeqV2.gz",
+    ],
+)
+def test_url_without_a_file_name_is_a_config_error(url):
+    with pytest.raises(ConfigError, match="cannot name a cache file") as raised:
+        cache_name(url)
+    assert repr(url) in str(raised.value)
+
+
+def xena_config(expression_urls, phenotype="data/phenotype.tsv"):
+    """A config of Xena cohorts (one per URL), with the schema defaults filled in."""
+    endpoint = {"preset": "tcga_cdr", "table": "cdr.xlsx", "cancer_type": "BRCA"}
+    cohorts = {
+        f"c{i}": {"source": "xena", "expression": url, "phenotype": phenotype, "endpoint": endpoint}
+        for i, url in enumerate(expression_urls)
+    }
+    config = {"cohorts": cohorts}
+    validate(config, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
+    return config
+
+
+def test_url_ending_in_a_folder_stops_before_any_job_naming_the_cohort():
+    with pytest.raises(ConfigError) as raised:
+        public_downloads(xena_config(["https://tcga-xena-hub.s3.amazonaws.com/download/"]))
+    assert "cohort 'c0'" in str(raised.value) and "cohorts.c0.expression" in str(raised.value)
+
+
+def test_urls_differing_only_in_the_query_cannot_share_a_cache_file():
+    config = xena_config(["https://host/a/HiSeqV2.gz?v=1", "https://host/a/HiSeqV2.gz?v=2"])
+    with pytest.raises(ConfigError, match="share one file in the download cache") as raised:
+        public_downloads(config)
+    assert "cohort 'c0'" in str(raised.value)
+
+
+def test_two_urls_ending_in_the_same_name_get_their_own_cache_files(server, tmp_path):
+    """Xena's BRCA and HNSC matrices are both called HiSeqV2.gz: each cohort gets its own data."""
+    urls = [server.url(f"/download/TCGA.{c}.sampleMap/HiSeqV2.gz") for c in ("BRCA", "HNSC")]
+    downloads = public_downloads(xena_config(urls))
+    names = [downloads.cohort_files(cohort)["expression"] for cohort in ("c0", "c1")]
+    assert len(set(names)) == 2 and all(name.endswith("/HiSeqV2.gz") for name in names)
+    cache = tmp_path / "cache"
+    for name, url, body in zip(names, urls, (BRCA, HNSC), strict=True):
+        assert downloads[name] == url
+        assert_cached(quick_fetch(url, cache / name), body, url)
+    assert (cache / names[0]).read_bytes() != (cache / names[1]).read_bytes()
+
+
+def test_cached_file_of_another_url_is_never_served(server, tmp_path):
+    """A shared cache_dir: the file at this place was downloaded from another URL."""
+    brca, hnsc = (server.url(f"/download/TCGA.{c}.sampleMap/HiSeqV2.gz") for c in ("BRCA", "HNSC"))
+    dest = tmp_path / "HiSeqV2.gz"
+    quick_fetch(brca, dest)
+    with pytest.raises(DownloadError, match="downloaded from another URL") as raised:
+        check_cached(hnsc, dest)  # what ingest does before reading a downloaded file
+    assert brca in str(raised.value) and hnsc in str(raised.value)
+    assert_cached(quick_fetch(hnsc, dest), HNSC, hnsc)  # downloaded again, not served
+    assert [path for path, _ in server.requests] == [
+        "/download/TCGA.BRCA.sampleMap/HiSeqV2.gz",
+        "/download/TCGA.HNSC.sampleMap/HiSeqV2.gz",
+    ]
+    check_cached(hnsc, dest)
+
+
+def test_manifest_records_the_inflated_size_and_is_checked_again_without_it(server, tmp_path):
+    url = server.url("/data.gz")
+    dest = quick_fetch(url, tmp_path / "x.gz")
+    assert manifest_of(dest)["inflated_size"] == 200_000
+    old = {k: v for k, v in manifest_of(dest).items() if k != "inflated_size"}
+    dest.with_name("x.gz.manifest.json").write_text(json.dumps(old))  # from before the bounds
+    quick_fetch(url, dest)
+    assert manifest_of(dest)["inflated_size"] == 200_000 and len(server.requests) == 1
+
+
+FETCH_IN_CHILD = """
+import sys
+from selfseed.download import fetch
+from selfseed.inflate import Limits
+try:
+    fetch({url!r}, {dest!r}, timeout=5, retries=1, backoff=0.01, limits=Limits(max_members=100))
+except Exception as error:
+    print(type(error).__name__, error, file=sys.stderr)
+    sys.exit(1)
+"""
+
+
+@pytest.mark.parametrize(
+    "path, problem, fix",
+    [
+        ("/bomb.txt.gz", "compressed file inflates to more than the limit", "raise download."),
+        ("/bomb.tar.gz", "compressed file inflates to more than the limit", "raise download."),
+        ("/many.tar.gz", "more members than the limit: a tar bomb", "the study archive"),
+    ],
+)
+def test_decompression_bomb_is_refused_and_not_cached(server, tmp_path, path, problem, fix):
+    """A gzip bomb (1 GB of lines in 1.5 MB), a tar bomb (a 1 GB member) and a tar of 300 members
+    (limit 100): refused at the download's check, in bounded memory, and nothing is cached."""
+    url = server.url(path)
+    dest = tmp_path / "cache" / Path(path).name
+    child = run_measured(FETCH_IN_CHILD.format(url=url, dest=str(dest)))
+    assert child["returncode"] == 1, child["stderr"]
+    assert child["stderr"].startswith("DownloadError") and problem in child["stderr"]
+    assert url in child["stderr"] and fix in child["stderr"]
+    assert child["peak_mb"] < 250, child["peak_mb"]
+    assert len(server.requests) == 1  # a bomb is not worth another attempt
+    assert not list(dest.parent.iterdir())  # no file, no manifest, no .part
+
+
+def test_bomb_placed_by_hand_gets_no_manifest(closed_port_url, tmp_path):
+    dest = tmp_path / "GSE1992_series_matrix.txt.gz"
+    dest.write_bytes(GZIP_BOMB)
+    with pytest.raises(DownloadError, match="inflates to more than the limit"):
+        quick_fetch(closed_port_url, dest)
+    assert not dest.with_name(dest.name + ".manifest.json").exists()
+
+
+def test_genuine_file_within_raised_limits_is_accepted(server, tmp_path):
+    url = server.url("/bomb.txt.gz")
+    dest = quick_fetch(url, tmp_path / "big.txt.gz", limits=Limits(max_inflation_ratio=1000))
+    assert manifest_of(dest)["inflated_size"] >= 10**9 - 10**7
+
+
+def test_full_disk_stops_the_download_with_its_message_and_no_part_file(server, tmp_path):
+    """A real full disk (a 64 kB tmpfs) under the cache: the normal message, not a traceback,
+    and the partial file is removed (it would only keep the disk full)."""
+    from conftest import run_on_small_disk, small_disk_available
+
+    if not small_disk_available():
+        pytest.skip("cannot mount a private tmpfs here (unshare -rm)")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    code = (
+        "import os, sys\nfrom selfseed.download import fetch\nfrom selfseed.errors import "
+        "EnvironmentFailure\ntry:\n"
+        f"    fetch({server.url('/data.gz')!r}, {str(cache / 'geo' / 'data.gz')!r}, retries=0)\n"
+        "except EnvironmentFailure as error:\n    print(error, file=sys.stderr)\n"
+        f"print(sorted(os.listdir({str(cache / 'geo')!r})))\n"
+    )
+    child = run_on_small_disk(code, cache)
+    assert child.stderr.startswith("the disk is full\n  where:    file "), child.stderr
+    assert str(cache / "geo" / "data.gz") in child.stderr and "ENOSPC" in child.stderr
+    assert child.stdout.strip() == "[]"  # no .part file, no manifest
+
+
+def test_cached_file_damaged_after_download_is_not_read(server, tmp_path):
+    url = server.url("/data.gz")
+    dest = quick_fetch(url, tmp_path / "x.gz")
+    check_cached(url, dest)
+    dest.write_bytes(PAYLOAD[:-100])
+    with pytest.raises(DownloadError, match="changed after it was downloaded"):
+        check_cached(url, dest)
+    assert_nothing_cached(dest)  # removed: the next run downloads it again

@@ -16,6 +16,8 @@ import pandas as pd
 import pytest
 from test_workflow import config_with, snakemake, workdir
 
+from selfseed.download import cache_path, geo_series_matrix_url
+
 
 def gds_values(path):
     """Probe x GSM values of a GDS SOFT file."""
@@ -95,7 +97,8 @@ def test_geo_cohort_from_download_to_cox_table(tmp_path, geo_server):
     path = workdir(tmp_path / "run", config)
     result = snakemake(path)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert (path / "cache" / "geo" / "GSE999001_series_matrix.txt.gz.manifest.json").exists()
+    matrix = cache_path(geo_series_matrix_url("GSE999001", base_url=base_url), path / "cache")
+    assert matrix.with_name(matrix.name + ".manifest.json").exists()  # <host>/<URL path>
     cox = pd.read_csv(path / "results" / "tables" / "cox.tsv", sep="\t")
     fitted = cox[cox["signature"] == "u133b_test"]
     assert len(fitted) == 3 and fitted["hr"].notna().all()

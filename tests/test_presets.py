@@ -485,3 +485,17 @@ def test_sensitivity_codings_of_the_shipped_cohorts(cancer, expected):
     )
     counts = {name: endpoint_counts(coded["event"]) for name, (coded, _) in codings.items()}
     assert {k: (c["n"], c["events"], c["competing"]) for k, c in counts.items()} == expected
+
+
+@pytest.mark.parametrize("name", ["rueda.tsv", "rueda.tsv.gz"])
+def test_metabric_preset_reads_its_table_gzipped_or_not(tmp_path, name):
+    from selfseed.presets import preset_endpoint
+
+    frame = rueda_frame([("MB-1", 3000, 0, 1, 365.25, 0, None, 2, "IDC"),
+                         ("MB-2", 2500, 0, 0, None, 0, None, 3, "IDC")])  # fmt: skip
+    frame.to_csv(tmp_path / name, sep="\t", index=False)
+    clinical = pd.DataFrame({"PATIENT_ID": ["MB-1", "MB-2", "MB-3"]}, index=["s1", "s2", "s3"])
+    spec = {"preset": "metabric_rueda", "table": str(tmp_path / name)}
+    coded, dropped, endpoint, _ = preset_endpoint(spec, clinical, cohort="metabric")
+    assert coded["event"].to_dict() == {"s1": 1, "s2": 0} and endpoint["name"] == "LR"
+    assert dropped["sample_id"].tolist() == ["s3"]

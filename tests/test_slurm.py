@@ -160,7 +160,7 @@ def broken_cohort(path):
     }  # fmt: skip
 
 
-def test_failing_job_is_retried_on_slurm_then_ends_the_run_with_its_log(tmp_path, slurm_env):
+def test_input_error_on_slurm_is_not_rerun_and_ends_the_run_with_its_log(tmp_path, slurm_env):
     config = {**default_config(), "cohorts": {"broken": broken_cohort(tmp_path)},
               "primary": {"pool": "all"}}  # fmt: skip
     path = workdir(tmp_path, config)
@@ -169,7 +169,8 @@ def test_failing_job_is_retried_on_slurm_then_ends_the_run_with_its_log(tmp_path
     result = on_slurm(path, slurm_env)
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    # profiles/default: retries 1, so the ingest job ran twice on SLURM, the second time with more memory
+    # profiles/slurm: retries 1 (for memory and time kills), so Snakemake submits the failed ingest
+    # job once more, with twice the memory; that attempt ends at once with attempt 1's message
     jobs = submissions(output)
     assert len(jobs) == 1 and len(next(iter(jobs.values()))) == 2, output[-5000:]
     assert output.count("Trying to restart job") == 1
@@ -177,6 +178,7 @@ def test_failing_job_is_retried_on_slurm_then_ends_the_run_with_its_log(tmp_path
     assert memory and max(memory) == 2 * min(memory), output[-5000:]
     # --show-failed-logs: the job's own log, with the reason, is in the output
     assert "non-numeric expression values" in output
+    assert "attempt 2 not run: attempt 1 failed on its input" in output
     assert "logs/cohort/broken.log" in output
     assert not (path / "results" / "cohorts" / "broken.h5ad").exists()
     assert not (path / "results" / "scores").exists()

@@ -189,8 +189,15 @@ def test_survset_example_fits_every_cohort_signature_and_method(survset_run):
     assert sensitivity["note"].str.startswith("not run: the endpoint has no other codings").all()
 
 
-def test_report_is_self_contained(default_run):
-    result = snakemake(default_run, "--report", "report.html")
+def test_report_is_self_contained_and_needs_only_requirements_txt(default_run):
+    """`make run && make report` from a fresh clone: the report is built with only what
+    requirements.txt installs (tests/runtime_only.py refuses the test tools' modules, such as
+    pygments, which only they used to bring)."""
+    result = subprocess.run(
+        [sys.executable, str(REPO / "tests" / "runtime_only.py"), "snakemake", "--cores", "1",
+         "--report", "report.html"],
+        cwd=default_run, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert (default_run / "report.html").stat().st_size > 100_000
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from selfseed.errors import ConfigError
+from selfseed.errors import ConfigError, InputDataError
 
 
 def clinical_table(entry, cohort):
@@ -24,8 +24,6 @@ def clinical_table(entry, cohort):
     if entry["source"] == "h5ad":
         import anndata as ad
 
-        from selfseed.errors import InputDataError
-
         try:
             obs = ad.read_h5ad(entry["path"], backed="r").obs  # clinical only: X stays on disk
         except (OSError, KeyError, ValueError) as error:
@@ -43,7 +41,7 @@ def clinical_table(entry, cohort):
 
 
 class Downloads(dict):
-    """File name in the download cache -> URL, and which files each cohort needs."""
+    """Path in the download cache -> URL, and which files each cohort needs."""
 
     def __init__(self):
         super().__init__()
@@ -52,6 +50,10 @@ class Downloads(dict):
     def cohort_files(self, cohort):
         return self.by_cohort[cohort]
 
+    def cohort_urls(self, cohort):
+        """Kind of file (matrix, annotation, expression, phenotype, study) -> URL."""
+        return {kind: self[name] for kind, name in self.by_cohort[cohort].items()}
+
 
 def is_url(text):
     return str(text).startswith(("http://", "https://"))
@@ -59,11 +61,12 @@ def is_url(text):
 
 def public_downloads(config):
     """The files each cohort needs from the network: GEO series matrix and platform annotation,
-    and any Xena matrix or cBioPortal archive given as a URL. Keys are paths in the cache."""
-    from selfseed.download import geo_platform_annot_url, geo_series_matrix_url
+    and any Xena matrix or cBioPortal archive given as a URL. Keys are paths in the cache:
+    <host>/<path of the URL> (selfseed.download.cache_name), one per URL."""
+    from selfseed.download import cache_name, geo_platform_annot_url, geo_series_matrix_url
 
     base = config["download"]["geo_base_url"]
-    downloads = Downloads()
+    downloads, claimed = Downloads(), {}
     for cohort, entry in config["cohorts"].items():
         urls = {}
         if entry["source"] == "geo":
@@ -77,10 +80,33 @@ def public_downloads(config):
             urls = {k: entry[k] for k in ("expression", "phenotype") if is_url(entry[k])}
         elif entry["source"] == "cbioportal" and "url" in entry:
             urls["study"] = entry["url"]
-        files = {kind: f"{entry['source']}/{url.rsplit('/', 1)[1]}" for kind, url in urls.items()}
-        downloads.update({files[kind]: url for kind, url in urls.items()})
+        files = {}
+        for kind, url in urls.items():
+            key = "download.geo_base_url" if entry["source"] == "geo" else download_key(kind)
+            key = key if key.startswith("download") else f"cohorts.{cohort}.{key}"
+            try:
+                name = cache_name(url)
+            except ConfigError as error:
+                error.cohort, error.key = cohort, key
+                raise
+            if name in downloads and downloads[name] != url:
+                raise ConfigError(
+                    "two URLs would share one file in the download cache",
+                    cohort=cohort,
+                    key=key,
+                    found=f"{url} and {downloads[name]} (cohort '{claimed[name]}') -> {name}",
+                    expected="URLs that differ in host or path, not only in the query string",
+                )
+            downloads[name] = url
+            claimed.setdefault(name, cohort)
+            files[kind] = name
         downloads.by_cohort[cohort] = files
     return downloads
+
+
+def download_key(kind):
+    """The cohort key a download comes from (xena expression/phenotype, cbioportal url)."""
+    return "url" if kind == "study" else kind
 
 
 def check_local_files(entry, cohort):
@@ -225,6 +251,17 @@ def check_cohort(entry, cohort):
         return
     check_local_files(entry, cohort)
     frame, file = clinical_table(entry, cohort)
+    if len(frame) == 1:
+        raise InputDataError(
+            "the clinical table has one data row",
+            cohort=cohort,
+            file=file,
+            key=f"cohorts.{cohort}.{'path' if entry['source'] == 'h5ad' else 'clinical'}",
+            found="1 row below the header",
+            expected="one row per sample (a survival model needs many patients)",
+            fix="check that the file holds the whole cohort, one row per sample, with a line "
+            "break after each row",
+        )
     endpoint = entry["endpoint"]
     named = [] if entry["source"] == "h5ad" else [("sample_column", entry["sample_column"])]
     if "preset" not in endpoint:
@@ -261,6 +298,49 @@ def check_cohort(entry, cohort):
     covariate_frame(frame, entry["covariates"] + treatment, cohort=cohort, file=file)
 
 
+def check_yaml_file(path):
+    """Read a config file as Snakemake will (YAML, PyYAML's FullLoader as in yte): a YAML error is
+    a ConfigError naming the line and what is wrong (Snakemake's own message blames tab
+    indentation, whatever the problem)."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            yaml.load(handle, Loader=yaml.FullLoader)
+    except FileNotFoundError:
+        return  # Snakemake says so
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            "the config file is not UTF-8 text", file=path, found=str(error),
+            expected="a YAML file saved as UTF-8",
+        ) from None  # fmt: skip
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        line = mark.line + 1 if mark else None
+        if isinstance(error, yaml.constructor.ConstructorError) and "tag" in problem:
+            raise ConfigError(
+                "the config uses a YAML tag that would build a Python object",
+                file=path,
+                line=line,
+                found=problem,
+                expected="plain YAML data: text, numbers, true/false, lists and mappings",
+                fix="remove the tag (!!python/...) and write the value itself",
+            ) from None
+        tab = "'\\t'" in problem
+        raise ConfigError(
+            "the config file is not valid YAML",
+            file=path,
+            line=line,
+            found=f"{problem} (column {mark.column + 1})" if mark else problem,
+            expected="YAML: keys and values as in config/config.yaml, indented with spaces",
+            fix="indent with spaces, not tabs"
+            if tab
+            else "check that line: quote values holding ': ', ' #' or starting with a special "
+            "character such as '*', '&', '!', '%' or '@'",
+        ) from None
+
+
 def check_schema(config, schema_path):
     """Raise a ConfigError naming the config key when the config does not match the JSON schema."""
     import jsonschema
@@ -282,6 +362,23 @@ def check_schema(config, schema_path):
             expected=f"keys among: {', '.join(allowed)}",
             fix="see config/README.md for every key",
         )
+    if error.validator == "type" and isinstance(error.instance, bool):
+        raise ConfigError(
+            "YAML read an unquoted word as true/false, not as text",
+            key=key,
+            found=f"{error.instance} (YAML reads unquoted yes/no, true/false, on/off as booleans)",
+            expected="text (or a number), as the values are written in the data",
+            fix='quote it, e.g. event_values: ["TRUE"] or ["yes"]',
+        )
+    if error.validator == "pattern" and error.instance != error.instance.strip():
+        raise ConfigError(
+            "a name starts or ends with a line break or a space",
+            key=key,
+            found=repr(error.instance),
+            expected=f"{error.schema.get('description', 'a name')} (pattern {error.validator_value})",
+            fix="remove it (a YAML block scalar '|' keeps the line break: write the name on the "
+            "key's line)",
+        )
     raise ConfigError(
         "config value does not match the schema",
         key=key,
@@ -293,6 +390,7 @@ def check_schema(config, schema_path):
 
 def check_config(config):
     """Raise ConfigError on the first problem the schema cannot see."""
+    from selfseed.inflate import Limits, limited
     from selfseed.signatures import load_signatures
 
     gmt = config.get("signatures_gmt")
@@ -331,5 +429,6 @@ def check_config(config):
                 expected="cohort names unique regardless of case",
             )
         folded[cohort.lower()] = cohort
-    for cohort, entry in config["cohorts"].items():
-        check_cohort(entry, cohort)
+    with limited(Limits.from_config(config.get("download", {}))):
+        for cohort, entry in config["cohorts"].items():
+            check_cohort(entry, cohort)

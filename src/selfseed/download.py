@@ -8,12 +8,12 @@ a valid manifest is used without any network call. A file placed at ``dest`` by 
 and given a manifest.
 """
 
-import gzip
 import hashlib
 import json
 import logging
 import os
 import re
+import tarfile
 import time
 import zlib
 from datetime import UTC, datetime
@@ -23,7 +23,9 @@ from urllib.parse import urlsplit
 import requests
 
 from selfseed import __version__
-from selfseed.errors import ConfigError, DownloadError
+from selfseed.atomic import replaced
+from selfseed.errors import ConfigError, DownloadError, environment_errno, environment_failure
+from selfseed.inflate import InflationError, Limits, check_archive, is_gzip, open_inflated
 
 GEO_BASE_URL = "https://ftp.ncbi.nlm.nih.gov/geo"
 MAX_BACKOFF_SECONDS = 60.0
@@ -37,9 +39,9 @@ class _Failed(Exception):
     """One failed attempt: `retry` whether another attempt may help, `resume` whether the .part
     file is good to continue from."""
 
-    def __init__(self, problem, *, found=None, expected=None, retry=True, resume=False):
+    def __init__(self, problem, *, found=None, expected=None, retry=True, resume=False, fix=None):
         super().__init__(problem)
-        self.problem, self.found, self.expected = problem, found, expected
+        self.problem, self.found, self.expected, self.fix = problem, found, expected, fix
         self.retry, self.resume = retry, resume
 
 
@@ -52,16 +54,31 @@ def fetch(
     backoff=2.0,
     expected_sha256=None,
     session=None,
+    limits=None,
 ):
     """Download `url` to `dest` and return `dest` as a Path; use the cached copy when its manifest
-    is valid. `timeout` is seconds without data before an attempt fails; up to `retries` further
-    attempts follow after `backoff`, 2 x `backoff`, 4 x `backoff`... seconds (at most 60); an
-    attempt that added bytes to the partial file resets this count."""
+    is valid and records this URL. `timeout` is seconds without data before an attempt fails; up
+    to `retries` further attempts follow after `backoff`, 2 x `backoff`, 4 x `backoff`... seconds
+    (at most 60); an attempt that added bytes to the partial file resets this count. A gzip file
+    or archive must inflate within `limits` (selfseed.inflate.Limits; default: its defaults).
+    A full disk or a permission problem removes the partial file and raises EnvironmentFailure."""
     dest = Path(dest)
-    if dest.exists() and _use_existing(url, dest, expected_sha256):
+    limits = limits or Limits()
+    part = dest.with_name(dest.name + ".part")
+    try:
+        return _fetch(url, dest, part, timeout, retries, backoff, expected_sha256, session, limits)
+    except (OSError, MemoryError) as error:
+        failure = environment_failure(error, dest)
+        if failure is None:
+            raise
+        part.unlink(missing_ok=True)
+        raise failure from None
+
+
+def _fetch(url, dest, part, timeout, retries, backoff, expected_sha256, session, limits):
+    if dest.exists() and _use_existing(url, dest, expected_sha256, limits):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
     own_session = session is None
     session = session or requests.Session()
     try:
@@ -70,7 +87,7 @@ def fetch(
             kept = part.stat().st_size if part.exists() else 0
             try:
                 _download_part(session, url, part, timeout)
-                size, sha256 = _verify(part, dest.name, expected_sha256)
+                size, sha256, inflated = _verify(part, dest.name, expected_sha256, limits)
                 break
             except _Failed as failed:
                 if not failed.resume:
@@ -92,21 +109,74 @@ def fetch(
             session.close()
     _manifest_path(dest).unlink(missing_ok=True)
     os.replace(part, dest)
-    _write_manifest(dest, url, size, sha256, source="downloaded")
+    _write_manifest(dest, url, size, sha256, inflated, source="downloaded")
     return dest
+
+
+def cache_name(url):
+    """The place of `url` in the download cache, relative to it: <host>/<path of the URL>, so two
+    URLs ending in the same file name (Xena's TCGA.BRCA.sampleMap/HiSeqV2.gz and
+    TCGA.HNSC.sampleMap/HiSeqV2.gz) get two files. The query string is not part of it."""
+    parts = urlsplit(url)
+    segments = parts.path.split("/")[1:]
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not segments
+        or any(segment in ("", ".", "..") for segment in segments)
+    ):
+        raise ConfigError(
+            "cannot name a cache file for this URL",
+            found=repr(url),
+            expected="an http(s) URL ending in a file name, without '.', '..' or empty path "
+            "segments, e.g. https://host/dir/file.txt.gz",
+            fix="give the URL of the file itself (not of a folder)",
+        )
+    return f"{parts.netloc}/{'/'.join(segments)}"
 
 
 def cache_path(url, cache_dir):
     """The place of `url` in `cache_dir`: <cache_dir>/<host>/<path of the URL>."""
-    parts = urlsplit(url)
-    relative = parts.path.strip("/")
-    if not parts.netloc or not relative or ".." in relative.split("/"):
-        raise ConfigError(
-            "cannot name a cache file for this URL",
-            found=url,
-            expected="an http(s) URL ending in a file name, e.g. https://host/dir/file.txt.gz",
+    return Path(cache_dir) / cache_name(url)
+
+
+def cached_url(dest):
+    """The URL the manifest beside `dest` records, or None."""
+    manifest = _read_manifest(Path(dest))
+    return manifest.get("url") if manifest else None
+
+
+def check_cached(url, dest, limits=None):
+    """Before a cached file is read: it is `url`'s (its manifest records that URL) and passes the
+    checks; a file placed by hand without a manifest is checked and given one. No network."""
+    dest = Path(dest)
+    recorded = cached_url(dest)
+    if recorded is not None and recorded == fallback_url(url):
+        url = recorded
+    if recorded is not None and recorded != url:
+        raise DownloadError(
+            "the cached file was downloaded from another URL",
+            file=dest,
+            found=f"its manifest records {recorded}",
+            expected=url,
+            fix=f"delete {dest} and {_manifest_path(dest).name}, then run again to download it",
         )
-    return Path(cache_dir) / parts.netloc / relative
+    if not _use_existing(url, dest, None, limits or Limits()):  # damaged since: removed
+        raise DownloadError(
+            "the cached file changed after it was downloaded (it no longer matches its manifest) "
+            "and was removed",
+            file=dest,
+            expected=f"the file as downloaded from {url}",
+            fix="run again: it is downloaded again",
+        )
+
+
+def fallback_url(url):
+    """What is downloaded in place of `url` when the server has no such file: a GEO platform's full
+    SOFT table for its .annot.gz (GEO has no .annot file for some platforms), else None."""
+    if url.endswith(".annot.gz") and "/annot/" in url:
+        return url.replace("/annot/", "/soft/").replace(".annot.gz", "_family.soft.gz")
+    return None
 
 
 def geo_series_matrix_url(gse, gpl=None, *, base_url=GEO_BASE_URL):
@@ -147,14 +217,21 @@ def _geo_folder(accession):
     return f"{letters}{digits[:-3]}nnn"
 
 
-def _use_existing(url, dest, expected_sha256):
+def _use_existing(url, dest, expected_sha256, limits):
     """True if the file at `dest` can be used; a file without a valid manifest is checked first
-    (and gets a manifest). A bad file we downloaded is removed; a bad file placed by hand raises."""
+    (and gets a manifest). A file whose manifest records another URL is not this URL's: False. A
+    bad file we downloaded is removed; a bad file placed by hand raises."""
     manifest = _read_manifest(dest)
-    if manifest is not None and _manifest_fits(manifest, dest, expected_sha256):
+    if manifest is not None and manifest.get("url") != url:
+        log.warning(
+            "%s was downloaded from %s, not %s; downloading %s",
+            dest, manifest.get("url"), url, url,
+        )  # fmt: skip
+        return False
+    if manifest is not None and _manifest_fits(manifest, dest, expected_sha256, limits):
         return True
     try:
-        size, sha256 = _verify(dest, dest.name, expected_sha256)
+        size, sha256, inflated = _verify(dest, dest.name, expected_sha256, limits)
     except _Failed as failed:
         if manifest is None:
             raise DownloadError(
@@ -170,8 +247,13 @@ def _use_existing(url, dest, expected_sha256):
         dest.unlink()
         _manifest_path(dest).unlink(missing_ok=True)
         return False
-    _write_manifest(dest, url, size, sha256, source="placed by hand")
+    _write_manifest(dest, url, size, sha256, inflated, source=manifest_source(manifest))
     return True
+
+
+def manifest_source(manifest):
+    """How the file came into the cache, as its manifest said (a file without one was placed by hand)."""
+    return manifest.get("source", "downloaded") if manifest else "placed by hand"
 
 
 def _download_part(session, url, part, timeout):
@@ -244,10 +326,11 @@ def _content_range(response):
     return (int(first) if first else None), (int(total) if total != "*" else None)
 
 
-def _verify(path, name, expected_sha256):
-    """Check a complete file and return (size, sha256): not empty, not HTML, a gzip file
-    (named .gz or starting with the gzip magic bytes) decompresses to its end, sha256 matches.
-    A sha256 or HTML failure is final; the others are worth another attempt."""
+def _verify(path, name, expected_sha256, limits):
+    """Check a complete file and return (size, sha256, inflated size or None): not empty, not
+    HTML, a gzip file (named .gz or starting with the gzip magic bytes) decompresses to its end
+    within `limits`, an archive has no more members and bytes than `limits` allow, sha256 matches.
+    A sha256, HTML or limit failure is final; the others are worth another attempt."""
     size = path.stat().st_size
     if size == 0:
         raise _Failed("the file is empty", found="0 bytes")
@@ -259,17 +342,18 @@ def _verify(path, name, expected_sha256):
             found=repr(head[:80].decode("utf-8", "replace")),
             retry=False,
         )
+    inflated = None
     if name.endswith(".gz") or head.startswith(b"\x1f\x8b"):
+        inflated = _inflated_size(path, limits)
+    if tarfile.is_tarfile(path):
         try:
-            with gzip.open(path) as stream:
-                while stream.read(1 << 20):
-                    pass
-        except (OSError, EOFError, zlib.error) as err:
-            raise _Failed(
-                "the gzip file is truncated or damaged",
-                found=str(err),
-                expected="a complete gzip file",
-            ) from None
+            check_archive(path, limits)
+        except InflationError as error:
+            raise _beyond_limits(error) from None
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as err:
+            if environment_errno(err) is not None:
+                raise
+            raise _Failed("the archive is truncated or damaged", found=str(err)) from None
     sha256 = _sha256(path)
     if expected_sha256 and sha256 != expected_sha256.lower():
         raise _Failed(
@@ -279,7 +363,37 @@ def _verify(path, name, expected_sha256):
             expected=expected_sha256,
             retry=False,
         )
-    return size, sha256
+    return size, sha256, inflated
+
+
+def _inflated_size(path, limits):
+    """Bytes a gzip file inflates to, read to its end within `limits`."""
+    if not is_gzip(path):
+        raise _Failed(
+            "the gzip file is truncated or damaged",
+            found="no gzip header",
+            expected="a complete gzip file",
+        )
+    try:
+        with open_inflated(path, limits) as stream:
+            return sum(iter(lambda: len(stream.read(1 << 20)), 0))
+    except InflationError as error:
+        raise _beyond_limits(error) from None
+    except (OSError, EOFError, zlib.error) as err:
+        if environment_errno(err) is not None:
+            raise
+        raise _Failed(
+            "the gzip file is truncated or damaged",
+            found=str(err),
+            expected="a complete gzip file",
+        ) from None
+
+
+def _beyond_limits(error):
+    """A final failure from an InflationError: no other attempt, the fix is the limits."""
+    return _Failed(
+        error.problem, found=error.found, expected=error.expected, retry=False, fix=error.fix
+    )
 
 
 def _sha256(path):
@@ -296,7 +410,8 @@ def _download_error(url, dest, failed):
         file=dest,
         found=failed.found,
         expected=failed.expected,
-        fix=(
+        fix=failed.fix
+        or (
             f"check the URL and the network and run again (a partial download is resumed), or "
             f"download {url} by hand and save it as {dest}; it is checked and its manifest "
             f"({_manifest_path(dest).name}) written on next use"
@@ -316,22 +431,29 @@ def _read_manifest(dest):
     return manifest if isinstance(manifest, dict) else None
 
 
-def _manifest_fits(manifest, dest, expected_sha256):
+def _manifest_fits(manifest, dest, expected_sha256, limits):
+    """The manifest describes the file as it is and as it must be: size, expected sha256, and
+    (for gzip files) an inflated size within today's limits (manifests written before the
+    inflated size was recorded do not fit: the file is checked again)."""
     if manifest.get("size") != dest.stat().st_size:
         return False
-    return not expected_sha256 or manifest.get("sha256") == expected_sha256.lower()
+    if expected_sha256 and manifest.get("sha256") != expected_sha256.lower():
+        return False
+    if "inflated_size" not in manifest:
+        return False
+    inflated = manifest["inflated_size"]
+    return inflated is None or inflated <= limits.allowed(manifest["size"])
 
 
-def _write_manifest(dest, url, size, sha256, *, source):
+def _write_manifest(dest, url, size, sha256, inflated, *, source):
     manifest = {
         "url": url,
         "file": dest.name,
         "size": size,
         "sha256": sha256,
+        "inflated_size": inflated,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "source": source,
     }
-    path = _manifest_path(dest)
-    temporary = path.with_name(path.name + ".part")
-    temporary.write_text(json.dumps(manifest, indent=2) + "\n")
-    os.replace(temporary, path)
+    with replaced(_manifest_path(dest)) as temporary:
+        temporary.write_text(json.dumps(manifest, indent=2) + "\n")

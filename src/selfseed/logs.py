@@ -3,36 +3,85 @@
 import contextlib
 import logging
 import sys
+from pathlib import Path
 
-from selfseed.errors import SelfseedError
+from selfseed.errors import EnvironmentFailure, SelfseedError, environment_failure
 
 log = logging.getLogger("selfseed")
 
 
 @contextlib.contextmanager
-def logged(path):
+def logged(path, *, job=None, cohort=None, attempt=1):
     """Send log records and warnings to `path`.
 
     An expected failure (SelfseedError) writes its message to the log and stderr and exits with
-    status 1, without a traceback; anything else is logged with its traceback and re-raised."""
+    status 1, without a traceback; so does a failure of the environment (disk full, quota,
+    permission, read-only file system, out of memory: EnvironmentFailure). The message names `job`
+    (the rule) and `cohort` when the error does not. Anything else is a bug: logged with its
+    traceback and re-raised.
+
+    Retries (`attempt` > 1, on the cluster profile) are for jobs killed for memory or time: a job
+    whose attempt 1 failed on its input (kept beside the log, `input_error_path`) ends at once
+    with that message instead of running again on the same input."""
     logging.basicConfig(
         filename=path, level=logging.INFO, format="%(levelname)s %(message)s", force=True
     )
     logging.captureWarnings(True)
+    first = input_error_path(path)
+    if attempt > 1 and first.is_file():
+        message = first.read_text().rstrip("\n") + (
+            f"\n  retry:    attempt {attempt} not run: attempt 1 failed on its input, which more "
+            "memory or time does not change"
+        )
+        log.error("%s", message)
+        print(message, file=sys.stderr)
+        raise SystemExit(1)
+    first.unlink(missing_ok=True)
     try:
         yield log
-    except SelfseedError as error:
+    except (SelfseedError, MemoryError, OSError) as caught:
+        error = caught if isinstance(caught, SelfseedError) else environment_failure(caught)
+        if error is None:
+            unexpected(caught)
+            raise
+        error.job = error.job or job
+        error.cohort = error.cohort or cohort
         log.error("%s", error)
         print(error, file=sys.stderr)
+        if not isinstance(
+            error, EnvironmentFailure
+        ):  # memory and disk space may be there next time
+            first.write_text(f"{error}\n")
         raise SystemExit(1) from None
     except Exception as error:
-        message = (
-            f"unexpected failure ({type(error).__name__}: {error}). This is a bug in selfseed, "
-            "not a known problem with the input: please report it with this log"
-        )
-        log.exception("%s", message)
-        print(message, file=sys.stderr)
+        unexpected(error)
         raise
+
+
+def job_log(snakemake):
+    """`logged` for a rule script: its log, rule, cohort wildcard and attempt (the `attempt`
+    resource of the rule, see workflow/rules/common.smk)."""
+    return logged(
+        snakemake.log[0],
+        job=snakemake.rule,
+        cohort=snakemake.wildcards.get("cohort"),
+        attempt=snakemake.resources.get("attempt", 1),
+    )
+
+
+def input_error_path(log_path):
+    """Where a job that failed on its input keeps the message, for its retry: beside its log."""
+    log_path = Path(log_path)
+    return log_path.with_name(f"{log_path.name}.input_error")
+
+
+def unexpected(error):
+    message = (
+        f"unexpected failure ({type(error).__name__}: {error}). This is a bug in selfseed, "
+        "not a known problem with the input: please report it with this log"
+    )
+    log.exception("%s", message)
+    print(message, file=sys.stderr)
 
 
 def failed_job_messages(snakemake_log):
@@ -41,7 +90,6 @@ def failed_job_messages(snakemake_log):
     `snakemake_log` is the run's main log, or a list of them (Snakemake's `onerror` handler gets
     that as `log`); each failed job's entry names its log as `log: PATH (check log file(s) ...`."""
     import re
-    from pathlib import Path
 
     logs = [snakemake_log] if isinstance(snakemake_log, str | Path) else snakemake_log or []
     text = "".join(Path(p).read_text(errors="replace") for p in logs if Path(p).is_file())

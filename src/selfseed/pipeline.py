@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from selfseed.atomic import replaced
 from selfseed.endpoints import coded_samples
 from selfseed.logs import log
 
@@ -27,42 +28,38 @@ STACK = [
 ]  # fmt: skip
 
 
-def atomic_path(path):
-    """A temporary name beside `path`; call os.replace(tmp, path) once the file is complete."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(f".{path.name}.part")
-
-
 def write_tsv(frame, path):
     """Write a table atomically, with stable float formatting (byte-identical reruns)."""
-    tmp = atomic_path(path)
-    frame.to_csv(tmp, sep="\t", index=False, float_format="%.10g", na_rep="NA")
-    os.replace(tmp, path)
+    with replaced(path) as tmp:
+        frame.to_csv(tmp, sep="\t", index=False, float_format="%.10g", na_rep="NA")
 
 
 def write_h5ad(adata, path):
-    tmp = atomic_path(path).with_suffix(".h5ad")
-    adata.write_h5ad(tmp)
-    os.replace(tmp, path)
+    with replaced(path, suffix=".part.h5ad") as tmp:  # anndata wants the .h5ad suffix
+        adata.write_h5ad(tmp)
 
 
-def download(url, dest):
-    """Fetch a public file into the cache; a GEO platform without an .annot file falls back to the
-    platform's full SOFT table."""
-    from selfseed.download import fetch
+def download(url, dest, limits=None):
+    """Fetch a public file into the cache, within the inflation `limits` (the config's `download:`
+    section); a GEO platform without an .annot file falls back to the platform's full SOFT table."""
+    from selfseed.download import cached_url, fallback_url, fetch
     from selfseed.errors import DownloadError
+    from selfseed.inflate import Limits
 
+    limits = Limits.from_config(limits or {})
+    fallback = fallback_url(url)
+    if fallback and cached_url(dest) == fallback:
+        url = fallback  # an earlier run found no .annot file on the server
     try:
-        fetch(url, dest)
+        fetch(url, dest, limits=limits)
     except DownloadError as error:
-        if not (url.endswith(".annot.gz") and error.found == "HTTP 404"):
+        if not (fallback and url != fallback and error.found == "HTTP 404"):
             raise
-        fallback = url.replace("/annot/", "/soft/").replace(".annot.gz", "_family.soft.gz")
         log.warning(
             "%s is not on the server (404); using the full platform table %s", url, fallback
         )
-        fetch(fallback, dest)
+        url = fallback
+        fetch(fallback, dest, limits=limits)
     log.info("%s -> %s", url, dest)
 
 
@@ -74,7 +71,8 @@ def analyse_cohort(entry, cohort, files, settings, *, outputs):
 
     clock = Stopwatch()
     adata = ingest(entry, cohort, files, max_missing_fraction=settings["max_missing_fraction"],
-                   h5ad=outputs["h5ad"], dropped=outputs["dropped"])  # fmt: skip
+                   h5ad=outputs["h5ad"], dropped=outputs["dropped"],
+                   downloads=settings["downloads"], limits=settings["limits"])  # fmt: skip
     clock.lap("ingest")
     scored = score(adata, settings["signatures"], settings["scoring"],
                    min_genes=settings["min_genes"], scores_h5ad=outputs["scores_h5ad"],
@@ -128,14 +126,24 @@ class Stopwatch:
         return ", ".join(f"{stage} {seconds:.2f}" for stage, seconds in self.stages.items())
 
 
-def ingest(entry, cohort, files, *, max_missing_fraction, h5ad, dropped):
+def ingest(entry, cohort, files, *, max_missing_fraction, h5ad, dropped, downloads=None,
+           limits=None):  # fmt: skip
     """Source data -> harmonised cohort AnnData (written and returned), plus every dropped sample and
-    gene with its reason."""
-    from selfseed.cohort import build_cohort
+    gene with its reason.
 
-    adata, dropped_rows = build_cohort(
-        entry, cohort, files, max_missing_fraction=max_missing_fraction
-    )
+    `downloads` (kind -> URL) names the files of `files` that come from the download cache: each
+    must be that URL's (its manifest) before it is read. Compressed files are read within the
+    inflation `limits` (the config's `download:` section)."""
+    from selfseed.cohort import build_cohort
+    from selfseed.download import check_cached
+    from selfseed.inflate import Limits, limited
+
+    with limited(Limits.from_config(limits or {})) as bounds:
+        for kind, url in (downloads or {}).items():
+            check_cached(url, files[kind], bounds)
+        adata, dropped_rows = build_cohort(
+            entry, cohort, files, max_missing_fraction=max_missing_fraction
+        )
     for (kind, reason), count in dropped_rows.groupby(["kind", "reason"]).size().items():
         log.info("%s: dropped %d %s(s): %s", cohort, count, kind, reason)
     counts = adata.uns["counts"]

@@ -6,7 +6,6 @@ Each figure is written twice, as PNG at 300 dpi (print) and as SVG beside it (sa
 atomically and byte-identically on reruns (no dates or random ids in the files).
 """
 
-import os
 from pathlib import Path
 
 import matplotlib
@@ -20,6 +19,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.gridspec import GridSpec  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+
+from selfseed.atomic import replaced  # noqa: E402
 
 OKABE_ITO = {
     "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
@@ -49,7 +50,6 @@ def save(fig, path):
     tight layouts and matplotlib's automatic title and label placement measure the drawn text,
     which costs about as much as drawing the figure again."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     # PNG at zlib level 1: files ~25% larger than at the default level 6, encoded several times faster
     targets = (
         (path, "png", {"metadata": {"Software": None}, "pil_kwargs": {"compress_level": 1}}),
@@ -57,9 +57,8 @@ def save(fig, path):
     )
     with plt.rc_context(STYLE):
         for target, fmt, options in targets:
-            tmp = target.with_name(f".{target.name}.part")
-            fig.savefig(tmp, format=fmt, dpi=DPI, **options)
-            os.replace(tmp, target)
+            with replaced(target) as tmp:
+                fig.savefig(tmp, format=fmt, dpi=DPI, **options)
     plt.close(fig)
 
 

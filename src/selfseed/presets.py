@@ -565,7 +565,10 @@ def preset_endpoint(spec, clinical, *, cohort):
         events = read_new_tumor_events(spec["events"]) if spec.get("events") else None
         variants = tcga_cdr_sensitivity(cdr, spec["cancer_type"], events)
     else:
-        rueda = pd.read_csv(spec["table"], sep="\t")
+        from selfseed.inflate import open_inflated
+
+        with open_inflated(spec["table"]) as table:  # gzipped or not, within the inflation limits
+            rueda = pd.read_csv(table, sep="\t")
         patients, dropped = metabric_locoregional(rueda)
         variants = metabric_sensitivity(rueda)
     column = spec.get("patient_column") or next(

@@ -10,7 +10,6 @@ shows it).
 
 import base64
 import json
-import os
 import platform
 import subprocess
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from selfseed.atomic import replaced
 from selfseed.sources.table import sha256
 
 QUESTION = (
@@ -177,11 +177,8 @@ def provenance(config, versions, cohort_provenance, configfiles=(), now=None):
 
 def write_text(text, path):
     """Write a text file atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    with replaced(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def write_json(data, path):

@@ -52,6 +52,7 @@ rule cohort:
         "../../environment.yml"
     threads: 1
     resources:
+        attempt=job_attempt,
         mem_mb=scaled_by_input(600, 10),
         runtime=scaled_by_input(10, 0.2),
     params:

@@ -29,6 +29,10 @@ TABLES = {
 COHORT_PLOTS = ("km", "cif", "spline", "scores")
 CACHE = config["download"]["cache_dir"]
 DOWNLOADS = public_downloads(config)
+# how far compressed files may inflate (selfseed.inflate), for the download and ingest jobs
+INFLATE_LIMITS = {
+    key: config["download"][key] for key in ("max_inflated_mb", "max_inflation_ratio")
+}
 
 
 wildcard_constraints:
@@ -70,7 +74,9 @@ def download_url(wildcards):
 
 def cohort_settings(wildcards):
     """What a cohort job needs besides its entry: the run-wide scoring and statistics settings, the
-    cohort's covariates and treatment (None without one) for the models."""
+    cohort's covariates and treatment (None without one) for the models, and for ingest the URLs of
+    its downloaded files (kind -> URL: only that URL's cached file is read) and the inflation limits.
+    """
     entry = config["cohorts"][wildcards.cohort]
     return {
         "max_missing_fraction": config["max_missing_fraction"],
@@ -80,6 +86,8 @@ def cohort_settings(wildcards):
         "statistics": config["statistics"],
         "covariates": entry["covariates"],
         "treatment": entry.get("treatment"),
+        "downloads": DOWNLOADS.cohort_urls(wildcards.cohort),
+        "limits": INFLATE_LIMITS,
     }
 
 
@@ -121,6 +129,13 @@ def scaled_by_input(base, per_input_mb=0):
         return int((base + per_input_mb * input.size_mb) * attempt)
 
     return resource
+
+
+def job_attempt(wildcards, attempt):
+    """The attempt number, as a resource for the rule's script: on a retry (profiles/slurm) a job
+    whose first attempt failed on its input ends at once with that message (selfseed.logs).
+    """
+    return attempt
 
 
 onerror:

@@ -13,9 +13,11 @@ rule download:
     conda:
         "../../environment.yml"
     resources:
+        attempt=job_attempt,
         mem_mb=500,
         runtime=60,
     params:
         url=download_url,
+        limits=INFLATE_LIMITS,
     script:
         "../scripts/download.py"

@@ -133,6 +133,7 @@ rule summarise:
     # it runs last, alone: a second process draws the coverage and agreement figures meanwhile
     threads: 2
     resources:
+        attempt=job_attempt,
         mem_mb=scaled_by_input(1000, 2),
         runtime=scaled_by_input(10, 0.1),
     params:

@@ -1,7 +1,7 @@
-from selfseed.logs import logged
+from selfseed.logs import job_log
 from selfseed.pipeline import analyse_cohort
 
-with logged(snakemake.log[0]):
+with job_log(snakemake):
     analyse_cohort(
         snakemake.params.entry,
         snakemake.wildcards.cohort,

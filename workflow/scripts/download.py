@@ -1,5 +1,5 @@
-from selfseed.logs import logged
+from selfseed.logs import job_log
 from selfseed.pipeline import download
 
-with logged(snakemake.log[0]):
-    download(snakemake.params.url, snakemake.output[0])
+with job_log(snakemake):
+    download(snakemake.params.url, snakemake.output[0], snakemake.params.limits)

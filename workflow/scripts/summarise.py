@@ -1,4 +1,4 @@
-from selfseed.logs import logged
+from selfseed.logs import job_log
 from selfseed.pipeline import MODEL_TABLES, summarise
 from selfseed.report import build
 
@@ -12,7 +12,7 @@ def by_prefix(prefix):
     }
 
 
-with logged(snakemake.log[0]):
+with job_log(snakemake):
     cohort_provenance, figures_drawn = summarise(
         {name: snakemake.input[name] for name in MODEL_TABLES},
         {name: snakemake.input[name] for name in ("coverage", "patients", "record")},

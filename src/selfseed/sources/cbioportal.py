@@ -9,13 +9,14 @@ import re
 import tarfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from tempfile import TemporaryDirectory
 
 import numpy as np
 import pandas as pd
 
 from selfseed.errors import ConfigError, InputDataError
+from selfseed.inflate import extract_archive
 from selfseed.sources.textio import (
     numbers_where_possible,
     read_table,
@@ -99,8 +100,8 @@ def study_folder(folder_or_archive):
     if path.is_dir():
         yield _folder_with_meta_files(path, path)
     elif path.is_file() and tarfile.is_tarfile(path):
-        with TemporaryDirectory(prefix="cbioportal_") as tmp, tarfile.open(path) as archive:
-            archive.extractall(tmp, filter="data")
+        with TemporaryDirectory(prefix="cbioportal_") as tmp:
+            extract_archive(path, tmp)  # within the inflation limits, under tar's data filter
             yield _folder_with_meta_files(Path(tmp), path)
     else:
         raise InputDataError(
@@ -240,7 +241,17 @@ def _data_file(root: Path, meta: dict) -> Path:
         raise InputDataError(
             "the meta file has no data_filename", file=root / meta["meta_file"], key="data_filename"
         )
-    path = root / name
+    relative = PurePosixPath(name.replace("\\", "/"))
+    if relative.is_absolute() or ".." in relative.parts or re.match(r"[A-Za-z]:", name):
+        raise InputDataError(
+            f"the data file named by {meta['meta_file']} lies outside the study folder",
+            file=root / meta["meta_file"],
+            key="data_filename",
+            found=repr(name),
+            expected="a file name (or a path below the study folder) without '..' or a leading '/'",
+            fix="name the data file relative to the study folder, as cBioPortal does",
+        )
+    path = root / relative
     if not path.is_file():
         raise InputDataError(
             f"the data file named by {meta['meta_file']} is missing",

@@ -4,8 +4,8 @@
 benchmarks/geo_ingest_vs_geoquery.py): the table is parsed by pyarrow's multithreaded CSV reader.
 """
 
-import gzip
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from selfseed.errors import ConfigError, InputDataError
+from selfseed.inflate import check_inflated, is_gzip, open_inflated
 from selfseed.sources.textio import read_table, read_text
 
 TABLE_BEGIN = b"!series_matrix_table_begin"
@@ -80,17 +81,11 @@ def read_series_matrix(path) -> SeriesMatrix:
     return SeriesMatrix(expression, samples, series, platforms[0], path)
 
 
-def _is_gzip(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(2) == b"\x1f\x8b"
-
-
 def _read_header(path: Path) -> tuple[list[str], list[str] | None, int]:
     """The lines above !series_matrix_table_begin, the table's column names (None when the table
     has no header line) and the byte offset (uncompressed) of the first table row."""
     try:
-        opener = gzip.open if _is_gzip(path) else open
-        with opener(path, "rb") as handle:
+        with open_inflated(path) as handle:
             lines, offset = [], 0
             for line in handle:
                 offset += len(line)
@@ -101,7 +96,7 @@ def _read_header(path: Path) -> tuple[list[str], list[str] | None, int]:
                     names = [_unquote(c) for c in _decode(columns).rstrip("\r\n").split("\t")]
                     return lines, names, offset + len(columns)
                 lines.append(_decode(line).rstrip("\r\n"))
-    except (OSError, EOFError) as err:
+    except (OSError, EOFError, zlib.error) as err:
         raise InputDataError(
             f"cannot read the file ({err})", file=path, fix="download it again"
         ) from err
@@ -203,21 +198,26 @@ def _expression_table(path: Path, offset: int, names: list[str]) -> pd.DataFrame
         return "error"
 
     def read(column_types):
-        stream = pa.OSFile(str(path))
-        if _is_gzip(path):
-            stream = pa.CompressedInputStream(stream, "gzip")
-        with stream:
-            stream.read(offset)
-            return pacsv.read_csv(
-                stream,
-                pacsv.ReadOptions(column_names=names, block_size=BLOCK_SIZE),
-                pacsv.ParseOptions(
-                    delimiter="\t", quote_char=False, invalid_row_handler=end_marker
-                ),
-                pacsv.ConvertOptions(
-                    column_types=column_types, null_values=MISSING_VALUES, strings_can_be_null=True
-                ),
-            )
+        # gzip is inflated within selfseed.inflate's limits; pyarrow's threads see the stream end
+        # there, and check_inflated raises the InflationError afterwards
+        inflated = open_inflated(path, quietly=True) if is_gzip(path) else None
+        try:
+            with pa.PythonFile(inflated, mode="r") if inflated else pa.OSFile(str(path)) as stream:
+                stream.read(offset)
+                return pacsv.read_csv(
+                    stream,
+                    pacsv.ReadOptions(column_names=names, block_size=BLOCK_SIZE),
+                    pacsv.ParseOptions(
+                        delimiter="\t", quote_char=False, invalid_row_handler=end_marker
+                    ),
+                    pacsv.ConvertOptions(
+                        column_types=column_types, null_values=MISSING_VALUES,
+                        strings_can_be_null=True,
+                    ),
+                )  # fmt: skip
+        finally:
+            if inflated:
+                check_inflated(inflated)
 
     try:
         try:

@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 
 from selfseed.errors import ConfigError, InputDataError
-from selfseed.sources.textio import header_cells, parser_line, read_text, repeated
+from selfseed.inflate import check_inflated, is_gzip, open_inflated
+from selfseed.sources.textio import header_cells, naming, parser_line, read_text, repeated
 
 SEPARATORS = {".csv": ",", ".tsv": "\t", ".txt": "\t", ".tab": "\t"}
 log = logging.getLogger(__name__)
-HEADER_BYTES = 1 << 20  # enough text for a header line of ~50,000 sample ids
+HEADER_BYTES = 1 << 20  # read for the header; a longer first line is read to its end
 # pandas' default missing-value texts (read_csv na_values), for the value columns only
 NA_TEXTS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
             "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]  # fmt: skip
@@ -183,9 +184,12 @@ def read_expression(path, *, cohort, key):
     else:
         text = read_text(path, cohort=cohort, key=key, limit=HEADER_BYTES)
         names = header_cells(text, sep, cohort=cohort, key=key)
-        frame = fast_numeric_table(path, sep, len(names)) if text.encoding != "latin-1" else None
-        if frame is None:
-            frame = careful_text_table(path, sep, names, text, cohort=cohort, key=key)
+        with naming(cohort=cohort, key=key):  # a gzip file past the inflation limits
+            frame = (
+                fast_numeric_table(path, sep, len(names)) if text.encoding != "latin-1" else None
+            )
+            if frame is None:
+                frame = careful_text_table(path, sep, names, text, cohort=cohort, key=key)
         if frame.shape[1] == len(names) + 1:
             names = ["", *names]  # R's row names: no header cell for the id column
         names = fitted_names(names, frame.shape[1], cohort=cohort, file=path, key=key)
@@ -216,10 +220,9 @@ def fast_numeric_table(path, sep, width):
 
     names = [str(i) for i in range(width)]
     types = {"0": pa.string(), **{name: pa.float64() for name in names[1:]}}
+    inflated = open_inflated(path, quietly=True) if is_gzip(path) else None
     try:
-        stream = pa.OSFile(str(path))
-        if is_gzip(path):
-            stream = pa.CompressedInputStream(stream, "gzip")
+        stream = pa.PythonFile(inflated, mode="r") if inflated else pa.OSFile(str(path))
         with stream:
             table = pacsv.read_csv(
                 stream,
@@ -229,6 +232,11 @@ def fast_numeric_table(path, sep, width):
                                      strings_can_be_null=False),
             )  # fmt: skip
     except (pa.ArrowInvalid, OSError, EOFError):
+        table = None
+    finally:
+        if inflated:
+            check_inflated(inflated)  # gzip past the inflation limits: InflationError
+    if table is None:
         return None
     frame = table.to_pandas(self_destruct=True)
     frame.columns = range(width)
@@ -241,12 +249,13 @@ def careful_text_table(path, sep, names, text, *, cohort, key):
     missing = {column: NA_TEXTS for column in range(1, len(names) + 2)}
     for encoding in ["latin-1"] if text.encoding == "latin-1" else ["utf-8-sig", "latin-1"]:
         try:
-            return pd.read_csv(
-                path, sep=sep, header=None, skiprows=1, dtype={0: str}, encoding=encoding,
-                compression="gzip" if is_gzip(path) else None, quoting=csv.QUOTE_MINIMAL,
-                skipinitialspace=True, index_col=False, low_memory=False,
-                keep_default_na=False, na_values=missing,  # ids (column 0) taken literally
-            )  # fmt: skip
+            with open_inflated(path) as stream:
+                return pd.read_csv(
+                    stream, sep=sep, header=None, skiprows=1, dtype={0: str}, encoding=encoding,
+                    quoting=csv.QUOTE_MINIMAL, skipinitialspace=True, index_col=False,
+                    low_memory=False, keep_default_na=False,
+                    na_values=missing,  # ids (column 0) taken literally
+                )  # fmt: skip
         except UnicodeDecodeError:
             log.warning("%s: not valid UTF-8; read as latin-1", path)
         except pd.errors.EmptyDataError:
@@ -275,11 +284,6 @@ def without_empty_last(frame, names):
     while len(names) > 1 and names[-1] == "" and frame.iloc[:, -1].isna().all():
         frame, names = frame.iloc[:, :-1], names[:-1]
     return frame, names
-
-
-def is_gzip(path):
-    with open(path, "rb") as handle:
-        return handle.read(2) == b"\x1f\x8b"
 
 
 def numeric_block(frame, ids, names, *, cohort, file, key, lines=True):

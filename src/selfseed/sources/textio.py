@@ -1,21 +1,25 @@
 """Low-level reading of public text tables: gzip, BOM, CR-only / CRLF line ends, latin-1,
 web pages saved instead of data, empty files, tab-or-comma sniffing."""
 
+import contextlib
 import csv
-import gzip
 import io
 import logging
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from selfseed.errors import InputDataError
+from selfseed.errors import InputDataError, environment_failure
+from selfseed.inflate import open_inflated
 
 log = logging.getLogger(__name__)
 
-GZIP_MAGIC = b"\x1f\x8b"
+MAX_LINE_BYTES = 64 << 20  # the longest first (header) line read: ~3 million sample ids
+# Excel workbooks: .xlsx (a zip archive) and the older .xls (an OLE2 compound file)
+SPREADSHEET_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 
 
 @dataclass
@@ -31,27 +35,14 @@ class Text:
 def read_text(path, *, cohort=None, key=None, limit=None) -> Text:
     """Read a (possibly gzipped) text file as str: UTF-8 (BOM removed), else latin-1 with a note.
 
-    CRLF and CR-only line ends become '\\n'. An empty file, or an HTML/XML page saved in place of
-    the data (a portal error or login page), raises InputDataError naming the file. With `limit`,
-    only about the first `limit` bytes (uncompressed) are read, cut after the last whole line."""
+    CRLF and CR-only line ends become '\\n'. An empty file, an HTML/XML page saved in place of
+    the data (a portal error or login page) or an Excel workbook raises InputDataError naming the
+    file; so does a gzip file inflating beyond the limits (`selfseed.inflate`). With `limit`, only
+    about the first `limit` bytes (uncompressed) are read, cut after the last whole line; a first
+    line longer than `limit` is read to its end (at most MAX_LINE_BYTES)."""
     path = Path(path)
-    try:
-        with open(path, "rb") as handle:
-            gzipped = handle.read(2) == GZIP_MAGIC
-        opener = gzip.open if gzipped else open
-        with opener(path, "rb") as handle:
-            raw = handle.read() if limit is None else handle.read(limit + 1)
-    except (OSError, EOFError) as err:
-        raise InputDataError(
-            f"cannot read the file ({err})",
-            cohort=cohort,
-            file=path,
-            key=key,
-            fix="download or export it again: the file is damaged or cut short",
-        ) from err
-    if limit is not None and len(raw) > limit:
-        last = max(raw.rfind(b"\n", 0, limit), raw.rfind(b"\r", 0, limit))
-        raw = raw[: last + 1] if last > 0 else raw[:limit]
+    with naming(cohort=cohort, key=key):
+        raw = read_bytes(path, limit)
     notes = []
     try:
         text, encoding = raw.decode("utf-8-sig"), "utf-8"
@@ -84,6 +75,80 @@ def read_text(path, *, cohort=None, key=None, limit=None) -> Text:
         )
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return Text(text=text, path=path, encoding=encoding, notes=notes)
+
+
+def read_bytes(path, limit=None) -> bytes:
+    """The (inflated) bytes of a file, or its first lines (`read_text`'s `limit`)."""
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(8)
+        if magic.startswith(SPREADSHEET_MAGIC):
+            raise spreadsheet_error(path, magic)
+        with open_inflated(path) as handle:
+            return handle.read() if limit is None else first_lines(handle, limit, path)
+    except (OSError, EOFError, zlib.error) as err:
+        failure = environment_failure(err, path)
+        if failure is not None:
+            raise failure from None
+        raise InputDataError(
+            f"cannot read the file ({err})",
+            file=path,
+            fix="download or export it again: the file is damaged or cut short",
+        ) from err
+
+
+def first_lines(handle, limit, path) -> bytes:
+    """About the first `limit` bytes of a binary stream, cut after the last whole line in them; the
+    whole first line when it is longer (InputDataError beyond MAX_LINE_BYTES)."""
+    raw = handle.read(limit + 1)
+    if len(raw) <= limit:
+        return raw
+    last = max(raw.rfind(b"\n", 0, limit), raw.rfind(b"\r", 0, limit))
+    if last > 0:
+        return raw[: last + 1]
+    line, searched = bytearray(raw), 0
+    while len(line) <= MAX_LINE_BYTES:
+        ends = [i for i in (line.find(b"\n", searched), line.find(b"\r", searched)) if i >= 0]
+        if ends:
+            return bytes(line[: min(ends) + 1])
+        searched = len(line)
+        block = handle.read(1 << 20)
+        if not block:
+            return bytes(line)  # a file of one line without a line end
+        line += block
+    raise InputDataError(
+        "the first line is longer than the longest header read",
+        file=path,
+        line=1,
+        found=f"no line end in the first {MAX_LINE_BYTES >> 20} MiB",
+        expected="a table with one header line and one line per row (line ends \\n, \\r\\n or \\r)",
+    )
+
+
+def spreadsheet_error(path, magic):
+    kind = (
+        "an Excel .xlsx workbook (or another zip archive)"
+        if magic.startswith(b"PK")
+        else "an Excel .xls workbook"
+    )
+    return InputDataError(
+        f"the file is {kind}, not a text table",
+        file=path,
+        found=f"{kind} (a binary file starting with {magic[:4]!r})",
+        expected="a tab-separated (.tsv) or comma-separated (.csv) text table, or .parquet",
+        fix="open it in Excel or LibreOffice and save the sheet as 'Text (tab delimited)' or CSV; "
+        "check that gene symbols such as SEPT1 or MARCH1 were not turned into dates",
+    )
+
+
+@contextlib.contextmanager
+def naming(*, cohort=None, key=None):
+    """InputDataErrors raised in the block name `cohort` and `key` where they do not already."""
+    try:
+        yield
+    except InputDataError as err:
+        err.cohort, err.key = err.cohort or cohort, err.key or key
+        raise
 
 
 SEPARATOR_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon"}
