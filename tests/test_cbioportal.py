@@ -12,11 +12,9 @@ import pytest
 
 from selfseed.errors import ConfigError, InputDataError
 from selfseed.sources.cbioportal import (
-    cbioportal_survival,
     read_cbioportal_clinical,
     read_cbioportal_study,
     read_clinical_file,
-    status_to_event,
 )
 from selfseed.sources.textio import read_text
 
@@ -86,29 +84,6 @@ def test_tar_gz_archive_reads_like_the_folder(study, tmp_path):
     pd.testing.assert_frame_equal(packed.samples, study.samples)
 
 
-def test_overall_survival_of_study_es_0(study):
-    survival = cbioportal_survival(study.samples, "OS")
-    # awk on the patient file: 749 patients with a status and OS_MONTHS > 0, 87 of them
-    # deceased; TCGA-A1-A0SB and TCGA-E2-A15E have two samples each -> 751 sample rows
-    assert len(survival) == 751
-    assert survival["event"].sum() == 87
-    assert survival.loc["TCGA-A1-A0SK-01"].tolist() == [31.77, 1]
-    assert survival.loc["TCGA-A1-A0SB-02"].tolist() == [8.51, 0]
-    assert "59 with time <= 0" in survival.attrs["notes"][0]
-
-
-def test_status_strings_to_events():
-    status = pd.Series(
-        ["1:Recurred/Progressed", "0:DiseaseFree", "1:Recurred", "0:Not Recurred", "1:DECEASED"]
-        + ["0:LIVING", "DECEASED", "LIVING", None],
-        name="DFS_STATUS",
-    )
-    assert status_to_event(status).tolist()[:8] == [1, 0, 1, 0, 1, 0, 1, 0]
-    assert math.isnan(status_to_event(status).iloc[8])
-    with pytest.raises(InputDataError, match="unrecognised survival status"):
-        status_to_event(pd.Series(["2:Unclear", "1:Recurred"], name="RFS_STATUS"))
-
-
 def test_metabric_cr_only_patient_file_without_final_newline():
     patients, columns, _ = read_clinical_file(
         need(METABRIC) / "data_clinical_patient.txt", "PATIENT_ID"
@@ -120,13 +95,10 @@ def test_metabric_cr_only_patient_file_without_final_newline():
     assert columns["LATERALITY"]["description"].startswith('"For tumors in paired organs')
 
 
-def test_metabric_clinical_and_overall_survival():
+def test_metabric_clinical():
     samples, _, _ = read_cbioportal_clinical(need(METABRIC))
     assert len(samples) == 2509
     assert samples.loc["MB-0000", "TUMOR_SIZE"] == 22  # all-number STRING column made numeric
-    survival = cbioportal_survival(samples, "OS")  # unprefixed LIVING / DECEASED
-    assert len(survival) == 1979 and survival["event"].sum() == 1143  # awk on the file
-    assert survival.loc["MB-0000"].tolist() == [140.5, 0]
 
 
 def test_metabric_expression_file_named_but_absent():

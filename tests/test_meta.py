@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from selfseed.errors import InputDataError
-from selfseed.stats.meta import fixed_effect, random_effects, stratified_cox, study_weights
+from selfseed.stats.meta import random_effects, stratified_cox, study_weights
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 STUDIES = pd.read_csv(REFERENCE / "meta_studies.tsv", sep="\t")
@@ -89,13 +89,6 @@ def test_metafor_default_stopping_rule_is_within_its_tolerance(name, method):
     assert fit["estimate"] == pytest.approx(default["estimate"], abs=2e-5)
 
 
-@pytest.mark.parametrize("name", SETS)
-def test_fixed_effect_equals_metafor(name):
-    fit = fixed_effect(*_set(name))
-    _assert_matches(fit, _r()["meta"][name]["FE"])
-    assert fit["tau2"] == 0 and fit["method"] == "FE"
-
-
 def test_homogeneous_inputs_clip_negative_dl_tau2_to_zero():
     log_hr, se = _set("k5_homogeneous")
     w = 1 / se**2
@@ -104,7 +97,7 @@ def test_homogeneous_inputs_clip_negative_dl_tau2_to_zero():
     for method in ("REML", "DL", "PM"):
         fit = random_effects(log_hr, se, method=method)
         assert fit["tau2"] == 0 and fit["i2"] == 0 and fit["h2"] == 1
-        assert fit["estimate"] == pytest.approx(fixed_effect(log_hr, se)["estimate"], abs=1e-12)
+        assert fit["estimate"] == pytest.approx(w @ log_hr / w.sum(), abs=1e-12)  # fixed effect
 
 
 def test_heterogeneous_set_is_detected():
@@ -118,7 +111,6 @@ def test_fewer_than_two_cohorts_is_not_estimable(k):
     fit = random_effects([0.3][:k], [0.1][:k], hartung_knapp=True)
     assert not fit["estimable"] and fit["k"] == k and "not estimable" in fit["note"]
     assert np.isnan(fit["estimate"]) and np.isnan(fit["tau2"]) and np.isnan(fit["p"])
-    assert not fixed_effect([0.3][:k], [0.1][:k])["estimable"]
 
 
 @pytest.mark.parametrize(

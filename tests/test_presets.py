@@ -477,7 +477,7 @@ def test_metabric_sensitivity_codings_on_small_frame():
 def test_sensitivity_codings_of_the_shipped_cohorts(cancer, expected):
     """(patients, events, competing) per coding, on the shipped CDR rows and event history."""
     from selfseed.presets import read_new_tumor_events
-    from selfseed.sources.firehose import data_files
+    from selfseed.sources.tcga_firehose import data_files
 
     files = data_files(cancer)
     codings = tcga_cdr_sensitivity(

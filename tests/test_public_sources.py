@@ -8,7 +8,7 @@ import pytest
 
 from selfseed.cohort import build_cohort
 from selfseed.errors import InputDataError
-from selfseed.sources.tcga import primary_tumour_one_per_patient
+from selfseed.sources.xena import primary_tumour_one_per_patient
 
 OS_ENDPOINT = {"name": "OS", "label": "overall survival", "time_column": "OS_MONTHS",
                "time_unit": "months", "event_column": "OS_STATUS",

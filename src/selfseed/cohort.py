@@ -2,7 +2,6 @@
 
 import contextlib
 import warnings
-from importlib import import_module
 
 import numpy as np
 import pandas as pd
@@ -17,36 +16,7 @@ from selfseed.endpoints import (
 from selfseed.errors import ConfigError, InputDataError, SelfseedError
 from selfseed.genes import GENE_TABLE_SOURCE, harmonise_genes
 from selfseed.logs import log
-
-PUBLIC_LOADERS = {
-    "tcga_firehose": ("firehose", "load_firehose"),
-    "geo": ("geo", "load_geo"),
-    "cbioportal": ("cbioportal", "load_cbioportal"),
-    "xena": ("tcga", "load_xena"),
-    "h5ad": ("h5ad", "load_h5ad"),
-}
-
-
-def load_source(entry, cohort, files):
-    """(expression genes x samples, clinical by sample, provenance, dropped probes) from the source."""
-    none_dropped = pd.DataFrame(columns=["kind", "id", "reason", "detail"])
-    if entry["source"] in PUBLIC_LOADERS:
-        module, function = PUBLIC_LOADERS[entry["source"]]
-        loader = getattr(import_module(f"selfseed.sources.{module}"), function)
-        return loader(entry, files, cohort=cohort)
-    if entry["source"] == "survset":
-        from selfseed.sources.survset import load_survset
-
-        loaded = load_survset(
-            entry["dataset"],
-            gene_prefix=entry["gene_prefix"],
-            sample_column=entry["sample_column"],
-            cohort=cohort,
-        )
-        return (*loaded, none_dropped)
-    from selfseed.sources.table import load_table_cohort
-
-    return (*load_table_cohort(entry, cohort=cohort), none_dropped)
+from selfseed.sources import source
 
 
 def drop_rows(kind, ids, reason, detail=""):
@@ -209,13 +179,14 @@ def looks_unlogged(values):
     return (q99 > 100) | ((q100 - q0 > 50) & (q25 > 0)), q99
 
 
-def check_log_scale(expression, *, cohort, source, file):
+def check_log_scale(expression, *, cohort, logs_unlogged, file):
     """Stop when some samples look unlogged and others log-scaled (two scales in one matrix), or
-    when a table/h5ad cohort (which selfseed does not transform) looks unlogged as a whole."""
+    when the cohort's source does not log-transform (`logs_unlogged`: table, h5ad) and the matrix
+    looks unlogged as a whole."""
     if expression.empty:
         return
     unlogged, q99 = looks_unlogged(expression.to_numpy(dtype=float))
-    if not unlogged.any() or (unlogged.all() and source not in ("table", "h5ad")):
+    if not unlogged.any() or (unlogged.all() and logs_unlogged):
         return
     names = list(expression.columns[unlogged][:5])
     if unlogged.all():
@@ -251,11 +222,7 @@ def in_cohort(cohort):
 
 def preset_spec(entry):
     """The endpoint preset's settings, with the defaults of sources that ship their own tables."""
-    if entry["source"] == "tcga_firehose":
-        from selfseed.sources.firehose import endpoint_defaults
-
-        return {**endpoint_defaults(entry), **entry["endpoint"]}
-    return entry["endpoint"]
+    return {**source(entry["source"]).endpoint_defaults(entry), **entry["endpoint"]}
 
 
 def variant_frame(variants, samples):
@@ -289,7 +256,8 @@ def build_cohort(entry, cohort, files=None, *, max_missing_fraction):
 def _build_cohort(entry, cohort, files, max_missing_fraction):
     import anndata as ad
 
-    expression, clinical, provenance, dropped_probes = load_source(entry, cohort, files)
+    loaded = source(entry["source"]).load(entry, files, cohort=cohort)
+    expression, clinical, provenance = loaded.expression, loaded.clinical, loaded.provenance
     clinical = clinical.astype(object)
     clinical = clinical.where(~clinical.isin(entry["missing_values"]))
     file = provenance["clinical_file"]
@@ -336,7 +304,8 @@ def _build_cohort(entry, cohort, files, max_missing_fraction):
             expected="gene symbols, Entrez (or SYMBOL|Entrez), RefSeq, Ensembl or GenBank ids "
             "(probe ids need a platform annotation)",
         )
-    check_log_scale(symbols, cohort=cohort, source=entry["source"], file=expression_file)
+    check_log_scale(symbols, cohort=cohort, file=expression_file,
+                    logs_unlogged=source(entry["source"]).logs_unlogged)  # fmt: skip
     symbols, dropped_sparse, imputed = clean_expression(symbols, max_missing_fraction)
     if symbols.empty:
         raise InputDataError(
@@ -358,7 +327,7 @@ def _build_cohort(entry, cohort, files, max_missing_fraction):
     kept_for = dropped_endpoint["sample_id"].isin(samples)
     dropped = pd.concat(
         [
-            dropped_probes,
+            loaded.dropped,
             dropped_samples,
             drop_rows(
                 "sample",

@@ -5,41 +5,6 @@ from pathlib import Path
 from selfseed.errors import ConfigError, InputDataError
 
 
-def clinical_table(entry, cohort):
-    """The cohort's clinical table (indexed by row, not yet matched to expression) and its file."""
-    if entry["source"] == "survset":
-        from SurvSet.data import SurvLoader
-
-        loader = SurvLoader()
-        if entry["dataset"] not in set(loader.df_ds["ds"]):
-            raise ConfigError(
-                "unknown SurvSet dataset",
-                cohort=cohort,
-                key=f"cohorts.{cohort}.dataset",
-                found=entry["dataset"],
-                expected="a dataset listed by SurvSet.data.SurvLoader().df_ds, e.g. gse1992",
-            )
-        frame = loader.load_dataset(ds_name=entry["dataset"])["df"]
-        return frame, f"SurvSet dataset {entry['dataset']}"
-    if entry["source"] == "h5ad":
-        import anndata as ad
-
-        try:
-            obs = ad.read_h5ad(entry["path"], backed="r").obs  # clinical only: X stays on disk
-        except (OSError, KeyError, ValueError) as error:
-            raise InputDataError(
-                f"cannot read the AnnData file: {error}", cohort=cohort, file=entry["path"],
-                key=f"cohorts.{cohort}.path", expected="an .h5ad file written by anndata",
-            ) from error  # fmt: skip
-        return obs, entry["path"]
-    from selfseed.sources.table import existing, read_clinical
-
-    for key in ("expression", "clinical"):
-        existing(entry[key], cohort=cohort, key=f"cohorts.{cohort}.{key}")
-    key = f"cohorts.{cohort}.clinical"
-    return read_clinical(entry["clinical"], cohort=cohort, key=key), entry["clinical"]
-
-
 class Downloads(dict):
     """Path in the download cache -> URL, and which files each cohort needs."""
 
@@ -55,35 +20,21 @@ class Downloads(dict):
         return {kind: self[name] for kind, name in self.by_cohort[cohort].items()}
 
 
-def is_url(text):
-    return str(text).startswith(("http://", "https://"))
-
-
 def public_downloads(config):
     """The files each cohort needs from the network: GEO series matrix and platform annotation,
     and any Xena matrix or cBioPortal archive given as a URL. Keys are paths in the cache:
     <host>/<path of the URL> (selfseed.download.cache_name), one per URL."""
-    from selfseed.download import cache_name, geo_platform_annot_url, geo_series_matrix_url
+    from selfseed.download import cache_name
+    from selfseed.sources import source
 
-    base = config["download"]["geo_base_url"]
     downloads, claimed = Downloads(), {}
     for cohort, entry in config["cohorts"].items():
-        urls = {}
-        if entry["source"] == "geo":
-            gpl = entry["platform"]
-            series = entry["accession"]
-            urls["matrix"] = geo_series_matrix_url(
-                series, gpl if entry["multi_platform"] else None, base_url=base
-            )
-            urls["annotation"] = geo_platform_annot_url(gpl, base_url=base)
-        elif entry["source"] == "xena":
-            urls = {k: entry[k] for k in ("expression", "phenotype") if is_url(entry[k])}
-        elif entry["source"] == "cbioportal" and "url" in entry:
-            urls["study"] = entry["url"]
+        origin = source(entry["source"])
+        urls = origin.downloads(entry, config)
         files = {}
         for kind, url in urls.items():
-            key = "download.geo_base_url" if entry["source"] == "geo" else download_key(kind)
-            key = key if key.startswith("download") else f"cohorts.{cohort}.{key}"
+            key = origin.download_key(kind)
+            key = key if "." in key else f"cohorts.{cohort}.{key}"
             try:
                 name = cache_name(url)
             except ConfigError as error:
@@ -102,26 +53,6 @@ def public_downloads(config):
             files[kind] = name
         downloads.by_cohort[cohort] = files
     return downloads
-
-
-def download_key(kind):
-    """The cohort key a download comes from (xena expression/phenotype, cbioportal url)."""
-    return "url" if kind == "study" else kind
-
-
-def check_local_files(entry, cohort):
-    """Files of public-data cohorts that are given as local paths exist (columns are checked at
-    ingest, once downloaded data can be read)."""
-    keys = {"cbioportal": ["study"], "xena": ["expression", "phenotype"], "h5ad": ["path"]}
-    named = [(key, entry[key]) for key in keys.get(entry["source"], []) if key in entry]
-    named += [(f"endpoint.{k}", entry["endpoint"][k]) for k in ("table", "events")
-              if k in entry["endpoint"]]  # fmt: skip
-    for key, path in named:
-        if not is_url(path) and not Path(path).exists():
-            raise ConfigError(
-                "file not found", cohort=cohort, file=path, key=f"cohorts.{cohort}.{key}",
-                expected="an existing file or folder (relative to the directory snakemake runs in)",
-            )  # fmt: skip
 
 
 RESERVED_NAMES = ("time_months", "event", "sample_id", "score", "score_sd")  # used by the models
@@ -167,20 +98,23 @@ def check_names(entry, cohort):
 def check_preset(entry, cohort):
     """A preset endpoint names its table, unless the source ships one (tcga_firehose), whose cancer
     type it then keeps."""
+    from selfseed.sources import source
+
     endpoint = entry["endpoint"]
     if "preset" not in endpoint:
         return
-    if entry["source"] == "tcga_firehose":
-        if endpoint.get("cancer_type", entry["cancer_type"]) != entry["cancer_type"]:
-            raise ConfigError(
-                "the endpoint's cancer type differs from the shipped cohort's",
-                cohort=cohort,
-                key=f"cohorts.{cohort}.endpoint.cancer_type",
-                found=endpoint["cancer_type"],
-                expected=f"{entry['cancer_type']} (cohorts.{cohort}.cancer_type), or leave it out",
-            )
-        return
-    if "table" not in endpoint:
+    shipped = source(entry["source"]).endpoint_defaults(entry)
+    if endpoint.get("cancer_type", shipped.get("cancer_type")) != shipped.get(
+        "cancer_type", endpoint.get("cancer_type")
+    ):
+        raise ConfigError(
+            "the endpoint's cancer type differs from the shipped cohort's",
+            cohort=cohort,
+            key=f"cohorts.{cohort}.endpoint.cancer_type",
+            found=endpoint["cancer_type"],
+            expected=f"{shipped['cancer_type']} (cohorts.{cohort}.cancer_type), or leave it out",
+        )
+    if "table" not in {**shipped, **endpoint}:
         raise ConfigError(
             f"the {endpoint['preset']} preset needs its table",
             cohort=cohort,
@@ -197,73 +131,39 @@ def check_preset(entry, cohort):
         )
 
 
-def check_expression_header(entry, cohort, sample_ids):
-    """A table cohort's expression file: readable, delimiter as its name says, and (reading only
-    its header) orientation consistent with the clinical sample ids."""
-    from selfseed.genes import lookup_symbols
-    from selfseed.sources.table import read_header
-
-    path = entry["expression"]
-    names = read_header(path, cohort=cohort, key=f"cohorts.{cohort}.expression")
-    header = [name.strip() for name in names]
-    shared = set(header) & set(sample_ids)
-    found = f"header {header[:4]}...; clinical sample ids {list(sample_ids[:4])}..."
-    if entry["orientation"] == "genes_by_samples" and not shared:
-        symbols = lookup_symbols(header[1:200])["symbol"]
-        genes = symbols.notna().mean() >= 0.5
-        raise ConfigError(
-            "the expression header names no sample of the clinical table",
-            cohort=cohort,
-            file=path,
-            line=1,
-            key=f"cohorts.{cohort}.{'orientation' if genes else 'sample_column'}",
-            found=found,
-            expected="orientation genes_by_samples: a header of sample ids, as in the clinical "
-            "sample column",
-            fix="the header holds gene ids: set orientation: samples_by_genes"
-            if genes
-            else "check sample_column and that both files use the same sample ids",
-        )
-    if entry["orientation"] == "samples_by_genes" and len(shared) > (len(header) - 1) / 2:
-        raise ConfigError(
-            "the expression header holds sample ids, not gene ids",
-            cohort=cohort,
-            file=path,
-            line=1,
-            key=f"cohorts.{cohort}.orientation",
-            found=found,
-            expected="orientation samples_by_genes: a header of gene ids",
-            fix="set orientation: genes_by_samples",
-        )
-
-
 def check_cohort(entry, cohort):
     """Names are consistent, files exist, named columns exist, the event codes occur in the data and
     some samples have a usable endpoint (geo, cbioportal, xena: checked at ingest, once the data
     are downloaded and read)."""
-    from selfseed.cohort import covariate_frame, unique_sample_ids
+    from selfseed.cohort import covariate_frame
     from selfseed.endpoints import code_endpoint, no_usable_endpoint
+    from selfseed.sources import source
+    from selfseed.sources.common import check_files_exist
 
     check_names(entry, cohort)
     check_preset(entry, cohort)
-    if entry["source"] not in ("survset", "table", "h5ad"):
-        check_local_files(entry, cohort)
+    origin = source(entry["source"])
+    named = [(key, entry[key]) for key in origin.file_keys if key in entry]
+    named += [(f"endpoint.{k}", entry["endpoint"][k]) for k in ("table", "events")
+              if k in entry["endpoint"]]  # fmt: skip
+    check_files_exist(named, cohort)
+    table = origin.clinical(entry, cohort)
+    if table is None:
         return
-    check_local_files(entry, cohort)
-    frame, file = clinical_table(entry, cohort)
+    frame, file = table
     if len(frame) == 1:
         raise InputDataError(
             "the clinical table has one data row",
             cohort=cohort,
             file=file,
-            key=f"cohorts.{cohort}.{'path' if entry['source'] == 'h5ad' else 'clinical'}",
+            key=f"cohorts.{cohort}.{origin.clinical_key}",
             found="1 row below the header",
             expected="one row per sample (a survival model needs many patients)",
             fix="check that the file holds the whole cohort, one row per sample, with a line "
             "break after each row",
         )
     endpoint = entry["endpoint"]
-    named = [] if entry["source"] == "h5ad" else [("sample_column", entry["sample_column"])]
+    named = [("sample_column", entry["sample_column"])] if origin.sample_column else []
     if "preset" not in endpoint:
         named += [(f"endpoint.{k}", endpoint[k]) for k in ("time_column", "event_column")]
     named += [(f"covariates[{i}].column", c["column"]) for i, c in enumerate(entry["covariates"])]
@@ -280,15 +180,7 @@ def check_cohort(entry, cohort):
                 found=f"columns {list(frame.columns[:15])}",
                 expected="the exact name of a clinical column",
             )
-    if entry["source"] == "table":
-        from selfseed.sources.table import sample_ids
-
-        frame = sample_ids(
-            frame, entry["sample_column"], cohort=cohort, file=file,
-            key=f"cohorts.{cohort}.sample_column",
-        )  # fmt: skip
-        unique_sample_ids(frame.index, "clinical table", cohort=cohort, file=file)
-        check_expression_header(entry, cohort, list(frame.index))
+    frame = origin.check_clinical(entry, cohort, frame, file)
     frame = frame.astype(object).where(~frame.isin(entry["missing_values"]))
     if "preset" not in endpoint:
         coded, dropped = code_endpoint(frame, endpoint, cohort=cohort, file=file)

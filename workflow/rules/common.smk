@@ -5,7 +5,7 @@ from snakemake.utils import validate
 
 from selfseed.config import check_config, check_schema, public_downloads
 from selfseed.pipeline import MODEL_TABLES
-from selfseed.sources.firehose import data_files, endpoint_defaults
+from selfseed.sources import source
 from selfseed.signatures import load_signatures
 
 check_schema(config, f"{workflow.current_basedir}/../schemas/config.schema.yaml")
@@ -48,17 +48,9 @@ def ingest_inputs(wildcards):
     """Input files of a cohort: local files, downloads in the cache, files shipped with selfseed
     (tcga_firehose; none for survset, whose data ship in the SurvSet package)."""
     entry = config["cohorts"][wildcards.cohort]
-    endpoint = entry["endpoint"]
-    local = {
-        "table": ["expression", "clinical"],
-        "cbioportal": ["study"],
-        "xena": ["expression", "phenotype"],
-        "h5ad": ["path"],
-    }.get(entry["source"], [])
-    inputs = {key: entry[key] for key in local if key in entry}
-    if entry["source"] == "tcga_firehose":
-        endpoint = {**endpoint_defaults(entry), **endpoint}
-        inputs["expression"] = data_files(entry["cancer_type"])["expression"]
+    origin = source(entry["source"])
+    endpoint = {**origin.endpoint_defaults(entry), **entry["endpoint"]}
+    inputs = origin.inputs(entry)
     downloaded = DOWNLOADS.cohort_files(wildcards.cohort)
     inputs.update({kind: f"{CACHE}/{name}" for kind, name in downloaded.items()})
     for key, name in (("table", "endpoint_table"), ("events", "events")):

@@ -17,6 +17,7 @@ import pandas as pd
 
 from selfseed.errors import ConfigError, InputDataError
 from selfseed.inflate import extract_archive
+from selfseed.sources.common import LoadedCohort, Source, first_non_numeric, log2_if_unlogged
 from selfseed.sources.textio import (
     numbers_where_possible,
     read_table,
@@ -46,21 +47,6 @@ MISSING = [
     "[null]",
 ]
 EXPRESSION_DATATYPES = ("CONTINUOUS", "Z-SCORE")
-# Status words of older files without the "1:" / "0:" prefix (e.g. METABRIC "DECEASED").
-STATUS_WORDS = {
-    "deceased": 1,
-    "dead": 1,
-    "recurred": 1,
-    "recurred/progressed": 1,
-    "progressed": 1,
-    "progression": 1,
-    "living": 0,
-    "alive": 0,
-    "diseasefree": 0,
-    "disease free": 0,
-    "not recurred": 0,
-    "censored": 0,
-}
 
 
 @dataclass
@@ -357,15 +343,6 @@ def read_expression_file(path) -> tuple[pd.DataFrame, list[str]]:
     return expression, notes
 
 
-def first_non_numeric(table: pd.DataFrame) -> tuple[str, str]:
-    """(column, value) of the first value that is neither a number nor missing."""
-    for column in table.columns:
-        bad = table[column].notna() & pd.to_numeric(table[column], errors="coerce").isna()
-        if bad.any():
-            return column, table[column][bad].iloc[0]
-    raise ValueError("all values are numeric")
-
-
 def read_cbioportal_study(folder_or_archive, *, expression_profile=None) -> CbioStudy:
     """Read a cBioPortal study folder or .tar.gz: one mRNA profile plus the clinical tables.
 
@@ -396,71 +373,32 @@ def read_cbioportal_study(folder_or_archive, *, expression_profile=None) -> Cbio
     )
 
 
-def status_to_event(status: pd.Series) -> pd.Series:
-    """cBioPortal status strings to 1/0: the "1:"/"0:" prefix ("1:DECEASED", "0:Not Recurred",
-    "1:Recurred/Progressed"), or for unprefixed old files the words in STATUS_WORDS."""
-    text = status.dropna().astype(str).str.strip()
-    prefix = text.str.extract(r"^([01])\s*:", expand=False)
-    words = text.str.lower().map(STATUS_WORDS)
-    event = prefix.astype(float).fillna(words)
-    unknown = event.isna()
-    if unknown.any():
-        raise InputDataError(
-            "unrecognised survival status values",
-            column=status.name,
-            found=", ".join(sorted(text[unknown].unique())[:8]),
-            expected='"1:..." / "0:..." or one of ' + ", ".join(STATUS_WORDS),
-        )
-    return event.reindex(status.index)
+class Cbioportal(Source):
+    """A cBioPortal study: a local folder or .tar.gz archive (`study`), or the archive's `url`
+    (downloaded); the mRNA profile by `expression_profile` when the study has several."""
+
+    file_keys = ("study",)
+
+    def downloads(self, entry, config):
+        return {"study": entry["url"]} if "url" in entry else {}
+
+    def download_key(self, kind):
+        return "url"
+
+    def load(self, entry, files, *, cohort):
+        """Genes x samples (log2 by GEO2R's rule), clinical by SAMPLE_ID."""
+        path = files.get("study") or entry["study"]
+        study = read_cbioportal_study(path, expression_profile=entry.get("expression_profile"))
+        expression, log2_note = log2_if_unlogged(study.expression)
+        provenance = {
+            "source": "cbioportal",
+            "study": str(path),
+            "profile": str(study.profile),
+            "log2": log2_note,
+            "notes": list(study.notes),
+            "clinical_file": f"{path} (clinical files)",
+        }
+        return LoadedCohort(expression, study.samples, provenance)
 
 
-def cbioportal_survival(samples: pd.DataFrame, prefix: str) -> pd.DataFrame:
-    """DataFrame[time_months, event] from `<prefix>_MONTHS` and `<prefix>_STATUS` (prefix OS,
-    DFS, RFS, PFS, DSS ...). Rows with a missing time or status, or time <= 0, are dropped and
-    counted in attrs["notes"]."""
-    prefix = prefix.upper().rstrip("_")
-    time_column, status_column = f"{prefix}_MONTHS", f"{prefix}_STATUS"
-    for column in (time_column, status_column):
-        if column not in samples.columns:
-            available = [c for c in samples.columns if re.search(r"_(MONTHS|STATUS)$", str(c))]
-            raise InputDataError(
-                "the survival column is missing",
-                column=column,
-                found=", ".join(available) or "no *_MONTHS / *_STATUS columns",
-            )
-    time = pd.to_numeric(samples[time_column], errors="coerce")
-    survival = pd.DataFrame(
-        {"time_months": time.astype(float), "event": status_to_event(samples[status_column])}
-    )
-    return usable_survival(survival, f"{time_column}/{status_column}")
-
-
-def usable_survival(survival: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Drop rows without time or event, or with time <= 0; record how many in attrs["notes"]."""
-    missing = survival.isna().any(axis=1)
-    not_positive = ~missing & (survival["time_months"] <= 0)
-    kept = survival[~missing & ~not_positive].astype({"event": int})
-    kept.attrs["notes"] = [
-        f"{source}: {missing.sum()} rows without time or status and {not_positive.sum()} with "
-        f"time <= 0 dropped; {len(kept)} kept ({kept['event'].sum()} events)"
-    ]
-    return kept
-
-
-def load_cbioportal(entry, files, *, cohort):
-    """A cBioPortal study as (genes x samples, clinical by SAMPLE_ID, provenance, dropped)."""
-    from selfseed.sources.geo import log2_if_unlogged
-
-    path = files.get("study") or entry["study"]
-    study = read_cbioportal_study(path, expression_profile=entry.get("expression_profile"))
-    expression, log2_note = log2_if_unlogged(study.expression)
-    provenance = {
-        "source": "cbioportal",
-        "study": str(path),
-        "profile": str(study.profile),
-        "log2": log2_note,
-        "notes": list(study.notes),
-        "clinical_file": f"{path} (clinical files)",
-    }
-    dropped = pd.DataFrame(columns=["kind", "id", "reason", "detail"])
-    return expression, study.samples, provenance, dropped
+SOURCE = Cbioportal()

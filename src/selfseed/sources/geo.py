@@ -17,6 +17,7 @@ import pyarrow.csv as pacsv
 
 from selfseed.errors import ConfigError, InputDataError
 from selfseed.inflate import check_inflated, is_gzip, open_inflated
+from selfseed.sources.common import LoadedCohort, Source, log2_if_unlogged
 from selfseed.sources.textio import read_table, read_text
 
 TABLE_BEGIN = b"!series_matrix_table_begin"
@@ -426,61 +427,56 @@ def probes_to_genes(expression, annotation, *, multi_gene="drop", collapse="max_
     return by_gene, pd.DataFrame({"probe_id": dropped.index, "reason": dropped.to_numpy()})
 
 
-def log2_if_unlogged(expression):
-    """GEO2R's rule: log2-transform unless the values already look log-scaled.
+class Geo(Source):
+    """A GEO series (`accession`) on one platform (`platform`): the series matrix and the
+    platform annotation are downloaded; probes are mapped to genes by the annotation."""
 
-    qx = quantiles 0, .25, .5, .75, .99, 1 of all values; LogC = qx99 > 100 or (max - min > 50 and
-    q25 > 0). If LogC, values <= 0 become NaN and log2 is applied. Returns (expression, note)."""
-    values = expression.to_numpy(dtype=float)
-    qx = np.nanquantile(values, [0, 0.25, 0.5, 0.75, 0.99, 1.0])
-    log_c = bool(qx[4] > 100 or (qx[5] - qx[0] > 50 and qx[1] > 0))
-    rule = (
-        "GEO2R log2 rule: quantiles 0/25/50/75/99/100% = "
-        + ", ".join(f"{q:.4g}" for q in qx)
-        + f"; LogC = (q99 > 100) or (max - min > 50 and q25 > 0) = ({qx[4]:.4g} > 100) or "
-        f"({qx[5] - qx[0]:.4g} > 50 and {qx[1]:.4g} > 0) = {log_c}"
-    )
-    if not log_c:
-        return expression, rule + ": values taken as already log2-scaled, left unchanged"
-    non_positive = int((values <= 0).sum())
-    with np.errstate(invalid="ignore", divide="ignore"):
-        logged = np.log2(np.where(values > 0, values, np.nan))
-    note = rule + f": {non_positive} values <= 0 set to NaN, log2 applied"
-    return pd.DataFrame(logged, index=expression.index, columns=expression.columns), note
+    def downloads(self, entry, config):
+        from selfseed.download import geo_platform_annot_url, geo_series_matrix_url
 
-
-def load_geo(entry, files, *, cohort):
-    """A downloaded GEO series as (genes x samples, clinical by GSM, provenance, dropped probes).
-
-    Clinical columns are the series matrix's sample fields, characteristics as `key:ch1`.
-    """
-    from selfseed.sources.table import sha256
-
-    series = read_series_matrix(files["matrix"])
-    annotation = read_platform_annotation(files["annotation"])
-    probes, log2_note = log2_if_unlogged(series.expression)
-    genes, dropped = probes_to_genes(
-        probes, annotation, multi_gene=entry["multi_gene"], collapse=entry["collapse"]
-    )
-    if genes.empty:
-        raise InputDataError(
-            "the platform annotation maps no probe of the series matrix to a gene",
-            cohort=cohort,
-            file=files["annotation"],
-            found=f"{len(series.expression)} probes, {len(annotation)} annotated",
-            expected=f"the annotation of {entry['platform']}",
+        base = config["download"]["geo_base_url"]
+        gpl = entry["platform"]
+        matrix = geo_series_matrix_url(
+            entry["accession"], gpl if entry["multi_platform"] else None, base_url=base
         )
-    clinical = series.samples.copy()
-    clinical.index = clinical.index.astype(str)
-    provenance = {
-        "source": "geo",
-        "accession": entry["accession"],
-        "platform": entry["platform"],
-        "files": [f"{path} sha256:{sha256(path)}" for path in files.values()],
-        "log2": log2_note,
-        "clinical_file": str(files["matrix"]),
-    }
-    dropped = pd.DataFrame(
-        {"kind": "probe", "id": dropped["probe_id"], "reason": dropped["reason"], "detail": ""}
-    )
-    return genes, clinical, provenance, dropped
+        return {"matrix": matrix, "annotation": geo_platform_annot_url(gpl, base_url=base)}
+
+    def download_key(self, kind):
+        return "download.geo_base_url"
+
+    def load(self, entry, files, *, cohort):
+        """Genes x samples, clinical by GSM (the series matrix's sample fields, characteristics as
+        `key:ch1`), and the probes dropped with reasons."""
+        from selfseed.sources.table import sha256
+
+        series = read_series_matrix(files["matrix"])
+        annotation = read_platform_annotation(files["annotation"])
+        probes, log2_note = log2_if_unlogged(series.expression)
+        genes, dropped = probes_to_genes(
+            probes, annotation, multi_gene=entry["multi_gene"], collapse=entry["collapse"]
+        )
+        if genes.empty:
+            raise InputDataError(
+                "the platform annotation maps no probe of the series matrix to a gene",
+                cohort=cohort,
+                file=files["annotation"],
+                found=f"{len(series.expression)} probes, {len(annotation)} annotated",
+                expected=f"the annotation of {entry['platform']}",
+            )
+        clinical = series.samples.copy()
+        clinical.index = clinical.index.astype(str)
+        provenance = {
+            "source": "geo",
+            "accession": entry["accession"],
+            "platform": entry["platform"],
+            "files": [f"{path} sha256:{sha256(path)}" for path in files.values()],
+            "log2": log2_note,
+            "clinical_file": str(files["matrix"]),
+        }
+        dropped = pd.DataFrame(
+            {"kind": "probe", "id": dropped["probe_id"], "reason": dropped["reason"], "detail": ""}
+        )
+        return LoadedCohort(genes, clinical, provenance, dropped)
+
+
+SOURCE = Geo()

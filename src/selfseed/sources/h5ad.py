@@ -1,33 +1,44 @@
 """An AnnData file a user already has: X samples x genes, var_names gene ids, obs clinical columns."""
 
-import pandas as pd
-
 from selfseed.errors import InputDataError
+from selfseed.sources.common import LoadedCohort, Source
+from selfseed.sources.table import sha256
 
 
-def load_h5ad(entry, files, *, cohort):
-    """(genes x samples, clinical = obs, provenance, dropped) from an .h5ad file."""
+class H5ad(Source):
+    """An AnnData file (`path`): X samples x genes, var_names gene ids, obs the clinical columns."""
+
+    file_keys = ("path",)
+    logs_unlogged = False
+    clinical_key = "path"
+    sample_column = False
+
+    def clinical(self, entry, cohort):
+        return read_h5ad(entry["path"], cohort=cohort, backed="r").obs, entry["path"]
+
+    def load(self, entry, files, *, cohort):
+        path = files.get("path") or entry["path"]
+        adata = read_h5ad(path, cohort=cohort)
+        expression = adata.to_df().T
+        expression.columns = expression.columns.astype(str)
+        clinical = adata.obs.copy()
+        clinical.index = clinical.index.astype(str)
+        provenance = {"source": "h5ad", "files": [f"{path} sha256:{sha256(path)}"],
+                      "clinical_file": str(path)}  # fmt: skip
+        return LoadedCohort(expression, clinical, provenance)
+
+
+def read_h5ad(path, *, cohort, backed=None):
+    """The AnnData file (obs only in memory with backed="r"); unreadable: a named error."""
     import anndata as ad
 
-    from selfseed.sources.table import sha256
-
-    path = files.get("path") or entry["path"]
     try:
-        adata = ad.read_h5ad(path)
+        return ad.read_h5ad(path, backed=backed)
     except (OSError, KeyError, ValueError) as error:
         raise InputDataError(
             f"cannot read the AnnData file: {error}", cohort=cohort, file=path,
             key=f"cohorts.{cohort}.path", expected="an .h5ad file written by anndata",
         ) from error  # fmt: skip
-    expression = adata.to_df().T
-    clinical = adata.obs.copy()
-    clinical.index = clinical.index.astype(str)
-    expression.columns = expression.columns.astype(str)
-    provenance = {"source": "h5ad", "files": [f"{path} sha256:{sha256(path)}"],
-                  "clinical_file": str(path)}  # fmt: skip
-    return (
-        expression,
-        clinical,
-        provenance,
-        pd.DataFrame(columns=["kind", "id", "reason", "detail"]),
-    )
+
+
+SOURCE = H5ad()

@@ -15,6 +15,7 @@ import pandas as pd
 
 from selfseed.errors import ConfigError, InputDataError
 from selfseed.inflate import check_inflated, is_gzip, open_inflated
+from selfseed.sources.common import LoadedCohort, Source
 from selfseed.sources.textio import header_cells, naming, parser_line, read_text, repeated
 
 SEPARATORS = {".csv": ",", ".tsv": "\t", ".txt": "\t", ".tab": "\t"}
@@ -348,25 +349,83 @@ def sample_ids(clinical, column, *, cohort, file, key):
     return clinical.set_index(pd.Index(ids.astype(str).str.strip(), name="sample_id"))
 
 
-def load_table_cohort(entry, *, cohort):
-    """Return (expression genes x samples, clinical indexed by sample id, provenance dict)."""
-    key = f"cohorts.{cohort}"
-    expression = read_expression(entry["expression"], cohort=cohort, key=f"{key}.expression")
-    if entry["orientation"] == "samples_by_genes":
-        expression = expression.T
-    clinical = read_clinical(entry["clinical"], cohort=cohort, key=f"{key}.clinical")
-    clinical = sample_ids(
-        clinical,
-        entry["sample_column"],
-        cohort=cohort,
-        file=entry["clinical"],
-        key=f"{key}.sample_column",
-    )
-    files = (entry["expression"], entry["clinical"])
-    provenance = {
-        "source": "table",
-        "files": [f"{p} sha256:{sha256(p)}" for p in files],
-        "clinical_file": str(entry["clinical"]),
-        "expression_file": str(entry["expression"]),
-    }
-    return expression, clinical, provenance
+class Table(Source):
+    """A user's own files: an expression matrix (`expression`, `orientation`) and a clinical table
+    (`clinical`, one row per sample, ids in `sample_column`)."""
+
+    file_keys = ("expression", "clinical")
+    logs_unlogged = False
+
+    def clinical(self, entry, cohort):
+        for key in self.file_keys:
+            existing(entry[key], cohort=cohort, key=f"cohorts.{cohort}.{key}")
+        key = f"cohorts.{cohort}.clinical"
+        return read_clinical(entry["clinical"], cohort=cohort, key=key), entry["clinical"]
+
+    def check_clinical(self, entry, cohort, frame, file):
+        """Unique sample ids, and the expression header's orientation against them."""
+        from selfseed.cohort import unique_sample_ids
+
+        frame = sample_ids(frame, entry["sample_column"], cohort=cohort, file=file,
+                           key=f"cohorts.{cohort}.sample_column")  # fmt: skip
+        unique_sample_ids(frame.index, "clinical table", cohort=cohort, file=file)
+        check_expression_header(entry, cohort, list(frame.index))
+        return frame
+
+    def load(self, entry, files, *, cohort):
+        key = f"cohorts.{cohort}"
+        expression = read_expression(entry["expression"], cohort=cohort, key=f"{key}.expression")
+        if entry["orientation"] == "samples_by_genes":
+            expression = expression.T
+        clinical = read_clinical(entry["clinical"], cohort=cohort, key=f"{key}.clinical")
+        clinical = sample_ids(clinical, entry["sample_column"], cohort=cohort,
+                              file=entry["clinical"], key=f"{key}.sample_column")  # fmt: skip
+        provenance = {
+            "source": "table",
+            "files": [f"{p} sha256:{sha256(p)}" for p in (entry["expression"], entry["clinical"])],
+            "clinical_file": str(entry["clinical"]),
+            "expression_file": str(entry["expression"]),
+        }
+        return LoadedCohort(expression, clinical, provenance)
+
+
+def check_expression_header(entry, cohort, sample_ids):
+    """A table cohort's expression file: readable, delimiter as its name says, and (reading only
+    its header) orientation consistent with the clinical sample ids."""
+    from selfseed.genes import lookup_symbols
+
+    path = entry["expression"]
+    names = read_header(path, cohort=cohort, key=f"cohorts.{cohort}.expression")
+    header = [name.strip() for name in names]
+    shared = set(header) & set(sample_ids)
+    found = f"header {header[:4]}...; clinical sample ids {list(sample_ids[:4])}..."
+    if entry["orientation"] == "genes_by_samples" and not shared:
+        symbols = lookup_symbols(header[1:200])["symbol"]
+        genes = symbols.notna().mean() >= 0.5
+        raise ConfigError(
+            "the expression header names no sample of the clinical table",
+            cohort=cohort,
+            file=path,
+            line=1,
+            key=f"cohorts.{cohort}.{'orientation' if genes else 'sample_column'}",
+            found=found,
+            expected="orientation genes_by_samples: a header of sample ids, as in the clinical "
+            "sample column",
+            fix="the header holds gene ids: set orientation: samples_by_genes"
+            if genes
+            else "check sample_column and that both files use the same sample ids",
+        )
+    if entry["orientation"] == "samples_by_genes" and len(shared) > (len(header) - 1) / 2:
+        raise ConfigError(
+            "the expression header holds sample ids, not gene ids",
+            cohort=cohort,
+            file=path,
+            line=1,
+            key=f"cohorts.{cohort}.orientation",
+            found=found,
+            expected="orientation samples_by_genes: a header of gene ids",
+            fix="set orientation: genes_by_samples",
+        )
+
+
+SOURCE = Table()

@@ -1,10 +1,9 @@
 """Pooling per-cohort log hazard ratios: random-effects meta-analysis (as R metafor's `rma`)
 and a one-stage Cox model stratified by cohort (as R survival's `coxph(... + strata(cohort))`).
 
-Heterogeneity follows metafor 3.8: tau2 is clipped at 0; Q = max(0, Q); for random-effects fits
+Heterogeneity follows metafor 3.8: tau2 is clipped at 0; Q = max(0, Q);
 I2 = 100 tau2 / (tau2 + vt) and H2 = tau2 / vt + 1 with the "typical" within-cohort variance
-vt = (k - 1) / (sum w - sum w^2 / sum w), w = 1 / se^2; for the fixed-effect fit
-I2 = max(0, 100 (Q - df) / Q) and H2 = Q / df.
+vt = (k - 1) / (sum w - sum w^2 / sum w), w = 1 / se^2.
 
 tau2 is iterated to convergence (REML: change < 1e-12; PM: |Q(tau2) - (k - 1)| < 1e-12). metafor's
 defaults stop earlier (REML threshold 1e-5, PM `uniroot` tol 1.2e-4), so its default output can
@@ -132,12 +131,8 @@ def _pool(y, v, tau2, method, hartung_knapp, level):
     crit = reference.isf((1 - level) / 2)
     w_fixed = 1 / v
     vt = (k - 1) / (w_fixed.sum() - (w_fixed**2).sum() / w_fixed.sum())
-    if method == "FE":
-        i2 = max(0.0, 100 * (q - (k - 1)) / q) if q > 0 else 0.0
-        h2 = q / (k - 1)
-    else:
-        i2 = 100 * tau2 / (vt + tau2)
-        h2 = tau2 / vt + 1
+    i2 = 100 * tau2 / (vt + tau2)
+    h2 = tau2 / vt + 1
     low, high = estimate - crit * se, estimate + crit * se
     # prediction interval for the log HR of a new cohort, as metafor's predict.rma: the same
     # critical value, over sqrt(se^2 + tau2)
@@ -180,14 +175,6 @@ def random_effects(log_hr, se, method="REML", hartung_knapp=False, level=0.95):
     if y.size < 2:
         return _not_estimable(y.size, method, hartung_knapp)
     return _pool(y, v, _tau2(y, v, method), method, hartung_knapp, level)
-
-
-def fixed_effect(log_hr, se, level=0.95):
-    """Inverse-variance fixed-effect meta-analysis, as `metafor::rma(yi, sei=se, method="FE")`."""
-    y, v = _studies(log_hr, se)
-    if y.size < 2:
-        return _not_estimable(y.size, "FE", False)
-    return _pool(y, v, 0.0, "FE", False, level)
 
 
 def study_weights(log_hr, se, tau2):
