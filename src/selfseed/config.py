@@ -348,18 +348,29 @@ def check_schema(config, schema_path):
 
     schema = yaml.safe_load(Path(schema_path).read_text())
     validator = jsonschema.Draft202012Validator(schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    errors, unknown_keys = [], {}
+    for error in validator.iter_errors(config):
+        if error.validator in ("additionalProperties", "unevaluatedProperties"):
+            allowed = allowed_keys(validator, error.schema, error.instance)
+            if allowed is None or not set(error.instance) - allowed:
+                continue  # no source matched, or a source's keys failed: other errors say why
+            unknown_keys[id(error)] = allowed
+        errors.append(error)
+    # an unknown key first: a misspelt key also makes the key it was meant to be missing
+    error = jsonschema.exceptions.best_match([e for e in errors if id(e) in unknown_keys] or errors)
     if error is None:
         return
     key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
-    if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        unknown = sorted(set(error.instance) - set(allowed))
+    if id(error) in unknown_keys:
+        allowed = sorted(unknown_keys[id(error)])
+        source = error.instance.get("source") if "allOf" in error.schema else None
         raise ConfigError(
             "unknown keys in the config",
             key=key,
-            found=f"unknown keys: {', '.join(unknown)}",
-            expected=f"keys among: {', '.join(allowed)}",
+            found=f"unknown keys: {', '.join(sorted(set(error.instance) - set(allowed)))}",
+            expected=f"keys of a {source} cohort: {', '.join(allowed)}"
+            if source
+            else f"keys among: {', '.join(allowed)}",
             fix="see config/README.md for every key",
         )
     if error.validator == "type" and isinstance(error.instance, bool):
@@ -386,6 +397,20 @@ def check_schema(config, schema_path):
         expected=error.schema.get("description", f"{error.validator}: {error.validator_value}"),
         fix="see config/README.md for every key",
     )
+
+
+def allowed_keys(validator, schema, instance):
+    """The keys `schema` evaluates in `instance`: its properties and, for a cohort, those of the
+    source branches (allOf: if/then) that apply; None when the schema has branches and none applies
+    (a missing or unknown source)."""
+    keys = set(schema.get("properties", {}))
+    branches = [item for item in schema.get("allOf", []) if "if" in item]
+    applies = [b for b in branches if validator.evolve(schema=b["if"]).is_valid(instance)]
+    if branches and not applies:
+        return None
+    for branch in applies:
+        keys |= set(branch.get("then", {}).get("properties", {}))
+    return keys
 
 
 def check_config(config):

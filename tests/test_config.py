@@ -1,0 +1,108 @@
+"""The config schema: unknown keys named per source (unevaluatedProperties), defaults applied by
+snakemake's validate, and config/README.md generated from it."""
+
+import copy
+from pathlib import Path
+
+import pytest
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from selfseed.config import check_schema
+from selfseed.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
+
+RFS = {"name": "RFS", "label": "relapse-free survival", "time_column": "time", "time_unit": "days",
+       "event_column": "status", "event_values": [1], "censored_values": [0]}  # fmt: skip
+# the least each source needs; `own` is one of its optional keys
+SOURCES = {
+    "tcga_firehose": ({"cancer_type": "UCS", "endpoint": {"preset": "tcga_cdr"}}, "cancer_type"),
+    "survset": ({"dataset": "gse1992", "gene_prefix": "num_HS_", "endpoint": RFS}, "gene_prefix"),
+    "geo": ({"accession": "GSE1992", "platform": "GPL96", "endpoint": RFS}, "collapse"),
+    "cbioportal": ({"study": "brca.tar.gz", "endpoint": RFS}, "expression_profile"),
+    "xena": ({"expression": "HiSeqV2.gz", "phenotype": "pheno.tsv", "endpoint": RFS}, "values"),
+    "h5ad": ({"path": "cohort.h5ad", "endpoint": RFS}, "path"),
+    "table": ({"expression": "expr.tsv", "clinical": "clin.tsv", "endpoint": RFS}, "orientation"),
+}
+COMMON_DEFAULTS = {"description": "", "covariates": [], "missing_values": [],
+                   "sample_column": "sample_id"}  # fmt: skip
+SOURCE_DEFAULTS = {
+    "geo": {"multi_platform": False, "multi_gene": "drop", "collapse": "max_mean"},
+    "xena": {"values": "log2", "primary_tumour_only": True},
+    "table": {"orientation": "genes_by_samples"},
+}
+
+
+def cohort(source, **extra):
+    entry, _ = SOURCES[source]
+    return {"cohorts": {"mine": {"source": source, **copy.deepcopy(entry), **extra}}}
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_every_source_passes_both_schema_checks_and_gets_its_defaults(source):
+    config = cohort(source)
+    check_schema(config, SCHEMA)
+    validate(config, SCHEMA)
+    entry = config["cohorts"]["mine"]
+    for key, value in {**COMMON_DEFAULTS, **SOURCE_DEFAULTS.get(source, {})}.items():
+        assert entry[key] == value, key
+    others = {k for s, d in SOURCE_DEFAULTS.items() if s != source for k in d}
+    assert not others & set(entry)  # no other source's defaults
+    assert config["statistics"]["cutpoint_correction"] == "permutation"
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("kind", ["made-up", "another-source-s"])
+def test_unknown_key_of_a_source_is_named_with_that_source_s_keys(source, kind):
+    """unevaluatedProperties: a key of another source is as unknown as a made-up one."""
+    stray = "colour" if kind == "made-up" else "dataset" if source != "survset" else "orientation"
+    config = cohort(source, **{stray: "x"})
+    with pytest.raises(ConfigError, match="unknown keys in the config") as raised:
+        check_schema(config, SCHEMA)
+    message = str(raised.value)
+    assert "cohorts.mine" in message and f"found:    unknown keys: {stray}\n" in message
+    expected = message.split("expected: ")[1].splitlines()[0]
+    assert expected.startswith(f"keys of a {source} cohort: ")
+    allowed = set(expected.split(": ")[1].split(", "))
+    assert {"source", "endpoint", "covariates", "treatment", SOURCES[source][1]} <= allowed
+    assert stray not in allowed
+    with pytest.raises(WorkflowError):
+        validate(config, SCHEMA)  # snakemake's own check refuses it too
+
+
+def test_misspelt_required_key_is_reported_as_the_unknown_key():
+    config = cohort("geo")
+    entry = config["cohorts"]["mine"]
+    entry["acession"] = entry.pop("accession")
+    with pytest.raises(ConfigError, match="unknown keys: acession") as raised:
+        check_schema(config, SCHEMA)
+    assert "accession" in str(raised.value).split("expected: ")[1]
+
+
+@pytest.mark.parametrize(
+    ("change", "found"),
+    [
+        (lambda e: e.pop("source"), "'source' is a required property"),
+        (lambda e: e.update(source="gdc"), "'gdc' is not one of"),
+        (lambda e: e.pop("platform"), "'platform' is a required property"),
+    ],
+    ids=["no-source", "unknown-source", "required-key-missing"],
+)
+def test_missing_source_or_key_is_not_called_an_unknown_key(change, found):
+    """Without its source branch a cohort's own keys are unevaluated: the real error is named."""
+    config = cohort("geo")
+    change(config["cohorts"]["mine"])
+    with pytest.raises(ConfigError, match="does not match the schema") as raised:
+        check_schema(config, SCHEMA)
+    assert found in str(raised.value)
+
+
+def test_unknown_key_outside_the_cohorts_lists_the_section_s_keys():
+    config = {**cohort("table"), "scoring": {"bins": 3}}
+    with pytest.raises(ConfigError, match="unknown keys: bins") as raised:
+        check_schema(config, SCHEMA)
+    assert "keys among: ctrl_size, methods, n_bins, random_state, ssgsea_weight" in str(
+        raised.value
+    )
