@@ -106,3 +106,84 @@ def test_unknown_key_outside_the_cohorts_lists_the_section_s_keys():
     assert "keys among: ctrl_size, methods, n_bins, random_state, ssgsea_weight" in str(
         raised.value
     )
+
+
+# --- config/README.md: the key tables and preset rules are written from their sources ---------
+
+
+def config_docs():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("config_docs", REPO / "tools" / "config_docs.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def schema_keys(schema, node, prefix=""):
+    """Every key the schema defines below `node`, as the README names it (`scoring.methods`,
+    `covariates[].name`), with its schema node."""
+    keys = []
+    for name, sub in node.get("properties", {}).items():
+        sub = schema["$defs"][sub["$ref"].split("/")[-1]] if "$ref" in sub else sub
+        items = sub.get("items", {})
+        items = schema["$defs"][items["$ref"].split("/")[-1]] if "$ref" in items else items
+        keys.append((f"{prefix}{name}", sub))
+        keys += schema_keys(schema, sub, f"{prefix}{name}.")
+        keys += schema_keys(schema, items, f"{prefix}{name}[].")
+    return keys
+
+
+def test_config_readme_is_what_the_tool_writes():
+    """Run `python tools/config_docs.py --write` after changing the schema or the preset rules."""
+    tool = config_docs()
+    readme = (REPO / "config" / "README.md").read_text()
+    assert tool.rendered(readme, tool.blocks()) == readme
+    assert tool.main([]) == 0
+
+
+def test_every_schema_key_has_a_row_with_its_default():
+    """Read back independently of the tool: each key has a row whose default, read as YAML, is
+    the schema's."""
+    import yaml
+
+    schema = yaml.safe_load(Path(SCHEMA).read_text())
+    readme = (REPO / "config" / "README.md").read_text()
+    rows = {}
+    for line in readme.splitlines():
+        if line.startswith("| `"):
+            cells = [c.strip() for c in line.strip("|").split(" | ")]
+            rows.setdefault(cells[0].strip("`"), []).append(cells)
+    cohort = schema["$defs"]["cohort"]
+    keys = schema_keys(schema, schema) + schema_keys(schema, cohort)
+    for branch in cohort["allOf"]:
+        keys += schema_keys(schema, branch["then"])
+    for name in ("generic_endpoint", "preset_endpoint"):
+        keys += schema_keys(schema, schema["$defs"][name])
+    assert len(keys) > 70
+    for key, node in keys:
+        assert key in rows, key
+        if "default" in node and "properties" not in node:
+            defaults = [yaml.safe_load(cells[-2].strip("`")) for cells in rows[key]]
+            assert node["default"] in defaults, key
+    assert rows["statistics.cutpoint_correction"][0][1] == "`permutation`"
+
+
+def test_preset_rules_in_the_readme_are_the_presets_module_docstring():
+    import selfseed.presets
+
+    readme = (REPO / "config" / "README.md").read_text()
+    rules = selfseed.presets.__doc__.split("TCGA Pan-Cancer Clinical Data Resource")[1]
+    assert rules.replace("``", "`").strip() in readme
+    assert "17. A relapse at 0 days" in readme and "20. `DM_first`" in readme
+
+
+def test_a_description_must_name_its_allowed_values(tmp_path):
+    import yaml
+
+    tool = config_docs()
+    schema = yaml.safe_load(Path(SCHEMA).read_text())
+    schema["properties"]["statistics"]["properties"]["meta_method"]["description"] = "estimator"
+    (tmp_path / "schema.yaml").write_text(yaml.safe_dump(schema))
+    with pytest.raises(ValueError, match=r"statistics.meta_method does not name \['REML', 'DL'"):
+        tool.blocks(tmp_path / "schema.yaml")
