@@ -187,3 +187,93 @@ def test_a_description_must_name_its_allowed_values(tmp_path):
     (tmp_path / "schema.yaml").write_text(yaml.safe_dump(schema))
     with pytest.raises(ValueError, match=r"statistics.meta_method does not name \['REML', 'DL'"):
         tool.blocks(tmp_path / "schema.yaml")
+
+
+# --- defaults restated in the library are the schema's --------------------------------------
+
+# parameters named after a setting (or as the library names it) that keep a default because a
+# caller outside the pipeline leaves them out; the pipeline passes the config's value
+RESTATED = {
+    ("selfseed.singlecell.score_genes_chunked", "ctrl_size"): "scoring.ctrl_size",
+    ("selfseed.singlecell.score_genes_chunked", "n_bins"): "scoring.n_bins",
+    ("selfseed.singlecell.score_genes_chunked", "random_state"): "scoring.random_state",
+    ("selfseed.inflate.Limits", "max_inflated_mb"): "download.max_inflated_mb",
+    ("selfseed.inflate.Limits", "max_inflation_ratio"): "download.max_inflation_ratio",
+    ("selfseed.download.geo_series_matrix_url", "base_url"): "download.geo_base_url",
+    ("selfseed.download.geo_platform_annot_url", "base_url"): "download.geo_base_url",
+    ("selfseed.download.geo_platform_full_url", "base_url"): "download.geo_base_url",
+}
+NOT_SETTINGS = {
+    ("selfseed.report.table_page", "description"),  # a page's text, not a cohort's
+    ("selfseed.survival.cox_per_sd", "covariates"),  # one model's terms: none, the univariable
+}
+SYNONYMS = {"knots": "spline_knots", "n_knots": "spline_knots", "weight": "ssgsea_weight",
+            "groups": "groupings", "minprop": "cutpoint_minprop", "correction":
+            "cutpoint_correction", "horizons": "horizons_months", "base_url": "geo_base_url",
+            "method": "method"}  # fmt: skip
+
+
+def schema_defaults():
+    """Setting name -> (dotted key, default) for every key with a default ('method' is one)."""
+    import yaml
+
+    schema = yaml.safe_load(Path(SCHEMA).read_text())
+    cohort = schema["$defs"]["cohort"]
+    keys = schema_keys(schema, schema) + schema_keys(schema, cohort)
+    for branch in cohort["allOf"]:
+        keys += schema_keys(schema, branch["then"])
+    return {key.split(".")[-1]: (key, node["default"]) for key, node in keys if "default" in node}
+
+
+def library_defaults():
+    """(module.function, parameter) -> default, for every function and class of selfseed."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import selfseed
+
+    found = {}
+    for info in pkgutil.walk_packages(selfseed.__path__, "selfseed."):
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if getattr(obj, "__module__", None) != info.name or not callable(obj):
+                continue
+            try:
+                parameters = inspect.signature(obj).parameters.values()
+            except (TypeError, ValueError):
+                continue
+            for p in parameters:
+                if p.default is not inspect.Parameter.empty and p.default is not None:
+                    found[(f"{info.name}.{name}", p.name)] = p.default
+    return found
+
+
+def test_library_defaults_of_settings_are_the_schema_s():
+    """A setting's default lives in the schema; the library restates it only where listed in
+    RESTATED, and then with the schema's value."""
+    settings = schema_defaults()
+    defaults = library_defaults()
+    named = {(where, p): d for (where, p), d in defaults.items()
+             if SYNONYMS.get(p, p) in settings and (where, p) not in NOT_SETTINGS}  # fmt: skip
+    assert set(named) == set(RESTATED), "remove the default, or list it in RESTATED"
+    for (where, parameter), default in named.items():
+        key = RESTATED[(where, parameter)]
+        assert default == settings[key.split(".")[-1]][1], (where, parameter, key)
+    assert len(defaults) > 50  # the scan sees the package
+
+
+def test_cutpoint_permutations_are_those_the_schema_describes():
+    """The permutation count and seed are not settings: the schema's description states them."""
+    import pandas as pd
+    import yaml
+
+    from selfseed.analysis import cutpoint_row
+
+    schema = yaml.safe_load(Path(SCHEMA).read_text())
+    text = schema["properties"]["statistics"]["properties"]["cutpoint_correction"]["description"]
+    data = pd.read_csv(REPO / "tests" / "reference" / "coxdiag_gse1992.tsv", sep="\t")
+    frame = data.rename(columns={"time": "time_months"})[["time_months", "event", "score"]]
+    row = cutpoint_row(frame, 0.1, "permutation")
+    assert "(10000 permutations, seed 0)" in row["label"]
+    assert "`permutation` (10,000 permutations of the log-rank scores, seed 0;" in text
