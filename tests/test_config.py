@@ -277,3 +277,11 @@ def test_cutpoint_permutations_are_those_the_schema_describes():
     row = cutpoint_row(frame, 0.1, "permutation")
     assert "(10000 permutations, seed 0)" in row["label"]
     assert "`permutation` (10,000 permutations of the log-rank scores, seed 0;" in text
+
+
+def test_a_horizon_given_twice_is_refused():
+    """36 and 36.0 would both write the column auc_36m."""
+    config = {**cohort("table"), "statistics": {"horizons_months": [36, 60, 36.0]}}
+    with pytest.raises(ConfigError, match="non-unique elements") as raised:
+        check_schema(config, SCHEMA)
+    assert "statistics.horizons_months" in str(raised.value)
