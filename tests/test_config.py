@@ -2,12 +2,20 @@
 snakemake's validate, and config/README.md generated from it."""
 
 import copy
+import importlib.util
+import inspect
+import pkgutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+import selfseed
+import selfseed.presets
+from selfseed.analysis import cutpoint_row
 from selfseed.config import check_schema
 from selfseed.errors import ConfigError
 
@@ -16,7 +24,7 @@ SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 
 RFS = {"name": "RFS", "label": "relapse-free survival", "time_column": "time", "time_unit": "days",
        "event_column": "status", "event_values": [1], "censored_values": [0]}  # fmt: skip
-# the least each source needs; `own` is one of its optional keys
+# the least each source needs, and one key of its own
 SOURCES = {
     "tcga_firehose": ({"cancer_type": "UCS", "endpoint": {"preset": "tcga_cdr"}}, "cancer_type"),
     "survset": ({"dataset": "gse1992", "gene_prefix": "num_HS_", "endpoint": RFS}, "gene_prefix"),
@@ -112,8 +120,6 @@ def test_unknown_key_outside_the_cohorts_lists_the_section_s_keys():
 
 
 def config_docs():
-    import importlib.util
-
     spec = importlib.util.spec_from_file_location("config_docs", REPO / "tools" / "config_docs.py")
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
@@ -145,8 +151,6 @@ def test_config_readme_is_what_the_tool_writes():
 def test_every_schema_key_has_a_row_with_its_default():
     """Read back independently of the tool: each key has a row whose default, read as YAML, is
     the schema's."""
-    import yaml
-
     schema = yaml.safe_load(Path(SCHEMA).read_text())
     readme = (REPO / "config" / "README.md").read_text()
     rows = {}
@@ -170,8 +174,6 @@ def test_every_schema_key_has_a_row_with_its_default():
 
 
 def test_preset_rules_in_the_readme_are_the_presets_module_docstring():
-    import selfseed.presets
-
     readme = (REPO / "config" / "README.md").read_text()
     rules = selfseed.presets.__doc__.split("TCGA Pan-Cancer Clinical Data Resource")[1]
     assert rules.replace("``", "`").strip() in readme
@@ -179,8 +181,6 @@ def test_preset_rules_in_the_readme_are_the_presets_module_docstring():
 
 
 def test_a_description_must_name_its_allowed_values(tmp_path):
-    import yaml
-
     tool = config_docs()
     schema = yaml.safe_load(Path(SCHEMA).read_text())
     schema["properties"]["statistics"]["properties"]["meta_method"]["description"] = "estimator"
@@ -215,8 +215,6 @@ SYNONYMS = {"knots": "spline_knots", "n_knots": "spline_knots", "weight": "ssgse
 
 def schema_defaults():
     """Setting name -> (dotted key, default) for every key with a default ('method' is one)."""
-    import yaml
-
     schema = yaml.safe_load(Path(SCHEMA).read_text())
     cohort = schema["$defs"]["cohort"]
     keys = schema_keys(schema, schema) + schema_keys(schema, cohort)
@@ -227,12 +225,6 @@ def schema_defaults():
 
 def library_defaults():
     """(module.function, parameter) -> default, for every function and class of selfseed."""
-    import importlib
-    import inspect
-    import pkgutil
-
-    import selfseed
-
     found = {}
     for info in pkgutil.walk_packages(selfseed.__path__, "selfseed."):
         module = importlib.import_module(info.name)
@@ -265,11 +257,6 @@ def test_library_defaults_of_settings_are_the_schema_s():
 
 def test_cutpoint_permutations_are_those_the_schema_describes():
     """The permutation count and seed are not settings: the schema's description states them."""
-    import pandas as pd
-    import yaml
-
-    from selfseed.analysis import cutpoint_row
-
     schema = yaml.safe_load(Path(SCHEMA).read_text())
     text = schema["properties"]["statistics"]["properties"]["cutpoint_correction"]["description"]
     data = pd.read_csv(REPO / "tests" / "reference" / "coxdiag_gse1992.tsv", sep="\t")
