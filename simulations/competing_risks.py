@@ -160,12 +160,14 @@ def analyse(data, wanted, perm_seed=None):
         row["gray_p"] = gray_test(t, e, np.where(x > np.median(x), "high", "low")).p
     if "cut" in wanted:
         status = (e == 1).astype(int)
-        cut = optimal_cutpoint(t, status, x, minprop=MINPROP)
+        cut = optimal_cutpoint(t, status, x, minprop=MINPROP, method="lausen_schumacher")
         row["cut_p"] = cut["p_corrected"]
-        row["cut_altman_p"] = optimal_cutpoint(t, status, x, MINPROP, "altman")["p_corrected"]
-        row["cut_perm_p"] = optimal_cutpoint(
-            t, status, x, MINPROP, "permutation", n_perm=N_PERM, seed=perm_seed
-        )["p_corrected"]
+        altman = optimal_cutpoint(t, status, x, minprop=MINPROP, method="altman")
+        row["cut_altman_p"] = altman["p_corrected"]
+        permutation = optimal_cutpoint(
+            t, status, x, minprop=MINPROP, method="permutation", n_perm=N_PERM, seed=perm_seed
+        )
+        row["cut_perm_p"] = permutation["p_corrected"]
         row["cut_min_p"] = float(2 * stats.norm.sf(cut["max_stat"]))
     return row
 
@@ -201,9 +203,9 @@ TESTS = {
     "fg_p": "Fine-Gray Wald test",
     "logrank_p": "median-split log-rank test (survival.km_median_split)",
     "gray_p": "median-split Gray test (competing.gray_test)",
-    "cut_p": f"optimal cutpoint, Lausen-Schumacher corrected p (pipeline default, minprop {MINPROP})",
+    "cut_p": f"optimal cutpoint, Lausen-Schumacher corrected p (minprop {MINPROP})",
     "cut_altman_p": "optimal cutpoint, Altman et al. 1994 corrected p",
-    "cut_perm_p": f"optimal cutpoint, permutation p ({N_PERM} permutations)",
+    "cut_perm_p": f"optimal cutpoint, permutation p ({N_PERM} permutations; pipeline default)",
     "cut_min_p": "optimal cutpoint, UNCORRECTED minimum p",
 }
 WARNING = "WARNING: uncorrected, never use"

@@ -16,13 +16,15 @@ REFERENCE = Path(__file__).resolve().parent / "reference"
 R = json.loads((REFERENCE / "coxdiag_reference.json").read_text())["maxstat"]
 COHORTS = {name: pd.read_csv(REFERENCE / f"coxdiag_{name}.tsv", sep="\t") for name in R}
 # optimal_cutpoint(..., method="permutation", n_perm=2000, seed=2024) with numpy's Generator
+# maxstat's Lau94 bound and Lau92 (Altman) approximation, for minprop = 0.1
+LAU94 = {"minprop": 0.1, "method": "lausen_schumacher"}
 SEEDED_PERMUTATION_P = {"gse1992": 0.0029985007496251873, "gse3143": 0.22588705647176413}
 
 
 @pytest.mark.parametrize("name", sorted(R))
 def test_maximally_selected_logrank_equals_maxstat(name):
     data, expected = COHORTS[name], R[name]
-    result = optimal_cutpoint(data.time, data.event, data.score)
+    result = optimal_cutpoint(data.time, data.event, data.score, **LAU94)
     assert result["max_stat"] == pytest.approx(expected["statistic"], abs=1e-6)
     assert result["cutpoint"] == expected["cutpoint"]
     assert result["p_corrected"] == pytest.approx(expected["p_lau94"], rel=1e-4)
@@ -37,14 +39,14 @@ def test_maximally_selected_logrank_equals_maxstat(name):
 @pytest.mark.parametrize("name", sorted(R))
 def test_altman_approximation_equals_maxstat_lau92(name):
     data = COHORTS[name]
-    result = optimal_cutpoint(data.time, data.event, data.score, method="altman")
+    result = optimal_cutpoint(data.time, data.event, data.score, minprop=0.1, method="altman")
     assert result["p_corrected"] == pytest.approx(R[name]["p_lau92"], rel=1e-4)
     assert "Altman et al. 1994" in result["label"] and "eps = 0.1" in result["label"]
 
 
 def test_corrected_p_is_larger_than_the_naive_minimum_p():
     data = COHORTS["gse1992"]
-    result = optimal_cutpoint(data.time, data.event, data.score)
+    result = optimal_cutpoint(data.time, data.event, data.score, **LAU94)
     naive = 2 * stats.norm.sf(result["max_stat"])  # what an uncorrected search would report
     assert naive < 0.001 < result["p_corrected"]
     assert result["p_corrected"] == pytest.approx(0.00724, abs=1e-5)
@@ -53,7 +55,7 @@ def test_corrected_p_is_larger_than_the_naive_minimum_p():
 @pytest.mark.parametrize("name", sorted(R))
 def test_permutation_p_is_seeded(name):
     data = COHORTS[name]
-    run = dict(method="permutation", n_perm=2000, seed=2024)
+    run = dict(minprop=0.1, method="permutation", n_perm=2000, seed=2024)
     first = optimal_cutpoint(data.time, data.event, data.score, **run)
     again = optimal_cutpoint(data.time, data.event, data.score, **run)
     assert first["p_corrected"] == again["p_corrected"] == SEEDED_PERMUTATION_P[name]
@@ -65,7 +67,13 @@ def test_permutation_p_agrees_with_maxstat_condmc():
     data, expected = COHORTS["gse1992"], R["gse1992"]["p_condmc_b1e5"]
     n_perm = 100_000
     result = optimal_cutpoint(
-        data.time, data.event, data.score, method="permutation", n_perm=n_perm, seed=1
+        data.time,
+        data.event,
+        data.score,
+        minprop=0.1,
+        method="permutation",
+        n_perm=n_perm,
+        seed=1,
     )
     se = np.sqrt(expected * (1 - expected) * (1 / n_perm + 1 / 100_000))
     assert abs(result["p_corrected"] - expected) < 4 * se
@@ -80,9 +88,9 @@ def test_logrank_scores_equal_exact_rank_tests_with_ties():
 def test_cutpoint_input_errors():
     data = COHORTS["gse3143"]
     with pytest.raises(InputDataError, match="unknown p-value correction"):
-        optimal_cutpoint(data.time, data.event, data.score, method="minimum_p")
+        optimal_cutpoint(data.time, data.event, data.score, minprop=0.1, method="minimum_p")
     with pytest.raises(InputDataError, match="minprop"):
-        optimal_cutpoint(data.time, data.event, data.score, minprop=0.6)
+        optimal_cutpoint(data.time, data.event, data.score, minprop=0.6, method="permutation")
 
 
 def test_quantile_groups():

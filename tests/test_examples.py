@@ -8,7 +8,8 @@ import yaml
 from snakemake.utils import validate
 
 from conftest import REPO
-from selfseed.config import check_schema, public_downloads
+from selfseed.config import check_primary, check_schema, public_downloads
+from selfseed.signatures import load_signatures
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 EXAMPLES = sorted((REPO / "config" / "examples").glob("*.yaml"))
@@ -19,6 +20,7 @@ def test_example_config_is_valid_and_lists_downloads(path):
     config = yaml.safe_load(path.read_text())
     check_schema(config, SCHEMA)
     validate(config, str(SCHEMA))
+    check_primary(config, load_signatures(config["signatures"], config["signatures_gmt"]))
     downloads = public_downloads(config)
     assert all(url.startswith("https://") for url in downloads.values())
     offline = {entry["source"] for entry in config["cohorts"].values()} <= {"survset"}

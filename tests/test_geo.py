@@ -206,7 +206,7 @@ def test_gpl97_probes_to_genes_drops_multi_gene_and_controls():
     expression = pd.DataFrame(
         rng.normal(8, 2, (len(annotation), 4)), index=annotation["probe_id"], columns=list("abcd")
     )
-    genes, dropped = probes_to_genes(expression, annotation)
+    genes, dropped = probes_to_genes(expression, annotation, multi_gene="drop", collapse="max_mean")
     reasons = dropped["reason"].str.replace(r"collapsed: .*", "collapsed", regex=True)
     assert reasons.value_counts().to_dict() == {
         "no gene symbol": 9398,
@@ -218,7 +218,9 @@ def test_gpl97_probes_to_genes_drops_multi_gene_and_controls():
     why = dict(zip(dropped["probe_id"], dropped["reason"], strict=True))
     assert why["200067_x_at"] == "multi-gene probe (///)"
     assert why["232999_at"] == "no gene symbol"
-    genes_first, dropped_first = probes_to_genes(expression, annotation, multi_gene="first")
+    genes_first, dropped_first = probes_to_genes(
+        expression, annotation, multi_gene="first", collapse="max_mean"
+    )
     assert genes_first.shape == (8863, 4)
     assert not dropped_first["reason"].str.startswith("multi-gene").any()
 
@@ -282,6 +284,7 @@ EXPRESSION = pd.DataFrame(
     },
     index=["p1", "p2", "p3", "p4", "AFFX-x", "p5", "p6", "p7", "p8", "p9", "p10", "p11"],
 )
+DEFAULTS = {"multi_gene": "drop", "collapse": "max_mean"}  # the schema's
 ANNOTATION = pd.DataFrame(
     {
         "probe_id": ["p1", "p2", "p3", "p4", "AFFX-x", "p5", "p7", "p8", "p9", "p10", "p11"],
@@ -291,7 +294,7 @@ ANNOTATION = pd.DataFrame(
 
 
 def test_probes_to_genes_max_mean():
-    genes, dropped = probes_to_genes(EXPRESSION, ANNOTATION)
+    genes, dropped = probes_to_genes(EXPRESSION, ANNOTATION, **DEFAULTS)
     assert genes.index.tolist() == ["A", "B", "C", "D"]
     assert genes.loc["A"].tolist() == [4.0, 5.0, 6.0]  # p2 (mean 5) beats p1 (mean 2)
     assert genes.loc["C"].tolist() == [2.0, 2.0, 2.0]  # p7 and p8 tie: the first is kept
@@ -309,22 +312,24 @@ def test_probes_to_genes_max_mean():
 
 
 def test_probes_to_genes_first_symbol_mean_and_median():
-    genes, dropped = probes_to_genes(EXPRESSION, ANNOTATION, multi_gene="first")
+    genes, dropped = probes_to_genes(
+        EXPRESSION, ANNOTATION, multi_gene="first", collapse="max_mean"
+    )
     assert genes.loc["B"].tolist() == [9.0, 9.0, 9.0]  # p3 (B///C, mean 9) beats p5 (mean 8)
     assert "p3" not in dropped["probe_id"].tolist()
-    mean, dropped_mean = probes_to_genes(EXPRESSION, ANNOTATION, collapse="mean")
+    mean, dropped_mean = probes_to_genes(EXPRESSION, ANNOTATION, multi_gene="drop", collapse="mean")
     assert mean.loc["A"].tolist() == [2.5, 3.5, 4.5]
     assert mean.loc["D"].tolist() == [37.0, 74.0, 111.0]
     assert not dropped_mean["reason"].str.startswith("collapsed").any()
-    median, _ = probes_to_genes(EXPRESSION, ANNOTATION, collapse="median")
+    median, _ = probes_to_genes(EXPRESSION, ANNOTATION, multi_gene="drop", collapse="median")
     assert median.loc["D"].tolist() == [10.0, 20.0, 30.0]
 
 
 def test_probes_to_genes_rejects_unknown_options():
     with pytest.raises(ConfigError, match="collapse"):
-        probes_to_genes(EXPRESSION, ANNOTATION, collapse="sum")
+        probes_to_genes(EXPRESSION, ANNOTATION, multi_gene="drop", collapse="sum")
     with pytest.raises(ConfigError, match="multi_gene"):
-        probes_to_genes(EXPRESSION, ANNOTATION, multi_gene="all")
+        probes_to_genes(EXPRESSION, ANNOTATION, multi_gene="all", collapse="max_mean")
 
 
 # --- GEO2R log2 rule ------------------------------------------------------------------------

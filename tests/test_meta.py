@@ -83,7 +83,7 @@ def test_random_effects_equals_metafor(name, method, hartung_knapp):
 @pytest.mark.parametrize("method", ["REML", "PM"])
 def test_metafor_default_stopping_rule_is_within_its_tolerance(name, method):
     """metafor's default control stops tau2 iterations early; we iterate to convergence."""
-    fit = random_effects(*_set(name), method=method)
+    fit = random_effects(*_set(name), method=method, hartung_knapp=False)
     default = _r()["meta"][name][method + "_default_control"]
     assert fit["tau2"] == pytest.approx(default["tau2"], abs=5e-5)
     assert fit["estimate"] == pytest.approx(default["estimate"], abs=2e-5)
@@ -95,20 +95,20 @@ def test_homogeneous_inputs_clip_negative_dl_tau2_to_zero():
     q = w @ (log_hr - w @ log_hr / w.sum()) ** 2
     assert q < len(log_hr) - 1  # the unclipped DL tau2 would be negative
     for method in ("REML", "DL", "PM"):
-        fit = random_effects(log_hr, se, method=method)
+        fit = random_effects(log_hr, se, method=method, hartung_knapp=False)
         assert fit["tau2"] == 0 and fit["i2"] == 0 and fit["h2"] == 1
         assert fit["estimate"] == pytest.approx(w @ log_hr / w.sum(), abs=1e-12)  # fixed effect
 
 
 def test_heterogeneous_set_is_detected():
-    fit = random_effects(*_set("k5_heterogeneous"))
+    fit = random_effects(*_set("k5_heterogeneous"), method="REML", hartung_knapp=False)
     assert fit["i2"] > 75 and fit["q_p"] < 1e-6
     assert fit["method"] == "REML" and not fit["hartung_knapp"]
 
 
 @pytest.mark.parametrize("k", [0, 1])
 def test_fewer_than_two_cohorts_is_not_estimable(k):
-    fit = random_effects([0.3][:k], [0.1][:k], hartung_knapp=True)
+    fit = random_effects([0.3][:k], [0.1][:k], method="REML", hartung_knapp=True)
     assert not fit["estimable"] and fit["k"] == k and "not estimable" in fit["note"]
     assert np.isnan(fit["estimate"]) and np.isnan(fit["tau2"]) and np.isnan(fit["p"])
 
@@ -119,12 +119,12 @@ def test_fewer_than_two_cohorts_is_not_estimable(k):
 )
 def test_bad_study_inputs_raise(log_hr, se):
     with pytest.raises(InputDataError):
-        random_effects(log_hr, se)
+        random_effects(log_hr, se, method="REML", hartung_knapp=False)
 
 
 def test_unknown_method_raises():
     with pytest.raises(InputDataError, match="method"):
-        random_effects([0.1, 0.2], [0.1, 0.2], method="HS")
+        random_effects([0.1, 0.2], [0.1, 0.2], method="HS", hartung_knapp=False)
 
 
 @pytest.mark.parametrize("name", SETS)
@@ -132,7 +132,11 @@ def test_study_weights_equal_metafor(name):
     log_hr, se = _set(name)
     cohorts = STUDIES.loc[STUDIES["set"] == name, "cohort"]
     for method in ("FE", "REML"):
-        tau2 = 0.0 if method == "FE" else random_effects(log_hr, se)["tau2"]
+        tau2 = (
+            0.0
+            if method == "FE"
+            else random_effects(log_hr, se, method="REML", hartung_knapp=False)["tau2"]
+        )
         table = study_weights(pd.Series(log_hr, index=cohorts), se, tau2)
         assert list(table.index) == list(cohorts)
         np.testing.assert_allclose(

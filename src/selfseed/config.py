@@ -240,18 +240,29 @@ def check_schema(config, schema_path):
 
     schema = yaml.safe_load(Path(schema_path).read_text())
     validator = jsonschema.Draft202012Validator(schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    errors, unknown_keys = [], {}
+    for error in validator.iter_errors(config):
+        if error.validator in ("additionalProperties", "unevaluatedProperties"):
+            allowed = allowed_keys(validator, error.schema, error.instance)
+            if allowed is None or not set(error.instance) - allowed:
+                continue  # no source matched, or a source's keys failed: other errors say why
+            unknown_keys[id(error)] = allowed
+        errors.append(error)
+    # an unknown key first: a misspelt key also makes the key it was meant to be missing
+    error = jsonschema.exceptions.best_match([e for e in errors if id(e) in unknown_keys] or errors)
     if error is None:
         return
     key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
-    if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        unknown = sorted(set(error.instance) - set(allowed))
+    if id(error) in unknown_keys:
+        allowed = sorted(unknown_keys[id(error)])
+        source = error.instance.get("source") if "allOf" in error.schema else None
         raise ConfigError(
             "unknown keys in the config",
             key=key,
-            found=f"unknown keys: {', '.join(unknown)}",
-            expected=f"keys among: {', '.join(allowed)}",
+            found=f"unknown keys: {', '.join(sorted(set(error.instance) - set(allowed)))}",
+            expected=f"keys of a {source} cohort: {', '.join(allowed)}"
+            if source
+            else f"keys among: {', '.join(allowed)}",
             fix="see config/README.md for every key",
         )
     if error.validator == "type" and isinstance(error.instance, bool):
@@ -280,37 +291,101 @@ def check_schema(config, schema_path):
     )
 
 
-def check_config(config):
-    """Raise ConfigError on the first problem the schema cannot see."""
-    from selfseed.inflate import Limits, limited
-    from selfseed.signatures import load_signatures
+def allowed_keys(validator, schema, instance):
+    """The keys `schema` evaluates in `instance`: its properties and, for a cohort, those of the
+    source branches (allOf: if/then) that apply; None when the schema has branches and none applies
+    (a missing or unknown source)."""
+    keys = set(schema.get("properties", {}))
+    branches = [item for item in schema.get("allOf", []) if "if" in item]
+    applies = [b for b in branches if validator.evolve(schema=b["if"]).is_valid(instance)]
+    if branches and not applies:
+        return None
+    for branch in applies:
+        keys |= set(branch.get("then", {}).get("properties", {}))
+    return keys
 
-    gmt = config.get("signatures_gmt")
-    if gmt and not Path(gmt).is_file():
-        raise ConfigError("signature .gmt file not found", file=gmt, key="signatures_gmt")
-    signatures = load_signatures(config.get("signatures", {}), gmt)
-    for name, genes in signatures.items():
-        if not [gene for gene in genes if str(gene).strip()]:
-            raise ConfigError(
-                "signature without genes", file=gmt if name not in config.get("signatures", {})
-                else None, key=f"signatures.{name}", found=genes, expected="one gene or more",
-            )  # fmt: skip
-    primary = config.get("primary", {})
-    if primary.get("signature", "self_seeding") not in signatures:
+
+def endpoint_name(entry):
+    """A cohort's endpoint name (a preset endpoint is called LR)."""
+    return entry["endpoint"].get("name", "LR")
+
+
+def check_primary(config, signatures):
+    """The declared primary analysis can be estimated: its signature exists and has min_genes
+    genes, its method is scored, its pool has two cohorts and, for the adjusted model, covariates."""
+    from selfseed.signatures import signature_genes
+
+    primary, cohorts = config["primary"], config["cohorts"]
+    if primary["signature"] not in signatures:
         raise ConfigError(
             "the primary analysis names an unknown signature",
             key="primary.signature",
-            found=primary.get("signature", "self_seeding"),
+            found=primary["signature"],
             expected=f"one of {sorted(signatures)}",
         )
-    endpoints = {e["endpoint"].get("name", "LR") for e in config["cohorts"].values()}
-    if primary.get("pool", "all") not in {"all", *endpoints}:
+    genes = [gene for gene in signatures[primary["signature"]] if str(gene).strip()]
+    symbols = sorted(set(signature_genes({primary["signature"]: genes})["symbol"]))
+    if len(symbols) < config["min_genes"]:
+        raise ConfigError(
+            "the primary signature has fewer genes than min_genes, so it is never scored",
+            key="primary.signature",
+            found=f"{primary['signature']}: {len(symbols)} gene(s) {symbols}; min_genes "
+            f"{config['min_genes']}",
+            expected=f"a signature of at least {config['min_genes']} genes",
+            fix="choose another primary.signature, or lower min_genes",
+        )
+    if primary["method"] not in config["scoring"]["methods"]:
+        raise ConfigError(
+            "the primary analysis names a scoring method that is not run",
+            key="primary.method",
+            found=primary["method"],
+            expected=f"one of scoring.methods {config['scoring']['methods']}",
+            fix=f"add {primary['method']} to scoring.methods, or choose one of them",
+        )
+    endpoints = sorted({endpoint_name(entry) for entry in cohorts.values()})
+    if primary["pool"] not in {"all", *endpoints}:
         raise ConfigError(
             "the primary analysis pools an endpoint no cohort has",
             key="primary.pool",
             found=primary["pool"],
-            expected=f"all, or one of the cohorts' endpoints {sorted(endpoints)}",
+            expected=f"all, or one of the cohorts' endpoints {endpoints}",
         )
+    pooled = [name for name, entry in cohorts.items()
+              if primary["pool"] in ("all", endpoint_name(entry))]  # fmt: skip
+    if primary["pool"] != "all" and len(pooled) < 2:
+        raise ConfigError(
+            "the primary analysis pools an endpoint of one cohort only",
+            key="primary.pool",
+            found=f"{primary['pool']}: cohort {pooled[0]}",
+            expected="two cohorts or more with that endpoint (an endpoint pool needs two)",
+            fix="set primary.pool: all, or add a cohort with that endpoint",
+        )
+    if primary["model"] == "adjusted" and not any(cohorts[c]["covariates"] for c in pooled):
+        raise ConfigError(
+            "the primary analysis is the adjusted model, but no cohort it pools has covariates",
+            key="primary.model",
+            found=f"adjusted; cohorts pooled: {', '.join(pooled)}",
+            expected="covariates in a cohort of the pool, or model: univariable",
+        )
+
+
+def check_config(config):
+    """Raise ConfigError on the first problem the schema cannot see, in a config that
+    snakemake.utils.validate has checked and filled with the schema's defaults."""
+    from selfseed.inflate import Limits, limited
+    from selfseed.signatures import load_signatures
+
+    gmt = config["signatures_gmt"]
+    if gmt and not Path(gmt).is_file():
+        raise ConfigError("signature .gmt file not found", file=gmt, key="signatures_gmt")
+    signatures = load_signatures(config["signatures"], gmt)
+    for name, genes in signatures.items():
+        if not [gene for gene in genes if str(gene).strip()]:
+            raise ConfigError(
+                "signature without genes", file=gmt if name not in config["signatures"] else None,
+                key=f"signatures.{name}", found=genes, expected="one gene or more",
+            )  # fmt: skip
+    check_primary(config, signatures)
     folded = {}
     for cohort in config["cohorts"]:
         if cohort.lower() in folded:
@@ -321,6 +396,6 @@ def check_config(config):
                 expected="cohort names unique regardless of case",
             )
         folded[cohort.lower()] = cohort
-    with limited(Limits.from_config(config.get("download", {}))):
+    with limited(Limits.from_config(config["download"])):
         for cohort, entry in config["cohorts"].items():
             check_cohort(entry, cohort)

@@ -355,7 +355,7 @@ def _gene_assignment_symbols(cell: str):
     return "///".join(genes) if genes else None
 
 
-def probes_to_genes(expression, annotation, *, multi_gene="drop", collapse="max_mean"):
+def probes_to_genes(expression, annotation, *, multi_gene, collapse):
     """Probes x samples -> genes x samples, and a table of the dropped probes with the reason.
 
     Dropped: AFFX control probes, probes absent from the annotation or without a gene symbol,

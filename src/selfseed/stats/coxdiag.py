@@ -170,7 +170,7 @@ def schoenfeld_test(time, event, X, transform="km", terms=None):
     return pd.DataFrame(rows, columns=["term", "chisq", "df", "p"])
 
 
-def rcs_knots(x, n_knots=4):
+def rcs_knots(x, n_knots):
     """Knot locations of Hmisc::rcspline.eval (as rms::rcs) for a continuous variable.
 
     Quantiles (type 7) at 5..95% equally spaced (10..90% for 3 knots, 2.5..97.5% above 6);
@@ -213,7 +213,7 @@ def rcs_basis(x, knots):
     ) / (last - second_last)
 
 
-def spline_nonlinearity(time, event, score, covariates=None, knots=4, n_grid=50):
+def spline_nonlinearity(time, event, score, covariates=None, *, knots, n_grid=50):
     """Likelihood-ratio test of non-linearity of the score with a restricted cubic spline.
 
     Cox model with rcs(score, knots) (+ covariates) against the linear-score model; df = knots-2.

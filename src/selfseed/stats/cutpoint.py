@@ -33,7 +33,7 @@ def r_quantiles(values, probs):
     return np.where(weight == 0, x[low], (1 - weight) * x[low] + weight * x[high])
 
 
-def group_by_quantiles(score, groups="median"):
+def group_by_quantiles(score, groups):
     """Ordered labels low/high (median split) or low/mid/high (tertiles); a score on a boundary
     goes to the lower group."""
     if groups not in QUANTILE_GROUPS:
@@ -99,7 +99,7 @@ def p_lausen_schumacher(statistic, n, m):
     return min(1.0, 2 * stats.norm.sf(statistic) + d)
 
 
-def p_altman(statistic, minprop=0.1, maxprop=None):
+def p_altman(statistic, minprop, maxprop=None):
     """Altman et al. (1994) / Lausen & Schumacher (1992) approximation (maxstat pLausen92):
     phi(z)(z - 1/z) log((1-eps)^2/eps^2) + 4 phi(z)/z for maxprop = 1 - minprop = 1 - eps."""
     maxprop = 1 - minprop if maxprop is None else maxprop
@@ -126,14 +126,14 @@ def p_permutation(statistic, y, m, n_perm, seed):
     return (1 + reached) / (1 + n_perm)
 
 
-def optimal_cutpoint(
-    time, event, score, minprop=0.1, method="lausen_schumacher", n_perm=10000, seed=None
-):
+def optimal_cutpoint(time, event, score, *, minprop, method, n_perm=10_000, seed=None):
     """Data-driven cutpoint by the maximally selected standardised log-rank statistic.
 
     Candidate cuts leave between minprop and maxprop = 1 - minprop of the samples in the lower
-    group (score <= cutpoint). ``method`` corrects the p-value for the search: 'lausen_schumacher'
-    (Lau94, default), 'altman' (Altman et al. 1994 formula) or 'permutation' (n_perm, seed).
+    group (score <= cutpoint). ``method`` corrects the p-value for the search: 'permutation'
+    (n_perm permutations of the log-rank scores, seed), 'lausen_schumacher' (Lau94) or 'altman'
+    (Altman et al. 1994 formula); the config's statistics.cutpoint_minprop and
+    statistics.cutpoint_correction.
     Equal to maxstat::maxstat.test(..., smethod = "LogRank", minprop, maxprop = 1 - minprop).
     ``statistics`` lists the standardised statistic at every candidate cutpoint.
     """

@@ -162,10 +162,11 @@ def _pool(y, v, tau2, method, hartung_knapp, level):
     }
 
 
-def random_effects(log_hr, se, method="REML", hartung_knapp=False, level=0.95):
+def random_effects(log_hr, se, *, method, hartung_knapp, level=0.95):
     """Random-effects meta-analysis of per-cohort log HRs, as `metafor::rma(yi, sei=se,
     method=method)` (with `test="knha"` when `hartung_knapp`: t with k - 1 df and the
-    Hartung-Knapp variance, without metafor's ad-hoc truncation at 1).
+    Hartung-Knapp variance, without metafor's ad-hoc truncation at 1); the config's
+    statistics.meta_method and statistics.hartung_knapp.
     With fewer than 2 cohorts, returns NaNs and `estimable=False` with a note."""
     if method not in RE_METHODS:
         raise InputDataError(
