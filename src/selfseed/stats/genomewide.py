@@ -44,7 +44,8 @@ def score_test(time, event, expression, *, ties="efron", chunk=256):
     for event == 1 (event 2, competing, and 0 are censored).
 
     Returns DataFrame[score, information, z, p] indexed by gene: U(0) and I(0) per SD of the gene
-    (sample SD, ddof=1), z = U / sqrt(I) and its two-sided normal p. Constant genes get NaN."""
+    (sample SD, ddof=1), z = U / sqrt(I) and its two-sided normal p. A gene constant across the
+    patients at risk at the first event time (so in every risk set) has I = 0 and gets NaN."""
     if ties not in TIES:
         raise ValueError(f"ties must be one of {TIES}, not {ties!r}")
     time = np.asarray(time, dtype=float)
@@ -72,7 +73,9 @@ def score_test(time, event, expression, *, ties="efron", chunk=256):
         event_start = np.r_[0, np.cumsum(m)[:-1]]
         for start in range(0, values.shape[1], chunk):
             x = values[:, start : start + chunk]
-            varies = x.max(axis=0) > x.min(axis=0)
+            # every risk set is within the first one: a gene constant there has no information
+            at_risk = x[first[0] :]
+            varies = at_risk.max(axis=0) > at_risk.min(axis=0)
             x = (x - x.mean(axis=0)) / np.where(varies, x.std(axis=0, ddof=1), 1.0)
             sums = []
             for power in (x, x**2):  # risk-set sums: blocks between event times, summed backwards
@@ -103,7 +106,7 @@ def cohort_ranking(adata, *, ties="efron"):
     expression = pd.DataFrame(np.asarray(adata.X)[rows], columns=adata.var_names, copy=False)
     table = score_test(obs["time_months"], obs["event"], expression, ties=ties).reset_index()
     events = int((obs["event"] == 1).sum())
-    note = np.where(table["z"].notna(), "", "no z: gene constant across the cohort's patients")
+    note = np.where(table["z"].notna(), "", "no z: gene constant across the patients at risk")
     if events == 0:
         note = np.full(len(table), "no z: no events of interest")
     table.insert(1, "cohort", adata.uns["cohort"])
