@@ -85,19 +85,31 @@ def test_cohort_ranking_of_the_shipped_cohort(genes, r):
     from reference.genes_inputs import shipped_cohort
 
     adata = shipped_cohort("tcga_ucs")
-    ranking = cohort_ranking(adata).set_index("gene")
-    assert len(ranking) == adata.n_vars
-    assert (ranking["n"] == 50).all() and (ranking["events"] == 14).all()
+    everything = cohort_ranking(adata, min_expressing=1).set_index("gene")
+    assert len(everything) == adata.n_vars
+    assert (everything["n"] == 50).all() and (everything["events"] == 14).all()
     np.testing.assert_allclose(
-        ranking.loc[genes, "z"], r.loc[("as_is", "efron")].loc[genes, "score_z"], rtol=1e-6
+        everything.loc[genes, "z"], r.loc[("as_is", "efron")].loc[genes, "score_z"], rtol=1e-6
     )
-    constant = ranking["z"].isna()
+    constant = everything["z"].isna()
     assert constant.any()
+    assert set(everything.loc[constant, "note"]) == {
+        "no z: gene constant across the patients",
+        "no z: gene constant across the patients at risk",
+    }
+    assert (everything.loc[~constant, "note"] == "").all()
+    assert np.isfinite(everything.loc[~constant, "z"]).all()
+
+    ranking = cohort_ranking(adata).set_index("gene")  # genes above their floor in >= 10 patients
+    sparse = (ranking["expressing"] < 10) & ranking["expressing"].gt(0)
+    assert sparse.sum() > 100 and ranking.loc[sparse, "z"].isna().all()
     assert (
-        ranking.loc[constant, "note"] == "no z: gene constant across the patients at risk"
+        ranking.loc[sparse, "note"]
+        == "not ranked: above its lowest value in fewer than 10 patients"
     ).all()
-    assert (ranking.loc[~constant, "note"] == "").all()
-    assert np.isfinite(ranking.loc[~constant, "z"]).all()
+    kept = ranking["z"].notna()
+    pd.testing.assert_series_equal(ranking.loc[kept, "z"], everything.loc[kept, "z"])
+    assert ranking.loc[kept, "z"].abs().max() < everything["z"].abs().max()
 
 
 def test_chunks_constant_genes_and_no_events(inputs, genes):
