@@ -105,6 +105,11 @@ def test_the_seed_is_used(ranking, sets, enrichment):
     )  # the ES does not depend on the permutations
 
 
+def test_permutations_are_needed(ranking, sets):
+    with pytest.raises(ValueError, match="permutations must be a whole number >= 1"):
+        prerank(ranking, *sets, permutations=0)
+
+
 def test_untested_set_says_why(enrichment):
     table, _ = enrichment
     row = table.set_index("set").loc["attractor"]

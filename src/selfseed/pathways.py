@@ -19,7 +19,7 @@ from selfseed.errors import ConfigError
 from selfseed.signatures import read_gmt
 
 HALLMARK = "h.all.v2022.1.Hs.symbols.gmt"
-PERMUTATIONS = 250  # benchmarks/README.md: prerank of 3 cohorts' pooled ranking at 100-1000
+PERMUTATIONS = 250  # the default run's cost at 0-1000: benchmarks/README.md, "Genome-wide ranking"
 SEED = 0
 MIN_SIZE, MAX_SIZE = 5, 500  # 5: the self-seeding set; gseapy's default min_size 15 would drop it
 COLUMNS = [
@@ -81,6 +81,10 @@ def prerank(ranking, sets, sources=None, *, permutations=PERMUTATIONS, seed=SEED
     ranking) has the reason in `note`."""
     import gseapy
 
+    if int(permutations) != permutations or permutations < 1:
+        raise ValueError(
+            f"permutations must be a whole number >= 1 (NES and p need them), not {permutations!r}"
+        )
     genes = ranked(ranking)
     result = gseapy.prerank(
         genes, sets, permutation_num=permutations, seed=seed, min_size=min_size,
