@@ -66,14 +66,14 @@ def score_test(time, event, expression, *, ties="efron", chunk=256):
         )
     score, information = np.full(values.shape[1], np.nan), np.full(values.shape[1], np.nan)
     if status.any():
-        order = np.argsort(time, kind="stable")
-        time, status, values = time[order], status[order], values[order]
+        order = np.argsort(time, kind="stable")  # patients by time; rows of each chunk below
+        time, status = time[order], status[order]
         failure_time, m = np.unique(time[status], return_counts=True)
         first = np.searchsorted(time, failure_time, side="left")  # first patient at risk
         a, b, c, e, f = _tie_weights(len(time) - first, m, ties)
         event_start = np.r_[0, np.cumsum(m)[:-1]]
         for start in range(0, values.shape[1], chunk):
-            x = values[:, start : start + chunk]
+            x = values[order, start : start + chunk]
             # every risk set is within the first one: a gene constant there has no information
             at_risk = x[first[0] :]
             varies = at_risk.max(axis=0) > at_risk.min(axis=0)
@@ -108,13 +108,14 @@ def cohort_ranking(adata, *, ties="efron", min_expressing=MIN_EXPRESSING):
     Returns DataFrame[gene, cohort, n, events, expressing, score, information, z, p, note]; the
     note says why a gene has no z."""
     obs = coded_samples(adata.obs)
-    rows = adata.obs_names.get_indexer(obs.index)
-    values = np.asarray(adata.X)[rows]
+    values = np.asarray(adata.X)
+    if len(obs) < adata.n_obs:  # otherwise no copy of the matrix
+        values = values[adata.obs_names.get_indexer(obs.index)]
     expressing = (values > values.min(axis=0)).sum(axis=0)
     ranked = expressing >= min_expressing
-    expression = pd.DataFrame(values[:, ranked], columns=adata.var_names[ranked], copy=False)
-    tests = score_test(obs["time_months"], obs["event"], expression, ties=ties)
-    table = tests.reindex(pd.Index(adata.var_names, name="gene")).reset_index()
+    expression = pd.DataFrame(values, columns=adata.var_names, copy=False)
+    table = score_test(obs["time_months"], obs["event"], expression, ties=ties).reset_index()
+    table.loc[~ranked, ["score", "information", "z", "p"]] = np.nan
     events = int((obs["event"] == 1).sum())
     note = np.select(
         [events == 0, expressing == 0, ~ranked, table["z"].isna()],
