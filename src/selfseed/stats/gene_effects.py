@@ -40,12 +40,10 @@ COX_KEYS = ("hr", "ci_low", "ci_high", "p", "coef", "se")
 
 
 def signature_score(expression, genes, method, *, ssgsea_weight):
-    """The signature score of `genes` by a leave-one-out method, per sample."""
+    """The signature score of `genes` by a leave-one-out method (zmean or ssgsea), per sample."""
     if method == "zmean":
         return zmean(expression, genes)
-    if method == "ssgsea":
-        return ssgsea(expression, {"signature": genes}, weight=ssgsea_weight)["signature"]
-    raise ValueError(f"leave-one-out methods are {LEAVE_ONE_OUT_METHODS}, not {method!r}")
+    return ssgsea(expression, {"signature": genes}, weight=ssgsea_weight)["signature"]
 
 
 def gene_decomposition(adata, signature, genes, *, methods=LEAVE_ONE_OUT_METHODS, min_genes=2,
@@ -57,6 +55,9 @@ def gene_decomposition(adata, signature, genes, *, methods=LEAVE_ONE_OUT_METHODS
     log_hr_change_without_gene = loo_coef - signature_coef (negative: the association weakens
     without the gene). A leave-one-out signature needs `min_genes` genes, as scoring does.
     Returns DataFrame[COLUMNS]; `note` says what was not estimable and why."""
+    unknown = [m for m in methods if m not in LEAVE_ONE_OUT_METHODS]
+    if unknown:
+        raise ValueError(f"leave-one-out methods are {LEAVE_ONE_OUT_METHODS}, not {unknown}")
     values = np.asarray(adata.X)
     expression = pd.DataFrame(values, index=adata.obs_names, columns=adata.var_names, copy=False)
     constant = adata.var_names[values.min(axis=0) == values.max(axis=0)]
