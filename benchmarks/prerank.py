@@ -54,7 +54,14 @@ def main():
     ranking_seconds = time.perf_counter() - start
     start = time.perf_counter()
     for adata in cohorts:
-        gene_decomposition(adata, "self_seeding", genes)
+        gene_decomposition(
+            adata,
+            "self_seeding",
+            genes,
+            methods=("zmean", "ssgsea"),
+            min_genes=2,
+            ssgsea_weight=0.25,
+        )
     decomposition_seconds = time.perf_counter() - start
     sets, sources = collection({"self_seeding": genes})
     z = ranking.set_index("gene")["z"]

@@ -14,6 +14,7 @@ from selfseed.stats.gene_effects import LEAVE_ONE_OUT_METHODS, gene_decompositio
 REFERENCE = REPO / "tests" / "reference"
 COHORTS = ("tcga_acc", "tcga_chol", "tcga_ucs")
 STATISTICS = {"meta_method": "REML", "hartung_knapp": False}
+SETTINGS = {"methods": ("zmean", "ssgsea"), "min_genes": 2, "ssgsea_weight": 0.25}
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def cohorts():
 
 @pytest.fixture(scope="module")
 def tables(cohorts):
-    return {name: gene_decomposition(adata, "self_seeding", SELF_SEEDING)
+    return {name: gene_decomposition(adata, "self_seeding", SELF_SEEDING, **SETTINGS)
             for name, adata in cohorts.items()}  # fmt: skip
 
 
@@ -111,9 +112,9 @@ def test_rows_say_why_when_not_estimable(cohorts):
     adata = cohorts["tcga_chol"].copy()
     adata.X = np.asarray(adata.X).copy()
     adata.X[:, adata.var_names.get_loc("FSCN1")] = 1.0  # constant: not scored, as scoring does
-    table = gene_decomposition(adata, "s", ["IL6", "IL8", "FSCN1", "NOTAGENE"]).set_index(
-        ["gene", "method"]
-    )
+    table = gene_decomposition(
+        adata, "s", ["IL6", "IL8", "FSCN1", "NOTAGENE"], **SETTINGS
+    ).set_index(["gene", "method"])
     assert table.loc[("NOTAGENE", "zmean"), "note"] == "gene not measured"
     assert table.loc[("FSCN1", "zmean"), "note"] == "gene constant across samples"
     # IL8 is CXCL8's old symbol; with two genes present, leaving one out leaves too few
@@ -129,9 +130,13 @@ def test_rows_say_why_when_not_estimable(cohorts):
 def test_no_events_and_unknown_method(cohorts):
     adata = cohorts["tcga_acc"].copy()
     adata.obs["event"] = adata.obs["event"].where(adata.obs["event"] != 1, 0)
-    table = gene_decomposition(adata, "self_seeding", SELF_SEEDING, methods=["zmean"])
+    table = gene_decomposition(
+        adata, "self_seeding", SELF_SEEDING, **{**SETTINGS, "methods": ["zmean"]}
+    )
     assert table["hr"].isna().all() and table["loo_hr"].isna().all()
     assert table["note"].str.contains("gene Cox not fitted: no events of interest").all()
     assert table["note"].str.contains("leave-one-out not fitted: no events of interest").all()
     with pytest.raises(ValueError, match="leave-one-out methods"):
-        gene_decomposition(adata, "self_seeding", SELF_SEEDING, methods=["score_genes"])
+        gene_decomposition(
+            adata, "self_seeding", SELF_SEEDING, **{**SETTINGS, "methods": ["score_genes"]}
+        )

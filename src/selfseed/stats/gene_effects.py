@@ -46,8 +46,7 @@ def signature_score(expression, genes, method, *, ssgsea_weight):
     return ssgsea(expression, {"signature": genes}, weight=ssgsea_weight)["signature"]
 
 
-def gene_decomposition(adata, signature, genes, *, methods=LEAVE_ONE_OUT_METHODS, min_genes=2,
-                       ssgsea_weight=0.25):  # fmt: skip
+def gene_decomposition(adata, signature, genes, *, methods, min_genes, ssgsea_weight):
     """Per signature gene x leave-one-out method of one cohort AnnData (X: samples x genes; obs:
     time_months, event and the other codings; uns: cohort, endpoint): the gene's cause-specific
     Cox HR per SD (hr ...), its Fine-Gray sHR per SD (shr ...), the full signature's HR by the
