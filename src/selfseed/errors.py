@@ -57,3 +57,8 @@ class InputDataError(SelfseedError):
 
 class DownloadError(SelfseedError):
     """A public file could not be downloaded intact."""
+
+
+class NotEstimable(InputDataError):
+    """An estimate that these data cannot give (no events, a constant score, a singular design, too
+    few distinct values, ...): the analysis becomes a row with this reason, the others go on."""

@@ -35,6 +35,7 @@ def cox_per_sd(data, covariates=()):
     Complete cases only. Returns a dict with n, events, coef, se, hr, ci_low, ci_high, p and a note
     (empty when the fit is usable, the reason otherwise).
     """
+    from selfseed.errors import NotEstimable
     from selfseed.stats.cox import EfronPHReg
 
     used = ["time_months", "event", "score", *[name for name, _ in covariates]]
@@ -42,6 +43,8 @@ def cox_per_sd(data, covariates=()):
     result = {"n": len(frame), "events": int((frame["event"] == 1).sum())}
     empty = dict.fromkeys(["coef", "se", "hr", "ci_low", "ci_high", "p"], np.nan)
     sd = frame["score"].std(ddof=1)
+    if result["n"] == 0:
+        return {**result, **empty, "note": "not fitted: no patient has the score and every term"}
     if result["events"] == 0:
         return {**result, **empty, "note": "not fitted: no events of interest"}
     if not np.isfinite(sd) or sd == 0:
@@ -57,8 +60,9 @@ def cox_per_sd(data, covariates=()):
                 status=(frame["event"] == 1).to_numpy(int),
                 ties="efron",
             ).fit()
-        except (np.linalg.LinAlgError, RuntimeWarning, UserWarning, ValueError) as error:
-            note = f"not fitted: no finite maximum likelihood estimate (e.g. separation): {error}"
+        except (NotEstimable, RuntimeWarning, UserWarning) as error:
+            reason = error.problem if isinstance(error, NotEstimable) else error
+            note = f"not fitted: no finite maximum likelihood estimate (e.g. separation): {reason}"
             return {**result, **empty, "note": note}
     coef, se, p = float(fit.params[0]), float(fit.bse[0]), float(fit.pvalues[0])
     if not (np.isfinite(coef) and np.isfinite(se)):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from selfseed.errors import InputDataError
+from selfseed.errors import InputDataError, NotEstimable
 from selfseed.stats.coxdiag import check_survival_data
 
 QUANTILE_GROUPS = {"median": ["low", "high"], "tertile": ["low", "mid", "high"]}
@@ -45,11 +45,18 @@ def group_by_quantiles(score, groups="median"):
         )
     labels = QUANTILE_GROUPS[groups]
     score = pd.Series(score, dtype=float)
+    if score.notna().sum() < len(labels):
+        raise NotEstimable(
+            "too few scores to form quantile groups",
+            key="groups",
+            found=f"{groups}: {int(score.notna().sum())} scores",
+            expected=f"at least {len(labels)} scores",
+        )
     bounds = r_quantiles(score.to_numpy(), np.linspace(0, 1, len(labels) + 1))
     try:
         return pd.cut(score, bounds, labels=labels, include_lowest=True)
     except ValueError as err:
-        raise InputDataError(
+        raise NotEstimable(
             "the score has too many tied values to form quantile groups",
             key="groups",
             found=groups,
@@ -73,7 +80,7 @@ def _split_sizes(score, minprop, maxprop):
     m = np.flatnonzero(np.r_[True, sorted_score[1:] != sorted_score[:-1]])
     m = m[(m >= max(1, np.floor(n * minprop))) & (m <= np.floor(n * maxprop))]
     if len(m) == 0:
-        raise InputDataError(
+        raise NotEstimable(
             "no cutpoint leaves the required share of samples in each group",
             key="minprop",
             found=f"minprop {minprop}, {n} samples, {len(np.unique(score))} distinct scores",
