@@ -104,7 +104,7 @@ RESERVED_NAMES = ("time_months", "event", "sample_id", "score", "score_sd")  # u
 def check_names(entry, cohort):
     """Covariate and treatment names are unique and not taken by the endpoint columns; no event
     code is in two of event_values, competing_values and censored_values."""
-    from selfseed.endpoints import code_value
+    from selfseed.endpoints import code_key
 
     terms = [(f"covariates[{i}].name", c["name"]) for i, c in enumerate(entry["covariates"])]
     if "treatment" in entry:
@@ -125,12 +125,12 @@ def check_names(entry, cohort):
     lists = ("event_values", "competing_values", "censored_values")
     for i, first in enumerate(lists):
         for second in lists[i + 1 :]:
-            both = {code_value(v) for v in endpoint.get(first, [])} & {
-                code_value(v) for v in endpoint.get(second, [])
-            }
+            keys = {code_key(v) for v in endpoint.get(first, [])}
+            both = [str(v) for v in endpoint.get(second, []) if code_key(v) in keys]
             if both:
                 raise ConfigError(
-                    f"event codes listed in both {first} and {second}",
+                    f"event codes listed in both {first} and {second} (codes are compared "
+                    "regardless of case)",
                     cohort=cohort,
                     key=f"cohorts.{cohort}.endpoint.{second}",
                     found=sorted(both),

@@ -137,7 +137,12 @@ def ingest(entry, cohort, files, *, max_missing_fraction, h5ad, dropped):
         entry, cohort, files, max_missing_fraction=max_missing_fraction
     )
     for (kind, reason), count in dropped_rows.groupby(["kind", "reason"]).size().items():
-        log.info("%s: dropped %d %s(s): %s", cohort, count, kind, reason)
+        if reason.startswith("event code "):  # the config's lists may have missed a code
+            log.warning("%s: dropped %d %s(s): %s (list the code in the endpoint's event, "
+                        "competing or censored values, or in missing_values)", cohort, count,
+                        kind, reason)  # fmt: skip
+        else:
+            log.info("%s: dropped %d %s(s): %s", cohort, count, kind, reason)
     counts = adata.uns["counts"]
     log.info(
         "%s: %d samples x %d genes kept; endpoint %s: %d events, %d competing, %d censored",
