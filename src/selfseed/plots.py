@@ -12,6 +12,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+# Text from configs and data (endpoint labels, signature, gene and cohort names) is drawn as written:
+# never parsed as mathtext, where "$...$" would be maths or an error.
+matplotlib.rcParams["text.parse_math"] = False
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker as ticker  # noqa: E402
 import matplotlib.transforms as transforms  # noqa: E402
