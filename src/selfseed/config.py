@@ -261,6 +261,45 @@ def check_cohort(entry, cohort):
     covariate_frame(frame, entry["covariates"] + treatment, cohort=cohort, file=file)
 
 
+def cohort_settings(config, cohort, signatures=None):
+    """What a cohort job needs of the config besides the cohort's entry: the run-wide scoring and
+    statistics settings and signatures (`signatures`: as `load_signatures` returns them, read from
+    the config when not given), the cohort's covariates and treatment (None without one)."""
+    from selfseed.signatures import load_signatures
+
+    entry = config["cohorts"][cohort]
+    if signatures is None:
+        signatures = load_signatures(config["signatures"], config["signatures_gmt"])
+    return {
+        "max_missing_fraction": config["max_missing_fraction"],
+        "signatures": signatures,
+        "min_genes": config["min_genes"],
+        "scoring": config["scoring"],
+        "statistics": config["statistics"],
+        "covariates": entry["covariates"],
+        "treatment": entry.get("treatment"),
+    }
+
+
+def cohort_sources(config):
+    """Per cohort: source and description, for the cohorts table."""
+    return {
+        name: {"source": entry["source"], "description": entry["description"]}
+        for name, entry in config["cohorts"].items()
+    }
+
+
+def digest(value):
+    """sha256 of a JSON-able value (keys sorted): a rule parameter that changes whenever the value
+    does (Snakemake's params rerun trigger) without carrying its text, which Snakemake's report
+    would embed unescaped in a <script> element."""
+    import hashlib
+    import json
+
+    text = json.dumps(value, sort_keys=True, default=str, ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def check_schema(config, schema_path):
     """Raise a ConfigError naming the config key when the config does not match the JSON schema."""
     import jsonschema

@@ -3,7 +3,13 @@ import re
 
 from snakemake.utils import validate
 
-from selfseed.config import check_config, check_schema, public_downloads
+from selfseed.config import (
+    check_config,
+    check_schema,
+    cohort_settings,
+    digest,
+    public_downloads,
+)
 from selfseed.pipeline import MODEL_TABLES
 from selfseed.sources.firehose import data_files, endpoint_defaults
 from selfseed.signatures import load_signatures
@@ -35,11 +41,6 @@ wildcard_constraints:
     cohort="|".join(COHORTS),
 
 
-def cohort_entry(wildcards):
-    """The config entry of the cohort being processed."""
-    return config["cohorts"][wildcards.cohort]
-
-
 def ingest_inputs(wildcards):
     """Input files of a cohort: local files, downloads in the cache, files shipped with selfseed
     (tcga_firehose; none for survset, whose data ship in the SurvSet package)."""
@@ -68,19 +69,17 @@ def download_url(wildcards):
     return DOWNLOADS[wildcards.file]
 
 
-def cohort_settings(wildcards):
-    """What a cohort job needs besides its entry: the run-wide scoring and statistics settings, the
-    cohort's covariates and treatment (None without one) for the models."""
+def cohort_digest(wildcards):
+    """A digest of all the cohort job reads of the config (its entry, the run-wide settings and
+    the signatures, also those of signatures_gmt): the job reruns when any of it changes, and no
+    config text becomes a rule parameter (the job reads the config itself)."""
     entry = config["cohorts"][wildcards.cohort]
-    return {
-        "max_missing_fraction": config["max_missing_fraction"],
-        "signatures": SIGNATURES,
-        "min_genes": config["min_genes"],
-        "scoring": config["scoring"],
-        "statistics": config["statistics"],
-        "covariates": entry["covariates"],
-        "treatment": entry.get("treatment"),
-    }
+    return digest(
+        {
+            "entry": entry,
+            "settings": cohort_settings(config, wildcards.cohort, SIGNATURES),
+        }
+    )
 
 
 def model_tables(wildcards):
@@ -88,14 +87,6 @@ def model_tables(wildcards):
     return {
         name: expand("results/models/{cohort}/{name}.tsv", cohort=COHORTS, name=name)
         for name in MODEL_TABLES
-    }
-
-
-def cohort_sources():
-    """Per cohort: source and description, for the cohorts table."""
-    return {
-        name: {"source": entry["source"], "description": entry["description"]}
-        for name, entry in config["cohorts"].items()
     }
 
 
