@@ -289,6 +289,19 @@ def cohort_sources(config):
     }
 
 
+def input_stats(paths):
+    """{path: [size, inode change time in ns]} of each existing file, and of every file in each
+    existing folder (a cBioPortal study): any write changes the change time, also one that keeps the
+    modification time (cp -p, rsync -a), which Snakemake's modification-time trigger misses."""
+    from selfseed.report import file_stat
+
+    stats = {}
+    for path in map(Path, paths):
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        stats.update({str(file): file_stat(file) for file in files if file.is_file()})
+    return stats
+
+
 def digest(value):
     """sha256 of a JSON-able value (keys sorted): a rule parameter that changes whenever the value
     does (Snakemake's params rerun trigger) without carrying its text, which Snakemake's report

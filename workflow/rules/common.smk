@@ -8,6 +8,7 @@ from selfseed.config import (
     check_schema,
     cohort_settings,
     digest,
+    input_stats,
     public_downloads,
 )
 from selfseed.pipeline import MODEL_TABLES
@@ -71,13 +72,17 @@ def download_url(wildcards):
 
 def cohort_digest(wildcards):
     """A digest of all the cohort job reads of the config (its entry, the run-wide settings and
-    the signatures, also those of signatures_gmt): the job reruns when any of it changes, and no
-    config text becomes a rule parameter (the job reads the config itself)."""
+    the signatures, also those of signatures_gmt) and of its local input files' sizes and change
+    times: the job reruns when any of it changes (also a file written with its old modification
+    time), and no config text becomes a rule parameter (the job reads the config itself)."""
     entry = config["cohorts"][wildcards.cohort]
+    downloaded = {f"{CACHE}/{name}" for name in DOWNLOADS.cohort_files(wildcards.cohort).values()}
+    local = [path for path in ingest_inputs(wildcards).values() if path not in downloaded]
     return digest(
         {
             "entry": entry,
             "settings": cohort_settings(config, wildcards.cohort, SIGNATURES),
+            "inputs": input_stats(local),
         }
     )
 
