@@ -13,7 +13,7 @@ import pandas as pd
 
 from selfseed.endpoints import ENDPOINT_VARIANTS, coded_samples
 from selfseed.errors import NotEstimable
-from selfseed.survival import cox_per_sd, design_matrix
+from selfseed.survival import constant, cox_per_sd, design_matrix
 
 NOT_RUN = (NotEstimable,)
 
@@ -33,7 +33,7 @@ def standardised(frame, terms):
     score that is constant (or has fewer than 2 values) there is not estimable."""
     used = complete_cases(frame, terms)
     sd = used["score"].std(ddof=1)
-    if not np.isfinite(sd) or sd == 0:
+    if constant(used["score"]):
         raise NotEstimable(
             "the score is constant" if len(used) > 1 else "fewer than 2 patients with a score",
             found=f"{len(used)} complete cases",

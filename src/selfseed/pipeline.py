@@ -197,8 +197,9 @@ MODEL_TABLES = (
 
 
 def model(adata, covariates, treatment, methods, statistics, *, tables, plots, clock=None):
-    """Every survival analysis of one scored cohort: per signature x method, one row per table; the
-    stages 'models' and 'figures' are timed on `clock` when given."""
+    """Every survival analysis of one scored cohort: per signature x method, one row per table, and
+    the cohort's figures (none when `plots` is None); the stages 'models' and 'figures' are timed
+    on `clock` when given."""
     from selfseed import analysis
     from selfseed.plots import cif_grid, km_grid, spline_grid
     from selfseed.stats.competing import cumulative_incidence
@@ -278,6 +279,8 @@ def model(adata, covariates, treatment, methods, statistics, *, tables, plots, c
         write_tsv(frame, tables[name])
     if clock:
         clock.lap("models")
+    if plots is None:
+        return
     km_table = pd.DataFrame(km_rows).reindex(
         columns=["signature", "method", "n_low", "n_high", "p", "hr", "ci_low", "ci_high", "note"]
     )
@@ -290,15 +293,17 @@ def model(adata, covariates, treatment, methods, statistics, *, tables, plots, c
 
 
 def unusable(score, patients):
-    """Why a score cannot enter any model (missing for every patient with the endpoint, or fewer
-    than 2 distinct values among them), or "" when it can."""
+    """Why a score cannot enter any model (missing for every patient with the endpoint, or one
+    value among them, up to rounding), or "" when it can."""
+    from selfseed.survival import constant
+
     values = pd.Series(np.nan, index=patients) if score is None else score.reindex(patients)
     finite = values[np.isfinite(values)]
     if finite.empty:
         return "not run: the score is missing (NaN) for every patient with the endpoint"
-    if finite.nunique() < 2:
-        return (f"not run: the score takes one value in all {len(finite)} patients with a score "
-                "(no variation to relate to the endpoint)")  # fmt: skip
+    if constant(finite):
+        return (f"not run: the score takes one value (up to rounding) in all {len(finite)} "
+                "patients with a score: no variation to relate to the endpoint")  # fmt: skip
     return ""
 
 

@@ -11,6 +11,15 @@ import pandas as pd
 from scipy.stats import norm
 
 Z95 = norm.ppf(0.975)
+ROUNDING = 1e-9  # relative: a score whose values differ by less than this is constant
+
+
+def constant(score):
+    """True when a score takes one value up to rounding (e.g. the mean of two z-scores that are
+    each other's negatives, 0 but for the last bits), or has fewer than 2 finite values."""
+    values = np.asarray(score, dtype=float)
+    values = values[np.isfinite(values)]
+    return len(values) < 2 or np.ptp(values) <= ROUNDING * max(1.0, np.abs(values).max())
 
 
 def design_matrix(frame, covariates):
@@ -47,7 +56,7 @@ def cox_per_sd(data, covariates=()):
         return {**result, **empty, "note": "not fitted: no patient has the score and every term"}
     if result["events"] == 0:
         return {**result, **empty, "note": "not fitted: no events of interest"}
-    if not np.isfinite(sd) or sd == 0:
+    if constant(frame["score"]):
         return {**result, **empty, "note": "not fitted: score is constant"}
     frame = frame.assign(score_sd=(frame["score"] - frame["score"].mean()) / sd)
     exog = design_matrix(frame, covariates)
