@@ -34,8 +34,9 @@ def r_quantiles(values, probs):
 
 
 def group_by_quantiles(score, groups="median"):
-    """Ordered labels low/high (median split) or low/mid/high (tertiles); a score on a boundary
-    goes to the lower group."""
+    """Ordered labels low/high (median split) or low/mid/high (tertiles) of the scores' quantiles
+    (missing scores stay unlabelled); a score on a boundary goes to the lower group. Too few or
+    too tied scores are not estimable (NotEstimable)."""
     if groups not in QUANTILE_GROUPS:
         raise InputDataError(
             "unknown quantile grouping",
@@ -52,16 +53,15 @@ def group_by_quantiles(score, groups="median"):
             found=f"{groups}: {int(score.notna().sum())} scores",
             expected=f"at least {len(labels)} scores",
         )
-    bounds = r_quantiles(score.to_numpy(), np.linspace(0, 1, len(labels) + 1))
-    try:
-        return pd.cut(score, bounds, labels=labels, include_lowest=True)
-    except ValueError as err:
+    bounds = r_quantiles(score.dropna().to_numpy(), np.linspace(0, 1, len(labels) + 1))
+    if len(np.unique(bounds)) < len(bounds):
         raise NotEstimable(
             "the score has too many tied values to form quantile groups",
             key="groups",
-            found=groups,
+            found=f"{groups}: boundaries {bounds.tolist()}",
             expected=f"{len(labels)} groups with distinct boundaries",
-        ) from err
+        )
+    return pd.cut(score, bounds, labels=labels, include_lowest=True)
 
 
 def logrank_scores(time, event):
