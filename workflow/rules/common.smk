@@ -76,8 +76,8 @@ def cohort_digest(wildcards):
     times: the job reruns when any of it changes (also a file written with its old modification
     time), and no config text becomes a rule parameter (the job reads the config itself)."""
     entry = config["cohorts"][wildcards.cohort]
-    downloaded = {f"{CACHE}/{name}" for name in DOWNLOADS.cohort_files(wildcards.cohort).values()}
-    local = [path for path in ingest_inputs(wildcards).values() if path not in downloaded]
+    inputs = ingest_inputs(wildcards).values()
+    local = [path for path in inputs if not str(path).startswith(f"{CACHE}/")]
     return digest(
         {
             "entry": entry,
