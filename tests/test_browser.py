@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from test_workflow import default_config, snakemake, workdir
@@ -215,4 +216,80 @@ def test_table_page_sorts_and_filters(report, browser):
     browser.find_element(By.ID, "filter").send_keys("tcga_chol")
     visible = [r for r in browser.find_elements(By.CSS_SELECTOR, "tbody tr") if r.is_displayed()]
     assert len(visible) == (cox["cohort"] == "tcga_chol").sum()
+    assert console_errors(browser) == []
+
+
+# Each payload would set window.pwned (or the page title) if the text reached HTML as markup, or a
+# <script> element's text unescaped (Snakemake's report embeds rule params and results in <script>).
+PAYLOAD = "</script><img src=x onerror=window.pwned=1><script>window.pwned=1;document.title='pwned'</script>"
+
+
+@pytest.fixture(scope="module")
+def payload_report(tmp_path_factory, gse1992):
+    """A run whose config carries the payload in every free-text field (cohort description,
+    endpoint label, event codes, missing values, covariate and treatment columns, signature
+    genes) and its report."""
+    from test_workflow import config_with, own_table_cohort
+
+    path = tmp_path_factory.mktemp("payload")
+    entry = own_table_cohort(path, gse1992)
+    clinical = pd.read_csv(path / "clinical.tsv", sep="\t")
+    column = f"er {PAYLOAD}"
+    clinical = clinical.rename(columns={"er": column}).assign(
+        status=clinical["status"].replace({"relapse": f"relapse {PAYLOAD}"}),
+        radiotherapy=np.where(np.arange(len(clinical)) % 2, f"yes {PAYLOAD}", "no"),
+    )
+    clinical.loc[3, "status"] = PAYLOAD  # listed in missing_values
+    clinical.to_csv(path / "clinical.tsv", sep="\t", index=False)
+    entry.update(
+        description=f"my cohort {PAYLOAD}",
+        missing_values=["missing", PAYLOAD],
+        covariates=[{"name": "er_positive", "column": column, "type": "categorical"}],
+        treatment={"name": "radiotherapy", "column": "radiotherapy"},
+    )
+    entry["endpoint"].update(label=f"relapse-free survival {PAYLOAD}",
+                             event_values=[f"relapse {PAYLOAD}"])  # fmt: skip
+    config = config_with({"mine": entry})
+    config["signatures"] = {**config["signatures"], "payload": ["IL6", "CXCL8", PAYLOAD]}
+    workdir(path, config)
+    result = snakemake(path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    result = snakemake(path, "--report", "report.html", "--report-stylesheet", STYLESHEET)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return path
+
+
+def assert_payload_inert(driver):
+    """No payload ran in the current document, and every image there is a figure of ours."""
+    assert driver.execute_script("return typeof window.pwned") == "undefined"
+    assert driver.title != "pwned"
+    images = driver.execute_script(
+        "return Array.from(document.images).map(i => i.getAttribute('src').slice(0, 15))"
+    )
+    assert all(src.startswith("data:image/") for src in images), images
+
+
+def test_config_text_never_runs_as_script_in_the_report(payload_report, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    assert "</script><img" not in (payload_report / "report.html").read_text()  # only escaped
+    open_report(browser, payload_report)  # the report's own scripts still run
+    assert_payload_inert(browser)
+    show_result(browser, "0 Summary", "primary result")
+    frame = WebDriverWait(browser, 20).until(lambda d: d.find_element(By.TAG_NAME, "iframe"))
+    browser.switch_to.frame(frame)
+    try:
+        page = WebDriverWait(browser, 20).until(lambda d: d.find_element(By.TAG_NAME, "body")).text
+        assert_payload_inert(browser)
+    finally:
+        browser.switch_to.default_content()
+    assert f"my cohort {PAYLOAD}" in page  # shown as text
+    assert f"relapse-free survival {PAYLOAD}" in page
+    pages = payload_report / "results" / "report"
+    for name in ("tables/cohorts.html", "tables/coverage.html", "tables/cox.html",
+                 "provenance.html"):  # fmt: skip
+        browser.get((pages / name).as_uri())
+        assert_payload_inert(browser)
+        assert PAYLOAD in browser.find_element(By.TAG_NAME, "body").text, name
     assert console_errors(browser) == []

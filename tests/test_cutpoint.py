@@ -109,3 +109,14 @@ def test_quantile_groups():
         group_by_quantiles(score, "quartile")
     with pytest.raises(InputDataError, match="tied"):
         group_by_quantiles([1.0] * 5 + [2.0], "tertile")
+
+
+def test_quantile_groups_of_too_few_or_tied_scores_are_not_estimable():
+    from selfseed.errors import NotEstimable
+
+    with pytest.raises(NotEstimable, match="too few scores"):
+        group_by_quantiles(pd.Series([], dtype=float), "median")
+    with pytest.raises(NotEstimable, match="too few scores"):
+        group_by_quantiles([0.3, 0.4], "tertile")
+    with pytest.raises(NotEstimable, match="tied"):
+        group_by_quantiles([1.0] * 5 + [2.0], "tertile")

@@ -57,6 +57,27 @@ def test_duplicates_keep_the_row_with_the_highest_mean():
     assert reasons["IL8"].startswith("duplicate symbol")
 
 
+def test_duplicate_rows_that_disagree_warn_identical_ones_do_not(caplog):
+    expression = pd.DataFrame(
+        {"s1": [1.0, 5.0, 2.0, 2.0], "s2": [3.0, 7.0, 4.0, 4.0], "s3": [2.0, 6.5, np.nan, np.nan]},
+        index=["IL8", "CXCL8", "IL6", "NM_000600"],  # NM_000600 is IL6 too, with the same values
+    )
+    with caplog.at_level("INFO", logger="selfseed"):
+        genes, dropped = harmonise_genes(expression, cohort="mine")
+    assert list(genes.index) == ["CXCL8", "IL6"] and genes.loc["CXCL8"].tolist() == [5, 7, 6.5]
+    details = dict(zip(dropped["gene_id"], dropped["detail"], strict=True))
+    assert details["NM_000600"] == "IL6: kept IL6 (same values)"
+    assert details["IL8"] == (
+        "CXCL8: kept CXCL8; values differ: mean 2 (kept row 6.167), Pearson r 0.96 with the kept row"
+    )
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        "mine: 1 duplicate gene rows have other values than the row kept for their symbol (kept: "
+        "the row mapped by its own Entrez id, then the higher mean; each in dropped.tsv): e.g. IL8 "
+        "(r 0.96 with CXCL8)"
+    ]
+
+
 # TCGA Firehose gene ids (SYMBOL|EntrezID), on the real RTCGA.rnaseq.20160128 tables
 FIREHOSE = ["UCS", "ACC", "CHOL"]
 SIGNATURE_ROWS = ["IL6|3569", "IL8|3576", "MMP1|4312", "FSCN1|6624", "CXCL1|2919"]
@@ -183,11 +204,19 @@ def test_harmonise_firehose_rows(ucs, caplog):
     assert reasons["?|100130426"].endswith("no symbol given (?|id)")
     assert reasons["C14orf181|400223"].startswith("neither the Entrez id nor the symbol part")
     assert reasons[lost].startswith("duplicate symbol after mapping (another row maps by its own")
-    assert caplog.messages == [
+    assert caplog.messages[0] == (
         "ucs: 12 gene ids: 8 by Entrez id, 2 by SYMBOL part (Entrez id not in the table), "
         "2 unmapped; 2 SYMBOL parts differ from their Entrez id's current symbol (the Entrez id "
         "wins), e.g. IL8|3576 -> CXCL8, SEPT4|5414 -> SEPTIN4"
-    ]
+    )
+    # the two rows of NPR3 disagree: the choice changes the data, so it is a warning
+    (warning,) = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.getMessage().startswith("ucs: 1 duplicate gene rows have other values")
+    r = np.corrcoef(expression.loc[kept], expression.loc[lost])[0, 1]
+    assert f"C5orf23|79614 (r {r:.2f} with NPR3|4883)" in warning.getMessage()
+    detail = dropped.set_index("gene_id").loc[lost, "detail"]
+    assert detail.startswith("NPR3: kept NPR3|4883; values differ: mean ")
+    assert f"Pearson r {r:.2f} with the kept row" in detail
 
 
 def test_firehose_reasons_reach_the_cohort_dropped_table(tmp_path, ucs):

@@ -175,6 +175,58 @@ def test_cohort_inputs_record_size_and_sha256_or_the_package(tmp_path):
                        "package": "SurvSet 0.2.11", "dataset": "vdv"}  # fmt: skip
 
 
+def rewrite_keeping_mtime(path, data):
+    """New content with the old modification time, as `cp -p` and `rsync -a` leave a file (later
+    than the kernel's coarse clock step, so the change time moves on)."""
+    import os
+    import time
+
+    before = path.stat()
+    time.sleep(0.05)
+    path.write_bytes(data)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
+
+
+def test_a_file_changed_since_ingest_keeps_both_sha256_and_is_a_warning(tmp_path, caplog):
+    data = tmp_path / "expr.tsv"
+    data.write_bytes(b"gene\ts1\nIL6\t1.5\n")
+    recorded = {"source": "table", "files": [f"{data} sha256:{report.sha256(data)}"],
+                "file_stats": [report.file_stat(data)]}  # fmt: skip
+    at_ingest = report.sha256(data)
+    rewrite_keeping_mtime(data, b"gene\ts1\nIL6\t9.5\n")  # same size, same mtime
+    with caplog.at_level("WARNING", logger="selfseed"):
+        (item,) = report.cohort_inputs("mine", recorded)["files"]
+    assert item["sha256_at_ingest"] == at_ingest != item["sha256"] == report.sha256(data)
+    assert item["changed_since_ingest"] is True and "touch the file" in item["note"]
+    (warning,) = caplog.messages
+    assert warning.startswith(f"mine: input file {data}: content changed since the cohort's")
+    assert at_ingest in warning and item["sha256"] in warning
+    record = {"inputs": [{"cohort": "mine", "files": [item]}]}
+    changed = report.changed_inputs(record)
+    assert changed.to_dict("records") == [{"cohort": "mine", "file": str(data),
+                                           "sha256 at ingest": at_ingest,
+                                           "sha256 now": item["sha256"]}]  # fmt: skip
+    pipeline = {"version": "0.1.0", "git_commit": "abc123", "git_dirty": False}
+    html = report.front_page(primary_table(), cohorts_frame(), pd.DataFrame(), pd.DataFrame(),
+                             pipeline, changed=changed)  # fmt: skip
+    assert 'id="changed-inputs"' in html and at_ingest in html and str(data) in html
+
+
+def test_a_file_with_its_recorded_size_and_change_time_is_not_hashed_again(tmp_path, monkeypatch):
+    data = tmp_path / "expr.tsv"
+    data.write_bytes(b"gene\ts1\nIL6\t1.5\n")
+    recorded = {"files": [f"{data} sha256:{report.sha256(data)}"],
+                "file_stats": [report.file_stat(data)]}  # fmt: skip
+
+    def never(path):
+        raise AssertionError(f"{path} hashed again")
+
+    monkeypatch.setattr(report, "sha256", never)
+    (item,) = report.cohort_inputs("mine", recorded)["files"]
+    assert "changed_since_ingest" not in item and item["size_bytes"] == 16
+
+
 def test_provenance_record_is_json_with_date_config_and_versions(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text("min_genes: 2\n")

@@ -95,3 +95,33 @@ def test_score_cohort_on_a_real_cohort(gse1992):
     assert wide[("attractor", "zmean")].corr(wide[("attractor", "score_genes")]) > 0.8
     again, _, _ = score_cohort(adata, SIGNATURES, **kwargs)
     pd.testing.assert_frame_equal(scores, again)  # fixed random state: reproducible
+
+
+def test_genome_wide_methods_declare_their_minimum():
+    from selfseed.scoring import method_unmet
+
+    options = {"ctrl_size": 50, "n_bins": 25}
+    assert method_unmet("zmean", 2, 2, False, **options) == ""
+    assert method_unmet("score_genes", 1252, 2, True, **options) == ""
+    reason = method_unmet("score_genes", 1251, 2, True, **options)
+    assert reason.startswith("skipped: score_genes needs genome-wide data: at least 1252 genes")
+    assert "n_bins x ctrl_size = 25 x 50" in reason and reason.endswith("found 1251")
+    assert method_unmet("ssgsea", 1000, 5, True, **options) == ""
+    assert "at least 1000 genes" in method_unmet("ssgsea", 999, 5, True, **options)
+    assert method_unmet("ssgsea", 5000, 5, False, **options) == (
+        "skipped: ssgsea needs finite expression values"
+    )
+
+
+def test_a_panel_of_signature_genes_is_scored_by_zmean_only(gse1992):
+    """A table of only the genes of interest, as researchers often export it: scanpy's
+    score_genes would stop ("No control genes found in any cut") and ssGSEA give NaN."""
+    adata = cohort_adata(gse1992.drop_duplicates("pid"))
+    panel = adata[:, ["IL6", "CXCL8", "MMP1"]].copy()
+    kwargs = dict(methods=["zmean", "score_genes", "ssgsea"], min_genes=2, ctrl_size=50,
+                  n_bins=25, random_state=0, weight=0.25)  # fmt: skip
+    scores, _, status = score_cohort(panel, {"attractor": ["IL6", "IL8"]}, **kwargs)
+    assert status["method"].tolist() == ["zmean", "score_genes", "ssgsea"]
+    assert status["scored"].tolist() == [True, False, False]
+    assert status["reason"].str.endswith("found 3").tolist() == [False, True, True]
+    assert set(scores["method"]) == {"zmean"} and scores["score"].notna().all()

@@ -287,10 +287,15 @@ def test_own_cohort_in_one_config_entry(tmp_path, gse1992):
         (lambda c: c["cohorts"].update(mine={**c["cohorts"]["vdv"], "source": "table",
          "expression": "nowhere/expr.tsv", "clinical": "nowhere/clin.tsv"}),
          ["unknown keys"]),
+        (lambda c: c["cohorts"]["gse1992"]["endpoint"].update(time_unit="years"),
+         ["follow-up longer than 100 years", "cohorts.gse1992.endpoint.time_unit", "time_unit years"]),
+        (lambda c: c["cohorts"]["gse1992"]["endpoint"].update(censored_values=["0"],
+                                                              competing_values=[0.0]),
+         ["cohorts.gse1992.endpoint.censored_values", "listed in both competing_values"]),
     ],
     ids=["unknown-cohort-key", "unknown-scoring-key", "preset-cancer-type-differs",
          "cancer-type-not-shipped", "missing-endpoint-column", "event-codes-match-nothing",
-         "survset-keys-on-table-source"],
+         "survset-keys-on-table-source", "follow-up-over-a-century", "code-in-two-lists"],
 )  # fmt: skip
 def test_config_errors_stop_before_any_job(tmp_path, mutate, expected):
     config = {**default_config(), "cohorts": {**default_config()["cohorts"],
@@ -328,3 +333,107 @@ def test_readme_first_screen_is_the_default_run(default_run):
     assert tool.readme_block(REPO / "README.md") == tool.results_block(default_run / "results")
     for name in tool.FIGURES.values():
         assert (REPO / "docs" / name).stat().st_size > 100_000
+
+
+def test_an_input_rewritten_with_its_old_mtime_reruns_its_cohort_and_the_summary_says_so(
+    tmp_path, gse1992
+):
+    """`cp -p` and `rsync -a` keep a file's modification time, which Snakemake's default trigger
+    reads; the cohort job's parameter digest holds its local inputs' sizes and change times, and
+    the summary compares each input's sha256 with the one recorded at ingest."""
+    import json
+    import os
+    import time
+
+    from selfseed.sources.table import sha256
+
+    path = workdir(tmp_path, config_with({"mine": own_table_cohort(tmp_path, gse1992)}))
+    assert snakemake(path).returncode == 0
+    clinical = path / "clinical.tsv"
+    at_ingest, before = sha256(clinical), clinical.stat()
+    table = pd.read_csv(clinical, sep="\t")
+    first = (table["status"] == "censored").idxmax()  # a patient with expression (first 100)
+    assert first < 100
+    time.sleep(0.05)  # later than the kernel's coarse clock step: the change time moves on
+    table.assign(status=table["status"].mask(table.index == first, "relapse")).to_csv(
+        clinical, sep="\t", index=False
+    )
+    os.utime(clinical, ns=(before.st_atime_ns, before.st_mtime_ns))
+    dry = snakemake(path, "--dry-run")
+    assert "rule cohort:" in dry.stdout and "Params have changed" in dry.stdout, dry.stdout[-2000:]
+    # with the params trigger off, only the summary runs again: it finds the change and says so
+    result = snakemake(path, "--rerun-triggers", "mtime", "--forcerun", "summarise")
+    assert result.returncode == 0 and "rule cohort:" not in result.stdout, result.stderr[-2000:]
+    log = (path / "logs" / "summarise.log").read_text()
+    assert "WARNING mine: input file clinical.tsv: content changed since the cohort's" in log
+    provenance = json.loads((path / "results" / "provenance.json").read_text())
+    (record,) = [f for f in provenance["inputs"][0]["files"] if f["path"] == "clinical.tsv"]
+    assert record["sha256_at_ingest"] == at_ingest and record["sha256"] == sha256(clinical)
+    assert record["changed_since_ingest"] is True
+    assert 'id="changed-inputs"' in (path / "results" / "report" / "summary.html").read_text()
+    # a normal run reads the new content: one more event, and nothing left to report
+    assert snakemake(path).returncode == 0
+    cohorts = pd.read_csv(path / "results" / "tables" / "cohorts.tsv", sep="\t")
+    assert cohorts["events"].item() == (gse1992["event"].iloc[:100] == 1).sum() + 1
+    provenance = json.loads((path / "results" / "provenance.json").read_text())
+    assert not any(f.get("changed_since_ingest") for f in provenance["inputs"][0]["files"])
+    assert snakemake(path, "--dry-run").stdout.count("rule cohort:") == 0
+    # the digest holds the config the job reads: editing it reruns the cohort
+    assert "rule cohort:" in snakemake(path, "--dry-run", "--config", "min_genes=3").stdout
+
+
+def test_panels_and_mixed_case_codes_run_with_the_default_methods(tmp_path, gse1992):
+    """A genes x samples table of only the genes of interest used to stop the score job
+    (scanpy: "No control genes found in any cut", logged as a bug, retried, the cohort lost) and,
+    with ssGSEA, the model job (all-NaN scores, IndexError); event codes in mixed case dropped
+    events while keeping the censored patients."""
+    from selfseed.sources.tcga_firehose import data_files, read_rsem
+
+    panel = own_table_cohort(tmp_path, gse1992)
+    expression = pd.read_csv(tmp_path / "expr.csv.gz", index_col=0)
+    expression[["IL6", "IL8", "MMP1"]].to_csv(tmp_path / "panel.csv.gz")
+    panel.update(expression="panel.csv.gz")
+    panel["endpoint"].update(label=r"relapse-free survival ($\frac{ $)")
+    mixed = own_table_cohort(tmp_path, gse1992)
+    clinical = pd.read_csv(tmp_path / "clinical.tsv", sep="\t")
+    relapse = clinical["status"] == "relapse"
+    clinical.loc[relapse & (clinical.index % 2 == 0), "status"] = "RELAPSE"
+    clinical.loc[relapse & (clinical.index % 3 == 0), "status"] = "Relapse"
+    clinical.to_csv(tmp_path / "mixed.tsv", sep="\t", index=False)
+    mixed.update(clinical="mixed.tsv")
+    files = data_files("UCS")
+    ucs = read_rsem(files["expression"]).loc[["IL6|3569", "IL8|3576", "MMP1|4312", "FSCN1|6624",
+                                              "CXCL1|2919"]]  # fmt: skip
+    ucs.rename_axis("gene").to_csv(tmp_path / "ucs_panel.tsv", sep="\t")
+    pd.DataFrame({"sample": ucs.columns, "patient_id": ucs.columns.str[:12]}).to_csv(
+        tmp_path / "ucs_clinical.tsv", sep="\t", index=False
+    )
+    tcga = {"source": "table", "expression": "ucs_panel.tsv", "clinical": "ucs_clinical.tsv",
+            "sample_column": "sample",
+            "endpoint": {"preset": "tcga_cdr", "cancer_type": "UCS",
+                         "table": files["endpoint_table"], "events": files["events"]}}  # fmt: skip
+    path = workdir(tmp_path, config_with({"panel": panel, "mixed": mixed, "ucs_panel": tcga}))
+    result = snakemake(path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Trying to restart" not in result.stderr  # no job failed, none was retried
+    logs = {p.stem: p.read_text() for p in (path / "logs" / "cohort").glob("*.log")}
+    assert len(logs) == 3
+    for text in [*logs.values(), (path / "logs" / "summarise.log").read_text()]:
+        assert "unexpected failure" not in text and "Traceback" not in text
+    tables = path / "results" / "tables"
+    cox = pd.read_csv(tables / "cox.tsv", sep="\t", keep_default_na=False, na_values=["NA"])
+    for cohort in ("panel", "ucs_panel"):
+        rows = cox[(cox["cohort"] == cohort) & (cox["model"] == "univariable")]
+        zmean = rows[rows["method"] == "zmean"]
+        assert zmean["hr"].notna().any()
+        others = rows[rows["method"] != "zmean"]
+        assert others["hr"].isna().all()
+        assert (others["note"] != "").all()  # invasion: too few genes in the 3-gene panel
+        assert others["note"].str.contains("needs genome-wide data").sum() >= 4
+    skipped = pd.read_csv(tables / "skipped.tsv", sep="\t")
+    assert skipped["reason"].str.contains("ssgsea needs genome-wide data").any()
+    cohorts = pd.read_csv(tables / "cohorts.tsv", sep="\t").set_index("cohort")
+    assert cohorts.loc["mixed", "events"] == (gse1992["event"].iloc[:100] == 1).sum()
+    assert "regardless of case" in logs["mixed"]
+    assert "relapse-free survival ($\\frac{ $)" in cox.loc[cox["cohort"] == "panel",
+                                                           "endpoint_label"].iloc[0]  # fmt: skip

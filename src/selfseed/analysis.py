@@ -1,7 +1,9 @@
 """All statistics for one cohort x signature x scoring method, as table rows.
 
 Each analysis that cannot run (no events, ties, no treatment column, ...) gives its row with the reason in
-`note` instead of stopping the run. The event of interest is event == 1; competing events are event == 2.
+`note` instead of stopping the run: the statistics raise NotEstimable where these data cannot give an
+estimate; anything else is a bug and stops the job as an unexpected failure. The event of interest is
+event == 1; competing events are event == 2.
 """
 
 import warnings
@@ -10,17 +12,46 @@ import numpy as np
 import pandas as pd
 
 from selfseed.endpoints import ENDPOINT_VARIANTS, coded_samples
-from selfseed.errors import InputDataError
-from selfseed.survival import cox_per_sd, design_matrix
+from selfseed.errors import NotEstimable
+from selfseed.survival import constant, cox_per_sd, design_matrix
 
-NOT_RUN = (InputDataError, np.linalg.LinAlgError, ValueError, ZeroDivisionError)
+NOT_RUN = (NotEstimable,)
+
+
+def why(error):
+    """The one-line reason of an error, for a table's `note`."""
+    return str(error).splitlines()[0]
+
+
+def complete_cases(frame, terms=()):
+    """Rows with time, event, score and the terms all present."""
+    return frame[["time_months", "event", "score", *[t for t, _ in terms]]].dropna()
 
 
 def standardised(frame, terms):
-    """Complete cases of time, event, score and the terms, with the score scaled to unit SD."""
-    used = frame[["time_months", "event", "score", *[t for t, _ in terms]]].dropna()
+    """Complete cases of time, event, score and the terms, with the score scaled to unit SD; a
+    score that is constant (or has fewer than 2 values) there is not estimable."""
+    used = complete_cases(frame, terms)
     sd = used["score"].std(ddof=1)
+    if constant(used["score"]):
+        raise NotEstimable(
+            "the score is constant" if len(used) > 1 else "fewer than 2 patients with a score",
+            found=f"{len(used)} complete cases",
+            expected="a score that varies between patients",
+        )
     return used.assign(score_sd=(used["score"] - used["score"].mean()) / sd)
+
+
+def logrank(time, status, groups):
+    """Log-rank chi-square and p (statsmodels survdiff) of `groups`; a singular variance (e.g. a
+    group without anyone at risk at the event times) is not estimable."""
+    from statsmodels.duration.survfunc import survdiff
+
+    try:
+        chi2, p = survdiff(time, status, groups)
+    except np.linalg.LinAlgError as error:
+        raise NotEstimable("log-rank test not estimable: singular variance matrix") from error
+    return float(chi2), float(p)
 
 
 def proportional_hazards(frame, terms):
@@ -47,7 +78,7 @@ def cox_rows(frame, models):
             try:
                 ph = proportional_hazards(frame, terms)
             except NOT_RUN as error:
-                fit["note"] = f"proportional-hazards test not run: {error}"
+                fit["note"] = f"proportional-hazards test not run: {why(error)}"
         covariates = ",".join(t for t, _ in terms)
         rows.append({"model": name, **fit, **ph, "covariates": covariates})
     return rows
@@ -55,8 +86,6 @@ def cox_rows(frame, models):
 
 def group_rows(frame, groupings):
     """Pre-specified score groups (median, tertiles): sizes, events, log-rank test, Gray's test."""
-    from statsmodels.duration.survfunc import survdiff
-
     from selfseed.stats.competing import gray_test
     from selfseed.stats.cutpoint import group_by_quantiles
 
@@ -71,15 +100,15 @@ def group_rows(frame, groupings):
                 row[f"n_{label}"] = int((groups == label).sum())
                 row[f"events_{label}"] = int(status[groups == label].sum())
             if status.sum() == 0:
-                raise InputDataError("no events of interest")
-            chi2, p = survdiff(data["time_months"].to_numpy(float), status, groups)
-            row.update(logrank_chi2=float(chi2), logrank_df=len(set(groups)) - 1, p=float(p))
+                raise NotEstimable("no events of interest")
+            chi2, p = logrank(data["time_months"].to_numpy(float), status, groups)
+            row.update(logrank_chi2=chi2, logrank_df=len(set(groups)) - 1, p=p)
             if (data["event"] == 2).any():
                 gray = gray_test(data["time_months"], data["event"], groups)
                 row.update(gray_chi2=gray.statistic, gray_p=gray.p)
             row["note"] = ""
         except NOT_RUN as error:
-            row["note"] = f"not run: {str(error).splitlines()[0]}"
+            row["note"] = f"not run: {why(error)}"
         rows.append(row)
     return rows
 
@@ -88,15 +117,16 @@ def fine_gray_row(frame):
     """Fine-Gray subdistribution HR per SD of score (cmprsk::crr), when there are competing events."""
     from selfseed.stats.competing import fine_gray
 
-    data = standardised(frame, [])
-    row = {"n": len(data), "events": int((data["event"] == 1).sum()),
-           "competing": int((data["event"] == 2).sum())}  # fmt: skip
+    used = complete_cases(frame)
+    row = {"n": len(used), "events": int((used["event"] == 1).sum()),
+           "competing": int((used["event"] == 2).sum())}  # fmt: skip
     if row["competing"] == 0:
         return {**row, "note": "not run: no competing events in this cohort"}
     try:
+        data = standardised(frame, [])
         fit = fine_gray(data["time_months"], data["event"], data[["score_sd"]]).iloc[0]
     except NOT_RUN as error:
-        return {**row, "note": f"not run: {str(error).splitlines()[0]}"}
+        return {**row, "note": f"not run: {why(error)}"}
     return {**row, "shr": fit["hr"], "ci_low": fit["ci_low"], "ci_high": fit["ci_high"],
             "p": fit["p"], "coef": fit["coef"], "se": fit["se"], "note": ""}  # fmt: skip
 
@@ -105,13 +135,13 @@ def nonlinearity_row(frame, knots):
     """Restricted cubic spline LR test of non-linearity; returns (row, HR curve)."""
     from selfseed.stats.coxdiag import spline_nonlinearity
 
-    data = standardised(frame, [])
     try:
+        data = standardised(frame, [])
         fit = spline_nonlinearity(
             data["time_months"], (data["event"] == 1).astype(int), data["score_sd"], knots=knots
         )
     except NOT_RUN as error:
-        return {"knots": knots, "note": f"not run: {str(error).splitlines()[0]}"}, None
+        return {"knots": knots, "note": f"not run: {why(error)}"}, None
     row = {"knots": knots, "lr_stat": fit["lr_stat"], "df": fit["df"], "p": fit["p"], "note": ""}
     return row, fit["curve"]
 
@@ -127,7 +157,7 @@ def discrimination_row(frame, horizons):
         row["harrell_c"] = harrell_c(time, status, data["score"])["concordance"]
         row["uno_c"] = uno_c(time, status, data["score"])["concordance"]
     except NOT_RUN as error:
-        return {"note": f"not run: {str(error).splitlines()[0]}"}
+        return {"note": f"not run: {why(error)}"}
     notes = []
     for horizon in horizons:
         try:
@@ -135,7 +165,7 @@ def discrimination_row(frame, horizons):
             row[f"auc_{horizon:g}m"] = auc["auc"]
         except NOT_RUN as error:
             row[f"auc_{horizon:g}m"] = np.nan
-            notes.append(f"AUC at {horizon:g} months not estimable: {str(error).splitlines()[0]}")
+            notes.append(f"AUC at {horizon:g} months not estimable: {why(error)}")
     return {**row, "note": "; ".join(notes)}
 
 
@@ -150,7 +180,7 @@ def cutpoint_row(frame, minprop, correction):
             minprop=minprop, method=correction, seed=0,
         )  # fmt: skip
     except NOT_RUN as error:
-        return {"note": f"not run: {str(error).splitlines()[0]}"}
+        return {"note": f"not run: {why(error)}"}
     keys = ("cutpoint", "max_stat", "p_corrected", "n_low", "n_high", "label")
     return {**{k: fit[k] for k in keys}, "note": ""}
 
@@ -161,14 +191,14 @@ def interaction_row(frame, treatment):
 
     if treatment is None:
         return {"note": "not run: no treatment column configured for this cohort"}
-    data = standardised(frame, [(treatment["name"], "categorical")])
     try:
+        data = standardised(frame, [(treatment["name"], "categorical")])
         fit = treatment_interaction(
             data["time_months"], (data["event"] == 1).astype(int), data["score_sd"],
             data[treatment["name"]].astype(str),
         )  # fmt: skip
     except NOT_RUN as error:
-        return {"treatment": treatment["name"], "note": f"not run: {str(error).splitlines()[0]}"}
+        return {"treatment": treatment["name"], "note": f"not run: {why(error)}"}
     by_level = fit["score_hr_by_treatment"]
     return {
         "treatment": treatment["name"],
@@ -217,20 +247,22 @@ def locality_row(frame, distant_first):
     Lunn-McNeil test that the two are equal."""
     from selfseed.stats.competing import lunn_mcneil
 
-    data = standardised(frame.assign(distant=distant_first), [("distant", "numeric")])
-    cause = np.select([data["event"] == 1, data["distant"] == 1], [1, 2], 0)
-    row = {"n": len(data), "lr_events": int((cause == 1).sum()),
+    terms = [("distant", "numeric")]
+    used = complete_cases(frame.assign(distant=distant_first), terms)
+    cause = np.select([used["event"] == 1, used["distant"] == 1], [1, 2], 0)
+    row = {"n": len(used), "lr_events": int((cause == 1).sum()),
            "dm_events": int((cause == 2).sum())}  # fmt: skip
     for kind in ("lr", "dm"):
         if row[f"{kind}_events"] == 0:
             name = "local recurrences" if kind == "lr" else "distant metastases"
             return {**row, "note": f"not run: no {name} as first event"}
     try:
+        data = standardised(frame.assign(distant=distant_first), terms)
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # a non-converged fit warns
             fit = lunn_mcneil(data["time_months"], cause, data["score_sd"])
     except (*NOT_RUN, RuntimeWarning, UserWarning) as error:
-        return {**row, "note": f"not run: {str(error).splitlines()[0]}"}
+        return {**row, "note": f"not run: {why(error)}"}
     for kind, part in (("lr", fit["first"]), ("dm", fit["second"])):
         row.update({f"hr_{kind}": part["hr"], f"hr_{kind}_ci_low": part["ci_low"],
                     f"hr_{kind}_ci_high": part["ci_high"], f"p_{kind}": part["p"],

@@ -371,5 +371,11 @@ def _build_cohort(entry, cohort, files, max_missing_fraction):
         "dropped_samples": int((dropped["kind"] == "sample").sum()),
         "dropped_genes": int((dropped["kind"] == "gene").sum()),
     }
+    if "files" in provenance:  # to tell at the summary whether a file changed since (report.py)
+        from selfseed.report import file_stat, input_files
+
+        adata.uns["provenance"]["file_stats"] = [
+            file_stat(path) for path, _ in input_files(provenance["files"])
+        ]
     dropped.insert(0, "cohort", cohort)
     return adata, dropped

@@ -61,7 +61,7 @@ RESERVED_NAMES = ("time_months", "event", "sample_id", "score", "score_sd")  # u
 def check_names(entry, cohort):
     """Covariate and treatment names are unique and not taken by the endpoint columns; no event
     code is in two of event_values, competing_values and censored_values."""
-    from selfseed.endpoints import code_value
+    from selfseed.endpoints import code_key
 
     terms = [(f"covariates[{i}].name", c["name"]) for i, c in enumerate(entry["covariates"])]
     if "treatment" in entry:
@@ -82,12 +82,12 @@ def check_names(entry, cohort):
     lists = ("event_values", "competing_values", "censored_values")
     for i, first in enumerate(lists):
         for second in lists[i + 1 :]:
-            both = {code_value(v) for v in endpoint.get(first, [])} & {
-                code_value(v) for v in endpoint.get(second, [])
-            }
+            keys = {code_key(v) for v in endpoint.get(first, [])}
+            both = [str(v) for v in endpoint.get(second, []) if code_key(v) in keys]
             if both:
                 raise ConfigError(
-                    f"event codes listed in both {first} and {second}",
+                    f"event codes listed in both {first} and {second} (codes are compared "
+                    "regardless of case)",
                     cohort=cohort,
                     key=f"cohorts.{cohort}.endpoint.{second}",
                     found=sorted(both),
@@ -231,6 +231,67 @@ def check_yaml_file(path):
             else "check that line: quote values holding ': ', ' #' or starting with a special "
             "character such as '*', '&', '!', '%' or '@'",
         ) from None
+
+
+def cohort_settings(config, cohort, signatures=None):
+    """What a cohort job needs of the config besides the cohort's entry: the run-wide scoring and
+    statistics settings and signatures (`signatures`: as `load_signatures` returns them, read from
+    the config when not given), the cohort's covariates and treatment (None without one), and for
+    ingest the URLs of its downloaded files (kind -> URL: only that URL's cached file is read) and
+    the inflation limits of compressed files."""
+    from selfseed.signatures import load_signatures
+
+    entry = config["cohorts"][cohort]
+    if signatures is None:
+        signatures = load_signatures(config["signatures"], config["signatures_gmt"])
+    return {
+        "max_missing_fraction": config["max_missing_fraction"],
+        "signatures": signatures,
+        "min_genes": config["min_genes"],
+        "scoring": config["scoring"],
+        "statistics": config["statistics"],
+        "covariates": entry["covariates"],
+        "treatment": entry.get("treatment"),
+        "downloads": public_downloads(config).cohort_urls(cohort),
+        "limits": inflate_limits(config),
+    }
+
+
+def inflate_limits(config):
+    """How far compressed files may inflate (selfseed.inflate), from the config's download keys."""
+    return {key: config["download"][key] for key in ("max_inflated_mb", "max_inflation_ratio")}
+
+
+def cohort_sources(config):
+    """Per cohort: source and description, for the cohorts table."""
+    return {
+        name: {"source": entry["source"], "description": entry["description"]}
+        for name, entry in config["cohorts"].items()
+    }
+
+
+def input_stats(paths):
+    """{path: [size, inode change time in ns]} of each existing file, and of every file in each
+    existing folder (a cBioPortal study): any write changes the change time, also one that keeps the
+    modification time (cp -p, rsync -a), which Snakemake's modification-time trigger misses."""
+    from selfseed.report import file_stat
+
+    stats = {}
+    for path in map(Path, paths):
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        stats.update({str(file): file_stat(file) for file in files if file.is_file()})
+    return stats
+
+
+def digest(value):
+    """sha256 of a JSON-able value (keys sorted): a rule parameter that changes whenever the value
+    does (Snakemake's params rerun trigger) without carrying its text, which Snakemake's report
+    would embed unescaped in a <script> element."""
+    import hashlib
+    import json
+
+    text = json.dumps(value, sort_keys=True, default=str, ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def check_schema(config, schema_path):

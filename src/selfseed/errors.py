@@ -126,3 +126,8 @@ def environment_failure(error, path=None):
             errno.EFBIG: "raise the file size limit (ulimit -f) or write to another file system",
         }.get(code, "check the permissions of the file and its folder, then run again"),
     )
+
+
+class NotEstimable(InputDataError):
+    """An estimate that these data cannot give (no events, a constant score, a singular design, too
+    few distinct values, ...): the analysis becomes a row with this reason, the others go on."""

@@ -114,8 +114,10 @@ def harmonise_genes(expression, *, cohort=None):
 
     Unknown identifiers are dropped; when several rows map to one symbol the row with the highest mean
     expression is kept, except that a row mapped by its own Entrez id beats one mapped only by the
-    symbol part of a withdrawn Entrez id (C5orf23|79614 is an alias of NPR3, NPR3|4883 is NPR3). Logs how the ids were mapped (`cohort` names them in the log). Returns (matrix,
-    dropped DataFrame[gene_id, reason, detail]).
+    symbol part of a withdrawn Entrez id (C5orf23|79614 is an alias of NPR3, NPR3|4883 is NPR3). A
+    dropped duplicate's `detail` says whether its values equal the kept row's; rows that disagree
+    are a warning in the log (the choice of row changes the data). Logs how the ids were mapped
+    (`cohort` names them in the log). Returns (matrix, dropped DataFrame[gene_id, reason, detail]).
     """
     mapping = lookup_symbols(expression.index)
     log_mapping(mapping, cohort)
@@ -142,6 +144,12 @@ def harmonise_genes(expression, *, cohort=None):
     kept_row = pd.Series(order["row"][keep].to_numpy(), index=order["symbol"][keep].to_numpy())
     kept_id = dict(zip(kept_row.index, original[kept_row.to_numpy()], strict=True))
     lost = order[~keep]
+    lost_rows, kept_rows = lost["row"].to_numpy(), kept_row[lost["symbol"]].to_numpy()
+    comparison = compare_duplicates(
+        expression.iloc[rows[lost_rows]].to_numpy(float),
+        expression.iloc[rows[kept_rows]].to_numpy(float),
+    )
+    log_disagreeing(original[lost_rows], original[kept_rows], comparison, cohort)
     dropped.append(
         pd.DataFrame(
             {
@@ -152,7 +160,10 @@ def harmonise_genes(expression, *, cohort=None):
                     "one by the symbol part of an Entrez id not in the table)",
                     "duplicate symbol after mapping (another row has the higher mean)",
                 ),
-                "detail": [f"{s}: kept {kept_id[s]}" for s in lost["symbol"]],
+                "detail": [
+                    f"{s}: kept {kept_id[s]}{c}"
+                    for s, c in zip(lost["symbol"], comparison["detail"], strict=True)
+                ],  # fmt: skip
             }
         )
     )
@@ -160,6 +171,46 @@ def harmonise_genes(expression, *, cohort=None):
     result = expression if len(kept) == len(expression) else expression.iloc[rows[kept]]
     result = result.set_axis(symbols[kept], axis=0, copy=False)
     return result, pd.concat(dropped, ignore_index=True)
+
+
+def compare_duplicates(lost, kept):
+    """Each dropped duplicate row (of `lost`) against the row kept for its symbol (same row of
+    `kept`): DataFrame[agree, mean_lost, mean_kept, r, detail]. Rows agree when every value is equal
+    up to rounding (relative 1e-6), missing values in the same samples; `r` is the Pearson
+    correlation over the samples where both have a value."""
+    agree = np.isclose(lost, kept, rtol=1e-6, atol=1e-12, equal_nan=True).all(axis=1)
+    both = np.isfinite(lost) & np.isfinite(kept)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # rows without values: NaN
+        mean_lost, mean_kept = np.nanmean(lost, axis=1), np.nanmean(kept, axis=1)
+        a = np.where(both, lost - np.nanmean(np.where(both, lost, np.nan), axis=1)[:, None], 0)
+        b = np.where(both, kept - np.nanmean(np.where(both, kept, np.nan), axis=1)[:, None], 0)
+        r = (a * b).sum(axis=1) / np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+    detail = np.where(
+        agree,
+        " (same values)",
+        [f"; values differ: mean {m:.4g} (kept row {k:.4g}), Pearson r {c:.2f} with the kept row"
+         for m, k, c in zip(mean_lost, mean_kept, r, strict=True)],
+    )  # fmt: skip
+    return pd.DataFrame(
+        {"agree": agree, "mean_lost": mean_lost, "mean_kept": mean_kept, "r": r, "detail": detail}
+    )
+
+
+def log_disagreeing(lost_ids, kept_ids, comparison, cohort=None, examples=3):
+    """One WARNING line when dropped duplicate rows disagree with the rows kept for their symbols."""
+    differ = np.flatnonzero(~comparison["agree"].to_numpy())
+    if not len(differ):
+        return
+    shown = ", ".join(
+        f"{lost_ids[i]} (r {comparison['r'].iloc[i]:.2f} with {kept_ids[i]})"
+        for i in differ[:examples]
+    )
+    log.warning(
+        "%s%d duplicate gene rows have other values than the row kept for their symbol (kept: the "
+        "row mapped by its own Entrez id, then the higher mean; each in dropped.tsv): e.g. %s",
+        f"{cohort}: " if cohort else "", len(differ), shown,
+    )  # fmt: skip
 
 
 def symbol_part_differs(mapping):

@@ -145,7 +145,12 @@ def ingest(entry, cohort, files, *, max_missing_fraction, h5ad, dropped, downloa
             entry, cohort, files, max_missing_fraction=max_missing_fraction
         )
     for (kind, reason), count in dropped_rows.groupby(["kind", "reason"]).size().items():
-        log.info("%s: dropped %d %s(s): %s", cohort, count, kind, reason)
+        if reason.startswith("event code "):  # the config's lists may have missed a code
+            log.warning("%s: dropped %d %s(s): %s (list the code in the endpoint's event, "
+                        "competing or censored values, or in missing_values)", cohort, count,
+                        kind, reason)  # fmt: skip
+        else:
+            log.info("%s: dropped %d %s(s): %s", cohort, count, kind, reason)
     counts = adata.uns["counts"]
     log.info(
         "%s: %d samples x %d genes kept; endpoint %s: %d events, %d competing, %d censored",
@@ -158,8 +163,9 @@ def ingest(entry, cohort, files, *, max_missing_fraction, h5ad, dropped, downloa
 
 
 def score(adata, signatures, scoring, *, min_genes, scores_h5ad, scores_tsv):
-    """Score every signature by every method (skipped signatures say why); the scores AnnData
-    (signature genes, scores in obs) is written and returned."""
+    """Score every signature by every method (skipped signatures and methods say why); the scores
+    AnnData (signature genes, scores in obs, uns["signatures"] one row per signature x method) is
+    written and returned."""
     from selfseed.scoring import score_cohort, scores_wide
 
     cohort = adata.uns["cohort"]
@@ -175,10 +181,10 @@ def score(adata, signatures, scoring, *, min_genes, scores_h5ad, scores_tsv):
     )
     for row in status.itertuples():
         if row.scored:
-            log.info("%s: %s scored with %s (missing: %s)", cohort, row.signature, row.present,
-                     row.missing or "none")  # fmt: skip
+            log.info("%s: %s scored by %s with %s (missing: %s)", cohort, row.signature,
+                     row.method, row.present, row.missing or "none")  # fmt: skip
         else:
-            log.warning("%s: %s %s", cohort, row.signature, row.reason)
+            log.warning("%s: %s by %s %s", cohort, row.signature, row.method, row.reason)
     wide = scores_wide(long)
     present = coverage.loc[coverage["present"], "symbol"].unique().tolist()
     scored = adata[:, present].copy()
@@ -199,8 +205,9 @@ MODEL_TABLES = (
 
 
 def model(adata, covariates, treatment, methods, statistics, *, tables, plots, clock=None):
-    """Every survival analysis of one scored cohort: per signature x method, one row per table; the
-    stages 'models' and 'figures' are timed on `clock` when given."""
+    """Every survival analysis of one scored cohort: per signature x method, one row per table, and
+    the cohort's figures (none when `plots` is None); the stages 'models' and 'figures' are timed
+    on `clock` when given."""
     from selfseed import analysis
     from selfseed.plots import cif_grid, km_grid, spline_grid
     from selfseed.stats.competing import cumulative_incidence
@@ -216,58 +223,59 @@ def model(adata, covariates, treatment, methods, statistics, *, tables, plots, c
     rows = {name: [] for name in MODEL_TABLES}
     km_rows, km_curves, km_patients, cif_curves, spline_curves = [], [], [], [], []
     for status in adata.uns["signatures"].itertuples():
-        for method in methods:
-            label = {"cohort": cohort, "endpoint": endpoint["name"], "signature": status.signature,
-                     "method": method}  # fmt: skip
-            if status.scored != "True":
-                rows["cox"] += [{**label, "model": m, "note": status.reason} for m, _ in models]
-                for name in MODEL_TABLES[1:]:
-                    rows[name].append({**label, "note": status.reason})
-                continue
-            score = adata.obs[f"score:{status.signature}:{method}"]
-            data = primary.assign(score=score)
-            cox = analysis.cox_rows(data, models)
-            for row in cox:
-                if row["note"]:
-                    log.warning("%s %s %s %s: %s", cohort, status.signature, method,
-                                row["model"], row["note"])  # fmt: skip
-            rows["cox"] += [{**label, **row} for row in cox]
-            rows["groups"] += [
-                {**label, **row} for row in analysis.group_rows(data, statistics["groupings"])
-            ]
-            rows["competing"].append({**label, **analysis.fine_gray_row(data)})
-            spline, curve = analysis.nonlinearity_row(data, statistics["spline_knots"])
-            rows["nonlinearity"].append({**label, **spline})
-            rows["discrimination"].append(
-                {**label, **analysis.discrimination_row(data, statistics["horizons_months"])}
+        method = status.method
+        if method not in methods:
+            continue
+        label = {"cohort": cohort, "endpoint": endpoint["name"], "signature": status.signature,
+                 "method": method}  # fmt: skip
+        score = adata.obs.get(f"score:{status.signature}:{method}")
+        reason = status.reason if status.scored != "True" else unusable(score, primary.index)
+        if reason:
+            rows["cox"] += [{**label, "model": m, "note": reason} for m, _ in models]
+            for name in MODEL_TABLES[1:]:
+                rows[name].append({**label, "note": reason})
+            continue
+        data = primary.assign(score=score)
+        cox = analysis.cox_rows(data, models)
+        for row in cox:
+            if row["note"]:
+                log.warning("%s %s %s %s: %s", cohort, status.signature, method,
+                            row["model"], row["note"])  # fmt: skip
+        rows["cox"] += [{**label, **row} for row in cox]
+        rows["groups"] += [
+            {**label, **row} for row in analysis.group_rows(data, statistics["groupings"])
+        ]
+        rows["competing"].append({**label, **analysis.fine_gray_row(data)})
+        spline, curve = analysis.nonlinearity_row(data, statistics["spline_knots"])
+        rows["nonlinearity"].append({**label, **spline})
+        rows["discrimination"].append(
+            {**label, **analysis.discrimination_row(data, statistics["horizons_months"])}
+        )
+        if statistics["cutpoint_search"]:
+            rows["cutpoints"].append({**label, **analysis.cutpoint_row(
+                data, statistics["cutpoint_minprop"], statistics["cutpoint_correction"])})  # fmt: skip
+        else:
+            rows["cutpoints"].append(
+                {**label, "note": "not run: statistics.cutpoint_search is false"}
             )
-            if statistics["cutpoint_search"]:
-                rows["cutpoints"].append({**label, **analysis.cutpoint_row(
-                    data, statistics["cutpoint_minprop"], statistics["cutpoint_correction"])})  # fmt: skip
-            else:
-                rows["cutpoints"].append(
-                    {**label, "note": "not run: statistics.cutpoint_search is false"}
-                )
-            rows["interaction"].append({**label, **analysis.interaction_row(data, treatment)})
-            rows["sensitivity"] += [
-                {**label, **row} for row in analysis.sensitivity_rows(adata.obs, score, variants)
-            ] or [{**label, "note": analysis.NO_VARIANTS}]
-            rows["locality"].append({**label, **(
-                analysis.locality_row(data, adata.obs["event:DM_first"])
-                if "DM_first" in variants else {"note": analysis.NO_VARIANTS})})  # fmt: skip
-            summary, km = km_median_split(data)
-            km_rows.append(
-                {**label, **summary, **{k: cox[0][k] for k in ("hr", "ci_low", "ci_high")}}
-            )
-            km_curves.append(km.assign(signature=status.signature, method=method))
-            km_patients.append(data[["time_months", "event", "score"]].assign(
-                signature=status.signature, method=method))  # fmt: skip
-            events = data[["time_months", "event", "score"]].dropna()
-            groups = np.where(events["score"] > events["score"].median(), "high", "low")
-            cif = cumulative_incidence(events["time_months"], events["event"], groups)
-            cif_curves.append(cif.assign(signature=status.signature, method=method))
-            if curve is not None:
-                spline_curves.append(curve.assign(signature=status.signature, method=method))
+        rows["interaction"].append({**label, **analysis.interaction_row(data, treatment)})
+        rows["sensitivity"] += [
+            {**label, **row} for row in analysis.sensitivity_rows(adata.obs, score, variants)
+        ] or [{**label, "note": analysis.NO_VARIANTS}]
+        rows["locality"].append({**label, **(
+            analysis.locality_row(data, adata.obs["event:DM_first"])
+            if "DM_first" in variants else {"note": analysis.NO_VARIANTS})})  # fmt: skip
+        summary, km = km_median_split(data)
+        km_rows.append({**label, **summary, **{k: cox[0][k] for k in ("hr", "ci_low", "ci_high")}})
+        km_curves.append(km.assign(signature=status.signature, method=method))
+        km_patients.append(data[["time_months", "event", "score"]].assign(
+            signature=status.signature, method=method))  # fmt: skip
+        events = data[["time_months", "event", "score"]].dropna()
+        groups = np.where(events["score"] > events["score"].median(), "high", "low")
+        cif = cumulative_incidence(events["time_months"], events["event"], groups)
+        cif_curves.append(cif.assign(signature=status.signature, method=method))
+        if curve is not None:
+            spline_curves.append(curve.assign(signature=status.signature, method=method))
     for name in MODEL_TABLES:
         frame = pd.DataFrame(rows[name])
         if "endpoint_label" in frame:  # rows of other codings name theirs
@@ -279,6 +287,8 @@ def model(adata, covariates, treatment, methods, statistics, *, tables, plots, c
         write_tsv(frame, tables[name])
     if clock:
         clock.lap("models")
+    if plots is None:
+        return
     km_table = pd.DataFrame(km_rows).reindex(
         columns=["signature", "method", "n_low", "n_high", "p", "hr", "ci_low", "ci_high", "note"]
     )
@@ -288,6 +298,21 @@ def model(adata, covariates, treatment, methods, statistics, *, tables, plots, c
             patients=patients)  # fmt: skip
     cif_grid(cif_curves, km_table, cohort=cohort, endpoint=endpoint, path=plots["cif"])
     spline_grid(spline_curves, km_table, cohort=cohort, endpoint=endpoint, path=plots["spline"])
+
+
+def unusable(score, patients):
+    """Why a score cannot enter any model (missing for every patient with the endpoint, or one
+    value among them, up to rounding), or "" when it can."""
+    from selfseed.survival import constant
+
+    values = pd.Series(np.nan, index=patients) if score is None else score.reindex(patients)
+    finite = values[np.isfinite(values)]
+    if finite.empty:
+        return "not run: the score is missing (NaN) for every patient with the endpoint"
+    if constant(finite):
+        return (f"not run: the score takes one value (up to rounding) in all {len(finite)} "
+                "patients with a score: no variation to relate to the endpoint")  # fmt: skip
+    return ""
 
 
 def software_versions():

@@ -11,6 +11,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+# Text from configs and data (endpoint labels, signature, gene and cohort names) is drawn as written:
+# never parsed as mathtext, where "$...$" would be maths or an error.
+matplotlib.rcParams["text.parse_math"] = False
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker as ticker  # noqa: E402
 import matplotlib.transforms as transforms  # noqa: E402
@@ -146,8 +149,13 @@ def panel_grid(curves, title, path, draw, ylabel, *, risk=None, max_time=None, l
                 cell = outer[i, j].subgridspec(2, 1, height_ratios=[2.5, 0.55], hspace=0.4) if strip else None  # fmt: skip
                 ax = fig.add_subplot(cell[0] if strip else outer[i, j])
                 panel = data[(data["signature"] == signature) & (data["method"] == method)]
-                draw(ax, panel, signature, method)
                 axes_title(ax, f"{signature} · {method}")
+                if panel.empty:  # this method did not score this signature (tables say why)
+                    ax.text(0.5, 0.5, "not run", ha="center", va="center",
+                            transform=ax.transAxes)  # fmt: skip
+                    ax.set_axis_off()
+                    continue
+                draw(ax, panel, signature, method)
                 ax.set_xlim(0, max_time * 1.02)
                 ax.set_xticks(ticks)
                 axis_labels(ax, "months", ylabel if j == 0 else None, below=0.21)

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from selfseed.endpoints import ENDPOINT_VARIANTS
+from selfseed.errors import NotEstimable
 from selfseed.stats.meta import random_effects, stratified_cox
 
 CAUSE_SPECIFIC, SUBDISTRIBUTION = "cause_specific", "subdistribution"
@@ -23,11 +24,17 @@ SMALL_EVENTS = 10  # fewer events of interest per cohort than this: said in the 
 
 def random_effects_row(part, statistics, coef="coef", se="se"):
     """Random-effects pool of per-cohort log HRs (columns `coef`, `se`) with the prediction
-    interval, as a meta.tsv row (without its labels)."""
-    fit = random_effects(
-        part[coef], part[se], method=statistics["meta_method"],
-        hartung_knapp=statistics["hartung_knapp"],
-    )  # fmt: skip
+    interval, as a meta.tsv row (without its labels); not estimable: NaNs and the reason."""
+    try:
+        fit = random_effects(
+            part[coef], part[se], method=statistics["meta_method"],
+            hartung_knapp=statistics["hartung_knapp"],
+        )  # fmt: skip
+    except NotEstimable as error:
+        fit = {key: np.nan for key in ("hr", "hr_ci_low", "hr_ci_high", "hr_pi_low", "hr_pi_high",
+                                       "p", "tau2", "i2", "q", "q_p")}  # fmt: skip
+        fit.update(method=statistics["meta_method"], hartung_knapp=statistics["hartung_knapp"],
+                   note=f"not estimable: {error.problem}")  # fmt: skip
     return {"analysis": "random_effects", "estimator": fit["method"],
             "hartung_knapp": fit["hartung_knapp"], "hr": fit["hr"], "ci_low": fit["hr_ci_low"],
             "ci_high": fit["hr_ci_high"], "pi_low": fit["hr_pi_low"], "pi_high": fit["hr_pi_high"],
@@ -57,7 +64,8 @@ def meta_rows(cox, fine_gray, sensitivity, patients, statistics):
     for table, hazard, coef, se in estimates:
         if coef not in table:
             continue
-        fitted = table[table[coef].notna()].assign(events=lambda t: t["events"])
+        # per-cohort estimates with a finite log HR and SE (the others' rows say why not)
+        fitted = table[np.isfinite(table[coef]) & np.isfinite(table[se]) & (table[se] > 0)]
         for (signature, method, model), group in fitted.groupby(
             ["signature", "method", "model"], sort=False
         ):
@@ -83,13 +91,16 @@ def one_stage_row(patients, part, signature, method):
         patients["cohort"].isin(part["cohort"])
         & (patients["signature"] == signature)
         & (patients["method"] == method)
-    ]
-    fit = stratified_cox(
-        pooled["time_months"], pooled["event"], pooled["score_sd"], pooled["cohort"]
-    )
-    return {"analysis": "one_stage_stratified_cox", "estimator": "PHReg", "hartung_knapp": False,
-            "hr": fit["hr"], "ci_low": fit["ci_low"], "ci_high": fit["ci_high"], "p": fit["p"],
-            "n": fit["n"], "events": fit["events"], "note": ""}  # fmt: skip
+    ].dropna(subset=["time_months", "event", "score_sd"])  # complete cases, as per cohort
+    label = {"analysis": "one_stage_stratified_cox", "estimator": "PHReg", "hartung_knapp": False}
+    try:
+        fit = stratified_cox(
+            pooled["time_months"], pooled["event"], pooled["score_sd"], pooled["cohort"]
+        )
+    except NotEstimable as error:
+        return {**label, "n": len(pooled), "note": f"not estimable: {error.problem}"}
+    return {**label, "hr": fit["hr"], "ci_low": fit["ci_low"], "ci_high": fit["ci_high"],
+            "p": fit["p"], "n": fit["n"], "events": fit["events"], "note": ""}  # fmt: skip
 
 
 def locality_rows(locality, statistics):
@@ -97,7 +108,11 @@ def locality_rows(locality, statistics):
     per SD for LR and for distant metastasis as first event, and the ratio of the two (the
     Lunn-McNeil interaction), each random-effects pooled with its prediction interval."""
     rows = []
-    fitted = locality[locality["coef_diff"].notna()] if "coef_diff" in locality else locality[:0]
+    fitted = (
+        locality[np.isfinite(locality["coef_diff"]) & np.isfinite(locality["se_diff"])]
+        if "coef_diff" in locality
+        else locality[:0]
+    )
     for (signature, method), part in fitted.groupby(["signature", "method"], sort=False):
         row = {"signature": signature, "method": method, "cohort": "pooled", "k": len(part),
                "cohorts": ",".join(part["cohort"]), "n": part["n"].sum(),

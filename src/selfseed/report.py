@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from selfseed.atomic import replaced
+from selfseed.logs import log
 from selfseed.sources.table import sha256
 
 QUESTION = (
@@ -87,15 +88,43 @@ if (filter) {
 # ---------------------------------------------------------------- provenance
 
 
-def file_record(path, recorded_sha256=None):
-    """Path, size in bytes and sha256 of a file; the sha256 recorded at ingest is kept when given.
-    A file that is gone has size None and says so."""
+CHANGED_SINCE_INGEST = (
+    "content changed since the cohort's ingest, with a modification time that did not make "
+    "Snakemake rerun it (as cp -p and rsync -a leave it): the cohort's results come from the old "
+    "content; touch the file and run again"
+)
+
+
+def file_stat(path):
+    """[size in bytes, inode change time in ns] of a file: every write changes the change time,
+    also one that keeps the modification time (cp -p, rsync -a)."""
+    stat = Path(path).stat()
+    return [stat.st_size, stat.st_ctime_ns]
+
+
+def input_files(files):
+    """(path, sha256 or None) of each file of a provenance record's `files` ("path sha256:hex")."""
+    files = [] if files is None else [files] if isinstance(files, str) else list(files)
+    return [(path, digest or None) for path, _, digest in
+            (str(item).partition(" sha256:") for item in files)]  # fmt: skip
+
+
+def file_record(path, recorded_sha256=None, recorded_stat=None):
+    """Path, size in bytes and sha256 of a file now. The sha256 recorded at ingest is compared
+    with the file's (hashed again unless its size and change time are those recorded,
+    `recorded_stat`); a file whose content changed keeps both and says so. A file that is gone
+    has size None and says so."""
     path = Path(path)
     if not path.is_file():
         return {"path": str(path), "size_bytes": None, "sha256": recorded_sha256,
                 "note": "file not found when the report was built"}  # fmt: skip
-    return {"path": str(path), "size_bytes": path.stat().st_size,
-            "sha256": recorded_sha256 or sha256(path)}  # fmt: skip
+    same_file = recorded_stat is not None and [int(v) for v in recorded_stat] == file_stat(path)
+    digest = recorded_sha256 if recorded_sha256 and same_file else sha256(path)
+    record = {"path": str(path), "size_bytes": path.stat().st_size, "sha256": digest}
+    if recorded_sha256 and digest != recorded_sha256:
+        record.update(sha256_at_ingest=recorded_sha256, changed_since_ingest=True,
+                      note=CHANGED_SINCE_INGEST)  # fmt: skip
+    return record
 
 
 def git_state(directory):
@@ -142,18 +171,19 @@ def plain(value):
 
 
 def cohort_inputs(cohort, recorded):
-    """A cohort's input record from its h5ad `uns["provenance"]`: files with size and sha256, or the
-    package and dataset for data that ship in a package (SurvSet)."""
+    """A cohort's input record from its h5ad `uns["provenance"]`: files with size and sha256 (a
+    file changed since the ingest is a warning in the log), or the package and dataset for data
+    that ship in a package (SurvSet)."""
     entry = {"cohort": cohort, "source": recorded.get("source", "unknown")}
-    files = recorded.get("files")
-    if files is not None:
-        files = [files] if isinstance(files, str) else list(files)
-        entry["files"] = []
-        for item in files:
-            path, _, digest = str(item).partition(" sha256:")
-            entry["files"].append(file_record(path, digest or None))
-    else:
-        entry["files"] = []
+    files = input_files(recorded.get("files"))
+    stats = list(recorded.get("file_stats", [None] * len(files)))
+    entry["files"] = [file_record(path, digest, stat)
+                      for (path, digest), stat in zip(files, stats, strict=True)]  # fmt: skip
+    for item in entry["files"]:
+        if item.get("changed_since_ingest"):
+            log.warning("%s: input file %s: %s (sha256 at ingest %s, now %s)", cohort,
+                        item["path"], CHANGED_SINCE_INGEST, item["sha256_at_ingest"],
+                        item["sha256"])  # fmt: skip
     for key in ("package", "dataset", "series", "platform", "reference", "gene_table"):
         if key in recorded:
             entry[key] = plain(recorded[key])
@@ -298,9 +328,21 @@ def cohorts_table(cohorts):
     })  # fmt: skip
 
 
-def front_page(primary, cohorts, skipped, meta, pipeline, forest_png=None):
-    """The report's summary page: question, primary result in one sentence with its numbers, cohorts,
-    what was skipped and why, the pooled estimates of every signature and method, and the version."""
+def changed_inputs(record):
+    """The input files of a provenance record whose content changed since their cohort's ingest."""
+    return pd.DataFrame(
+        [{"cohort": entry["cohort"], "file": item["path"],
+          "sha256 at ingest": item["sha256_at_ingest"], "sha256 now": item["sha256"]}
+         for entry in record["inputs"] for item in entry["files"]
+         if item.get("changed_since_ingest")],
+        columns=["cohort", "file", "sha256 at ingest", "sha256 now"],
+    )  # fmt: skip
+
+
+def front_page(primary, cohorts, skipped, meta, pipeline, forest_png=None, changed=None):
+    """The report's summary page: question, primary result in one sentence with its numbers, inputs
+    changed since their cohort's ingest (`changed`, as `changed_inputs` gives them), cohorts, what
+    was skipped and why, the pooled estimates of every signature and method, and the version."""
     row = primary.iloc[0]
     declared = (f"{row['signature']} signature, {row['method']} score, {row['model']} Cox model, "
                 f"pooled over {row['pool']} cohorts")  # fmt: skip
@@ -324,6 +366,12 @@ def front_page(primary, cohorts, skipped, meta, pipeline, forest_png=None):
     )  # fmt: skip
     forest = (f'<h2>Forest plot: {escape(str(row["signature"]))}</h2><img class="figure" alt="forest plot" '
               f'src="{png_data_uri(forest_png)}">' if forest_png else "")  # fmt: skip
+    changed_html = (
+        '<div class="primary" id="changed-inputs"><p class="statement">Input files changed since '
+        "their cohort was read: these results come from the old content.</p>"
+        f"<p>{escape(CHANGED_SINCE_INGEST)}.</p>{html_table(changed)}</div>"
+        if changed is not None and len(changed) else ""
+    )  # fmt: skip
     commit = pipeline["git_commit"] + (
         " (with uncommitted changes)" if pipeline["git_dirty"] else ""
     )
@@ -336,6 +384,7 @@ def front_page(primary, cohorts, skipped, meta, pipeline, forest_png=None):
 {locality_html}
 {html_table(numbers) if len(numbers) else ""}
 <div class="note">{escape(endpoints_note)} Everything else in this report is secondary.</div></div>
+{changed_html}
 <h2>Cohorts</h2>
 {html_table(cohorts_table(cohorts))}
 <h2>Skipped analyses</h2>
@@ -375,12 +424,13 @@ def provenance_page(record):
             for item in entry["files"]:
                 files.append({"cohort": entry["cohort"], "source": entry["source"],
                               "file": item["path"], "size (bytes)": item["size_bytes"],
-                              "sha256": item["sha256"]})  # fmt: skip
+                              "sha256": item["sha256"],
+                              "note": item.get("note", "")})  # fmt: skip
         else:
             files.append({"cohort": entry["cohort"], "source": entry["source"],
                           "file": f"{entry.get('package', 'package')}: dataset "
                                   f"{entry.get('dataset', '?')} (no file)",
-                          "size (bytes)": None, "sha256": None})  # fmt: skip
+                          "size (bytes)": None, "sha256": None, "note": ""})  # fmt: skip
     software = pd.DataFrame(list(record["software"].items()), columns=["software", "version"])
     configs = pd.DataFrame(record["config_files"]).reindex(columns=["path", "size_bytes", "sha256"])
     body = f"""
@@ -432,6 +482,7 @@ def build(tables, cohort_provenance, *, config, configfiles, descriptions, outpu
     primary_signature = config["primary"]["signature"]
     write_text(
         front_page(frames["primary"], frames["cohorts"], frames["skipped"], frames["meta"],
-                   record["pipeline"], outputs["forest"].get(primary_signature)),
+                   record["pipeline"], outputs["forest"].get(primary_signature),
+                   changed=changed_inputs(record)),
         outputs["summary"],
     )  # fmt: skip

@@ -6,6 +6,32 @@ import pandas as pd
 from selfseed.signatures import gene_coverage, signature_genes, signature_status
 
 METHODS = ("zmean", "score_genes", "ssgsea")
+# ssGSEA ranks the signature genes among all genes of a sample: on a panel of selected genes the
+# ranks are among the other selected genes, not the transcriptome, and the score means something else
+SSGSEA_MIN_GENES = 1000
+
+
+def method_unmet(method, n_genes, signature_size, finite, *, ctrl_size, n_bins):
+    """Why `method` cannot score a signature of `signature_size` genes in a matrix of `n_genes`
+    genes (`finite`: every value is finite), or "" when it can.
+
+    zmean needs only the signature's genes. score_genes and ssGSEA need genome-wide data and
+    finite values: score_genes draws `ctrl_size` control genes from each of `n_bins` bins of
+    average expression, so it needs n_bins x ctrl_size genes besides the signature's; ssGSEA ranks
+    the signature among the other genes of each sample and needs SSGSEA_MIN_GENES genes."""
+    if method == "zmean":
+        return ""
+    if method == "score_genes":
+        needed = n_bins * ctrl_size + signature_size
+        rule = f"n_bins x ctrl_size = {n_bins} x {ctrl_size} control genes besides the signature's"
+    else:
+        needed, rule = SSGSEA_MIN_GENES, "genes to rank the signature among"
+    if n_genes < needed:
+        return (f"skipped: {method} needs genome-wide data: at least {needed} genes in the matrix "
+                f"({rule}), found {n_genes}")  # fmt: skip
+    if not finite:
+        return f"skipped: {method} needs finite expression values"
+    return ""
 
 
 def zmean(expression, genes):
@@ -75,29 +101,50 @@ def ssgsea(expression, gene_sets, *, weight):
     return pd.DataFrame(scores, index=expression.index, columns=list(gene_sets))
 
 
+def method_status(signature_rows, methods, n_genes, finite, *, ctrl_size, n_bins):
+    """One row per signature x method: the signature's gene coverage (signature_status), and
+    whether the method scores it or why not (its genes, or the method's minimum)."""
+    rows = []
+    for row in signature_rows.to_dict("records"):
+        for method in dict.fromkeys(methods):
+            reason = row["reason"] or method_unmet(
+                method, n_genes, row["n_present"], finite, ctrl_size=ctrl_size, n_bins=n_bins
+            )
+            rows.append({**row, "method": method, "scored": not reason, "reason": reason})
+    columns = [*signature_rows.columns[:1], "method", *signature_rows.columns[1:]]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def score_cohort(adata, signatures, *, methods, min_genes, ctrl_size, n_bins, random_state, weight):
-    """Return (scores long DataFrame[sample_id, signature, method, score], coverage, status)."""
+    """Return (scores long DataFrame[sample_id, signature, method, score], coverage, status: one
+    row per signature x method, scored or the reason why not)."""
     values = np.asarray(adata.X)
     expression = pd.DataFrame(values, index=adata.obs_names, columns=adata.var_names, copy=False)
     constant = adata.var_names[values.min(axis=0) == values.max(axis=0)]
     coverage = gene_coverage(signature_genes(signatures), adata.var_names, constant)
-    status = signature_status(coverage, min_genes)
-    scored = status.loc[status["scored"], "signature"]
+    status = method_status(
+        signature_status(coverage, min_genes), methods, adata.n_vars,
+        bool(np.isfinite(values).all()), ctrl_size=ctrl_size, n_bins=n_bins,
+    )  # fmt: skip
     present = {
         name: coverage.loc[(coverage["signature"] == name) & coverage["present"], "symbol"].tolist()
-        for name in scored
+        for name in status.loc[status["scored"], "signature"].unique()
     }
+
+    def scored_by(method):
+        chosen = status.loc[status["scored"] & (status["method"] == method), "signature"]
+        return {name: present[name] for name in chosen}
+
     columns = {}
-    for name, genes in present.items():
-        if "zmean" in methods:
-            columns[(name, "zmean")] = zmean(expression, genes)
-        if "score_genes" in methods:
-            columns[(name, "score_genes")] = score_genes(
-                adata, genes, ctrl_size=ctrl_size, n_bins=n_bins, random_state=random_state
-            )
-    if "ssgsea" in methods and present:
-        enrichment = ssgsea(expression, present, weight=weight)
-        for name in present:
+    for name, genes in scored_by("zmean").items():
+        columns[(name, "zmean")] = zmean(expression, genes)
+    for name, genes in scored_by("score_genes").items():
+        columns[(name, "score_genes")] = score_genes(
+            adata, genes, ctrl_size=ctrl_size, n_bins=n_bins, random_state=random_state
+        )
+    if scored_by("ssgsea"):
+        enrichment = ssgsea(expression, scored_by("ssgsea"), weight=weight)
+        for name in enrichment.columns:
             columns[(name, "ssgsea")] = enrichment[name]
     wide = pd.DataFrame(columns, index=expression.index)
     if wide.empty:

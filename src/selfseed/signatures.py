@@ -112,6 +112,8 @@ def signature_status(coverage, min_genes):
         present = genes.loc[genes["present"], "symbol"].tolist()
         missing = genes.loc[~genes["present"], "symbol"].tolist()
         scored = len(present) >= min_genes
+        why = "; ".join(f"{note}: {', '.join(part['symbol'])}"
+                        for note, part in genes[~genes["present"]].groupby("note", sort=False))  # fmt: skip
         rows.append(
             {
                 "signature": name,
@@ -123,7 +125,7 @@ def signature_status(coverage, min_genes):
                 "reason": ""
                 if scored
                 else f"skipped: {len(present)} of {len(genes)} genes present, "
-                f"fewer than min_genes={min_genes}",
+                f"fewer than min_genes={min_genes} ({why})",
             }
         )
     return pd.DataFrame(rows)

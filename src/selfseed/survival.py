@@ -11,6 +11,15 @@ import pandas as pd
 from scipy.stats import norm
 
 Z95 = norm.ppf(0.975)
+ROUNDING = 1e-9  # relative: a score whose values differ by less than this is constant
+
+
+def constant(score):
+    """True when a score takes one value up to rounding (e.g. the mean of two z-scores that are
+    each other's negatives, 0 but for the last bits), or has fewer than 2 finite values."""
+    values = np.asarray(score, dtype=float)
+    values = values[np.isfinite(values)]
+    return len(values) < 2 or np.ptp(values) <= ROUNDING * max(1.0, np.abs(values).max())
 
 
 def design_matrix(frame, covariates):
@@ -35,6 +44,7 @@ def cox_per_sd(data, covariates=()):
     Complete cases only. Returns a dict with n, events, coef, se, hr, ci_low, ci_high, p and a note
     (empty when the fit is usable, the reason otherwise).
     """
+    from selfseed.errors import NotEstimable
     from selfseed.stats.cox import EfronPHReg
 
     used = ["time_months", "event", "score", *[name for name, _ in covariates]]
@@ -42,9 +52,11 @@ def cox_per_sd(data, covariates=()):
     result = {"n": len(frame), "events": int((frame["event"] == 1).sum())}
     empty = dict.fromkeys(["coef", "se", "hr", "ci_low", "ci_high", "p"], np.nan)
     sd = frame["score"].std(ddof=1)
+    if result["n"] == 0:
+        return {**result, **empty, "note": "not fitted: no patient has the score and every term"}
     if result["events"] == 0:
         return {**result, **empty, "note": "not fitted: no events of interest"}
-    if not np.isfinite(sd) or sd == 0:
+    if constant(frame["score"]):
         return {**result, **empty, "note": "not fitted: score is constant"}
     frame = frame.assign(score_sd=(frame["score"] - frame["score"].mean()) / sd)
     exog = design_matrix(frame, covariates)
@@ -57,8 +69,9 @@ def cox_per_sd(data, covariates=()):
                 status=(frame["event"] == 1).to_numpy(int),
                 ties="efron",
             ).fit()
-        except (np.linalg.LinAlgError, RuntimeWarning, UserWarning, ValueError) as error:
-            note = f"not fitted: no finite maximum likelihood estimate (e.g. separation): {error}"
+        except (NotEstimable, RuntimeWarning, UserWarning) as error:
+            reason = error.problem if isinstance(error, NotEstimable) else error
+            note = f"not fitted: no finite maximum likelihood estimate (e.g. separation): {reason}"
             return {**result, **empty, "note": note}
     coef, se, p = float(fit.params[0]), float(fit.bse[0]), float(fit.pvalues[0])
     if not (np.isfinite(coef) and np.isfinite(se)):

@@ -55,8 +55,8 @@ rule cohort:
         attempt=job_attempt,
         mem_mb=scaled_by_input(600, 10),
         runtime=scaled_by_input(10, 0.2),
+    # no config text as params: Snakemake's report embeds them unescaped (the job reads the config)
     params:
-        entry=cohort_entry,
-        settings=cohort_settings,
+        config_digest=cohort_digest,
     script:
         "../scripts/cohort.py"

@@ -3,7 +3,15 @@ import re
 
 from snakemake.utils import validate
 
-from selfseed.config import check_config, check_schema, public_downloads
+from selfseed.config import (
+    check_config,
+    check_schema,
+    cohort_settings,
+    digest,
+    inflate_limits,
+    input_stats,
+    public_downloads,
+)
 from selfseed.pipeline import MODEL_TABLES
 from selfseed.sources import source
 from selfseed.signatures import load_signatures
@@ -29,19 +37,12 @@ TABLES = {
 COHORT_PLOTS = ("km", "cif", "spline", "scores")
 CACHE = config["download"]["cache_dir"]
 DOWNLOADS = public_downloads(config)
-# how far compressed files may inflate (selfseed.inflate), for the download and ingest jobs
-INFLATE_LIMITS = {
-    key: config["download"][key] for key in ("max_inflated_mb", "max_inflation_ratio")
-}
+# how far compressed files may inflate (selfseed.inflate), for the download jobs
+INFLATE_LIMITS = inflate_limits(config)
 
 
 wildcard_constraints:
     cohort="|".join(COHORTS),
-
-
-def cohort_entry(wildcards):
-    """The config entry of the cohort being processed."""
-    return config["cohorts"][wildcards.cohort]
 
 
 def ingest_inputs(wildcards):
@@ -64,23 +65,22 @@ def download_url(wildcards):
     return DOWNLOADS[wildcards.file]
 
 
-def cohort_settings(wildcards):
-    """What a cohort job needs besides its entry: the run-wide scoring and statistics settings, the
-    cohort's covariates and treatment (None without one) for the models, and for ingest the URLs of
-    its downloaded files (kind -> URL: only that URL's cached file is read) and the inflation limits.
+def cohort_digest(wildcards):
+    """A digest of all the cohort job reads of the config (its entry, the run-wide settings and
+    the signatures, also those of signatures_gmt) and of its local input files' sizes and change
+    times: the job reruns when any of it changes (also a file written with its old modification
+    time), and no config text becomes a rule parameter (the job reads the config itself).
     """
     entry = config["cohorts"][wildcards.cohort]
-    return {
-        "max_missing_fraction": config["max_missing_fraction"],
-        "signatures": SIGNATURES,
-        "min_genes": config["min_genes"],
-        "scoring": config["scoring"],
-        "statistics": config["statistics"],
-        "covariates": entry["covariates"],
-        "treatment": entry.get("treatment"),
-        "downloads": DOWNLOADS.cohort_urls(wildcards.cohort),
-        "limits": INFLATE_LIMITS,
-    }
+    inputs = ingest_inputs(wildcards).values()
+    local = [path for path in inputs if not str(path).startswith(f"{CACHE}/")]
+    return digest(
+        {
+            "entry": entry,
+            "settings": cohort_settings(config, wildcards.cohort, SIGNATURES),
+            "inputs": input_stats(local),
+        }
+    )
 
 
 def model_tables(wildcards):
@@ -88,14 +88,6 @@ def model_tables(wildcards):
     return {
         name: expand("results/models/{cohort}/{name}.tsv", cohort=COHORTS, name=name)
         for name in MODEL_TABLES
-    }
-
-
-def cohort_sources():
-    """Per cohort: source and description, for the cohorts table."""
-    return {
-        name: {"source": entry["source"], "description": entry["description"]}
-        for name, entry in config["cohorts"].items()
     }
 
 

@@ -2,6 +2,8 @@
 # (`summarise`): the run-wide tables, the forest plots, the report's summary page, browsable table
 # pages, provenance and the run-wide figures (gene coverage, agreement of scores).
 
+from urllib.parse import quote
+
 # table name: (label in the report, subcategory)
 TABLE_INFO = {
     "primary": ("Primary analysis", "primary and meta-analysis"),
@@ -136,12 +138,11 @@ rule summarise:
         attempt=job_attempt,
         mem_mb=scaled_by_input(1000, 2),
         runtime=scaled_by_input(10, 0.1),
+    # no config text as params: Snakemake's report embeds them unescaped in a <script> element;
+    # the script reads the config itself, the config files' paths are URL-quoted
     params:
-        sources=cohort_sources(),
-        statistics=config["statistics"],
-        primary=config["primary"],
-        config=config,
-        configfiles=[str(path) for path in workflow.configfiles],
+        config_digest=digest(config),
+        configfiles=[quote(str(path)) for path in workflow.configfiles],
         descriptions={name: label for name, (label, _) in TABLE_INFO.items()},
     script:
         "../scripts/summarise.py"

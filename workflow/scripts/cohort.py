@@ -1,11 +1,13 @@
+from selfseed.config import cohort_settings
 from selfseed.logs import job_log
 from selfseed.pipeline import analyse_cohort
 
+cohort = snakemake.wildcards.cohort
 with job_log(snakemake):
     analyse_cohort(
-        snakemake.params.entry,
-        snakemake.wildcards.cohort,
+        snakemake.config["cohorts"][cohort],
+        cohort,
         dict(snakemake.input.items()),
-        snakemake.params.settings,
+        cohort_settings(snakemake.config, cohort),
         outputs=dict(snakemake.output.items()),
     )

@@ -1,3 +1,6 @@
+from urllib.parse import unquote
+
+from selfseed.config import cohort_sources
 from selfseed.logs import job_log
 from selfseed.pipeline import MODEL_TABLES, summarise
 from selfseed.report import build
@@ -16,9 +19,9 @@ with job_log(snakemake):
     cohort_provenance, figures_drawn = summarise(
         {name: snakemake.input[name] for name in MODEL_TABLES},
         {name: snakemake.input[name] for name in ("coverage", "patients", "record")},
-        snakemake.params.sources,
-        snakemake.params.statistics,
-        snakemake.params.primary,
+        cohort_sources(snakemake.config),
+        snakemake.config["statistics"],
+        snakemake.config["primary"],
         tables=tables,
         plots={
             "forest": outputs["forest"],
@@ -30,8 +33,8 @@ with job_log(snakemake):
     build(
         tables,
         cohort_provenance,
-        config=snakemake.params.config,
-        configfiles=snakemake.params.configfiles,
+        config=snakemake.config,
+        configfiles=[unquote(path) for path in snakemake.params.configfiles],
         descriptions=snakemake.params.descriptions,
         outputs={
             **{key: outputs[key] for key in ("summary", "provenance", "provenance_html")},

@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.duration.survfunc import CumIncidenceRight, SurvfuncRight
 
-from selfseed.errors import InputDataError
+from selfseed.errors import InputDataError, NotEstimable
 from selfseed.stats.cox import EfronPHReg
 
 GrayTest = namedtuple("GrayTest", ["statistic", "df", "p"])
@@ -147,7 +147,7 @@ def gray_test(time, event, group, cause=1):
     levels, g = np.unique(labels.astype(str), return_inverse=True)
     ng = len(levels)
     if ng < 2:
-        raise InputDataError(
+        raise NotEstimable(
             "Gray's test needs at least two groups", column=_name(group, "group"), found=ng
         )
     m = np.where(e == 0, 0, np.where(e == cause, 1, 2))
@@ -264,7 +264,7 @@ def fine_gray(time, event, X, cause=1, tol=1e-10, max_iter=50):
     x = x - x.mean(axis=0)  # the partial likelihood and its variance do not change
     fail = e == cause
     if not fail.any():
-        raise InputDataError("no event of the modelled cause", found=0, expected=f"event=={cause}")
+        raise NotEstimable("no event of the modelled cause", found=0, expected=f"event=={cause}")
     compete = (e != cause) & (e != 0)
     g_before = _censoring_survival_before(t, e == 0)
 
@@ -283,10 +283,21 @@ def fine_gray(time, event, X, cause=1, tol=1e-10, max_iter=50):
     def information(risk, s0, xbar):
         return np.einsum("jk,ka,kb->ab", risk / s0[:, None], x, x) - xbar.T @ xbar
 
+    def singular(error):
+        return NotEstimable(
+            "Fine-Gray model not estimable: singular information matrix",
+            column=", ".join(terms),
+            found=str(error),
+            expected="covariates that vary among the patients at risk",
+        )
+
     beta = np.zeros(x.shape[1])
     for _ in range(max_iter):
         risk, s0, xbar = _subdistribution_risk(beta, x, weight)
-        step = np.linalg.solve(information(risk, s0, xbar), (x[fail] - xbar).sum(axis=0))
+        try:
+            step = np.linalg.solve(information(risk, s0, xbar), (x[fail] - xbar).sum(axis=0))
+        except np.linalg.LinAlgError as error:
+            raise singular(error) from error
         current = loglik(beta)
         while loglik(beta + step) < current - 1e-12 and np.abs(step).max() > tol:
             step /= 2
@@ -294,7 +305,7 @@ def fine_gray(time, event, X, cause=1, tol=1e-10, max_iter=50):
         if np.abs(step).max() < tol:
             break
     else:
-        raise InputDataError(
+        raise NotEstimable(
             f"Fine-Gray model did not converge in {max_iter} Newton steps",
             column=", ".join(terms),
             expected="covariates that do not separate patients with and without the event",
@@ -308,9 +319,19 @@ def fine_gray(time, event, X, cause=1, tol=1e-10, max_iter=50):
     eta[fail] += x[fail] - xbar
     psi = _censoring_influence(t, e, cause, fail_time, share, x, xbar)
     influence = eta + psi
-    bread = np.linalg.inv(hessian)
+    try:
+        bread = np.linalg.inv(hessian)
+    except np.linalg.LinAlgError as error:
+        raise singular(error) from error
     cov = bread @ influence.T @ influence @ bread
-    return _hazard_ratio_table(terms, beta, np.sqrt(np.diag(cov)))
+    se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    if not (np.isfinite(beta).all() and np.isfinite(se).all() and (se > 0).all()):
+        raise NotEstimable(
+            "Fine-Gray model not estimable: no finite estimate or standard error",
+            column=", ".join(terms),
+            found=f"coefficients {beta.tolist()}, standard errors {se.tolist()}",
+        )
+    return _hazard_ratio_table(terms, beta, se)
 
 
 def cause_specific_cox(time, event, X, cause=1):

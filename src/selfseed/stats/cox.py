@@ -11,6 +11,8 @@ and in tests/test_models_vs_r.py.
 import numpy as np
 from statsmodels.duration.hazard_regression import PHReg
 
+from selfseed.errors import NotEstimable
+
 
 class EfronPHReg(PHReg):
     """statsmodels PHReg with vectorised Efron functions (no left truncation: entry times 0)."""
@@ -19,6 +21,26 @@ class EfronPHReg(PHReg):
         if kwargs.get("entry") is not None and np.any(np.asarray(kwargs["entry"]) != 0):
             raise ValueError("EfronPHReg has no left truncation (entry times); use PHReg")
         super().__init__(endog, exog, status=status, **{**kwargs, "ties": "efron"})
+
+    def fit(self, *args, **kwargs):
+        """PHReg's fit; a singular information matrix or a non-finite estimate or standard error
+        (e.g. a covariate that separates the patients with events) raises NotEstimable."""
+        try:
+            result = super().fit(*args, **kwargs)
+            finite = np.isfinite(result.params).all() and np.isfinite(result.bse).all()
+        except np.linalg.LinAlgError as error:
+            raise NotEstimable(
+                "Cox model not estimable: singular information matrix",
+                found=str(error),
+                expected="covariates that vary and are not collinear among the patients at risk",
+            ) from error
+        if not finite:
+            raise NotEstimable(
+                "Cox model not estimable: no finite maximum likelihood estimate",
+                found=f"coefficients {np.asarray(result.params).tolist()}",
+                expected="covariates that do not separate the patients with and without events",
+            )
+        return result
 
     def _efron_terms(self, params, order):
         """Per stratum: the linear predictor and covariates of its events, and the Efron-adjusted

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from selfseed.errors import InputDataError
+from selfseed.errors import InputDataError, NotEstimable
 from selfseed.stats.cox import EfronPHReg
 
 Z95 = stats.norm.ppf(0.975)
@@ -55,7 +55,7 @@ def check_survival_data(time, event, **columns):
             fix="recode competing events as 0 for a cause-specific Cox model",
         )
     if event.sum() == 0:
-        raise InputDataError("no events: the Cox model is not estimable", column="event")
+        raise NotEstimable("no events: the Cox model is not estimable", column="event")
     return tuple(arrays.values())
 
 
@@ -165,7 +165,13 @@ def schoenfeld_test(time, event, X, transform="km", terms=None):
         jj = [names.index(c) for c in columns]
         keep = list(range(p)) + [p + j for j in jj]
         uk = u[keep]
-        chisq = float(uk @ np.linalg.solve(imat[np.ix_(keep, keep)], uk))
+        try:
+            chisq = float(uk @ np.linalg.solve(imat[np.ix_(keep, keep)], uk))
+        except np.linalg.LinAlgError as error:
+            raise NotEstimable(
+                "proportional-hazards test not estimable: singular information matrix",
+                found=f"term {term}",
+            ) from error
         rows.append((term, chisq, len(jj), stats.chi2.sf(chisq, len(jj))))
     return pd.DataFrame(rows, columns=["term", "chisq", "df", "p"])
 
@@ -178,7 +184,7 @@ def rcs_knots(x, n_knots):
     x = np.sort(np.asarray(x, dtype=float))
     n = len(x)
     if n_knots < 3 or n < 6 or len(np.unique(x)) - 2 <= n_knots:
-        raise InputDataError(
+        raise NotEstimable(
             "too few distinct score values for a restricted cubic spline",
             key="knots",
             found=f"{n_knots} knots, {len(np.unique(x))} distinct values",
@@ -186,7 +192,7 @@ def rcs_knots(x, n_knots):
         )
     share = pd.Series(x).value_counts(sort=False).sort_index().to_numpy() / n
     if share[1:-1].max() < 0.05 and max(share[0], share[-1]) >= 0.05:
-        raise InputDataError(
+        raise NotEstimable(
             "the score has a heavily tied end value; Hmisc's special knot rule is not reproduced",
             found=f"{max(share[0], share[-1]):.0%} of samples share the minimum or maximum",
             expected="a continuous score",
@@ -264,7 +270,7 @@ def _binary_treatment(treatment):
         )
     levels = sorted(treatment.unique().tolist())
     if len(levels) != 2:
-        raise InputDataError(
+        raise NotEstimable(
             "treatment must have exactly two levels",
             column="treatment",
             found=levels[:10],

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from selfseed.errors import InputDataError
+from selfseed.errors import InputDataError, NotEstimable
 from selfseed.stats.coxdiag import check_survival_data
 
 QUANTILE_GROUPS = {"median": ["low", "high"], "tertile": ["low", "mid", "high"]}
@@ -34,8 +34,9 @@ def r_quantiles(values, probs):
 
 
 def group_by_quantiles(score, groups):
-    """Ordered labels low/high (median split) or low/mid/high (tertiles); a score on a boundary
-    goes to the lower group."""
+    """Ordered labels low/high (median split) or low/mid/high (tertiles) of the scores' quantiles
+    (missing scores stay unlabelled); a score on a boundary goes to the lower group. Too few or
+    too tied scores are not estimable (NotEstimable)."""
     if groups not in QUANTILE_GROUPS:
         raise InputDataError(
             "unknown quantile grouping",
@@ -45,16 +46,22 @@ def group_by_quantiles(score, groups):
         )
     labels = QUANTILE_GROUPS[groups]
     score = pd.Series(score, dtype=float)
-    bounds = r_quantiles(score.to_numpy(), np.linspace(0, 1, len(labels) + 1))
-    try:
-        return pd.cut(score, bounds, labels=labels, include_lowest=True)
-    except ValueError as err:
-        raise InputDataError(
+    if score.notna().sum() < len(labels):
+        raise NotEstimable(
+            "too few scores to form quantile groups",
+            key="groups",
+            found=f"{groups}: {int(score.notna().sum())} scores",
+            expected=f"at least {len(labels)} scores",
+        )
+    bounds = r_quantiles(score.dropna().to_numpy(), np.linspace(0, 1, len(labels) + 1))
+    if len(np.unique(bounds)) < len(bounds):
+        raise NotEstimable(
             "the score has too many tied values to form quantile groups",
             key="groups",
-            found=groups,
+            found=f"{groups}: boundaries {bounds.tolist()}",
             expected=f"{len(labels)} groups with distinct boundaries",
-        ) from err
+        )
+    return pd.cut(score, bounds, labels=labels, include_lowest=True)
 
 
 def logrank_scores(time, event):
@@ -73,7 +80,7 @@ def _split_sizes(score, minprop, maxprop):
     m = np.flatnonzero(np.r_[True, sorted_score[1:] != sorted_score[:-1]])
     m = m[(m >= max(1, np.floor(n * minprop))) & (m <= np.floor(n * maxprop))]
     if len(m) == 0:
-        raise InputDataError(
+        raise NotEstimable(
             "no cutpoint leaves the required share of samples in each group",
             key="minprop",
             found=f"minprop {minprop}, {n} samples, {len(np.unique(score))} distinct scores",

@@ -6,7 +6,7 @@
 import numpy as np
 import pandas as pd
 
-from selfseed.errors import InputDataError
+from selfseed.errors import NotEstimable
 from selfseed.stats.coxdiag import check_survival_data
 
 
@@ -46,7 +46,7 @@ def _concordance(time, event, risk, time_weight):
         influence[later] += classes.sum(axis=0)
     n_pairs = counts.sum()
     if n_pairs == 0:
-        raise InputDataError(
+        raise NotEstimable(
             "no comparable pairs: concordance is undefined",
             column="event",
             expected="at least one event followed by a longer follow-up time",
@@ -100,7 +100,7 @@ def time_dependent_auc(time, event, risk, horizons):
         cases = (time <= horizon) & (event == 1)
         controls = time > horizon
         if not cases.any() or not controls.any():
-            raise InputDataError(
+            raise NotEstimable(
                 "time-dependent AUC needs events before and follow-up beyond the horizon",
                 key="horizons",
                 found=f"{horizon:g} months: {cases.sum()} cases, {controls.sum()} controls",
@@ -108,7 +108,7 @@ def time_dependent_auc(time, event, risk, horizons):
             )
         g = _censoring_survival(time, event, time[cases], "right")
         if (g == 0).any():
-            raise InputDataError(
+            raise NotEstimable(
                 "censoring survival reaches 0 before an event time", key="horizons", found=horizon
             )
         diff = risk[cases][:, None] - risk[controls][None, :]

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.meta_analysis import combine_effects
 
-from selfseed.errors import InputDataError
+from selfseed.errors import InputDataError, NotEstimable
 from selfseed.stats.cox import EfronPHReg
 
 RE_METHODS = ("REML", "DL", "PM")
@@ -67,7 +67,7 @@ def _reml_tau2(y, v):
         if abs(step) < _TAU2_TOL:
             break
     else:
-        raise InputDataError(
+        raise NotEstimable(
             "REML estimate of between-cohort variance did not converge",
             found=f"log_hr={y.tolist()}, variances={v.tolist()}",
             fix="use method='PM' or 'DL'",
@@ -215,7 +215,7 @@ def stratified_cox(time, event, score, stratum, level=0.95):
         )
     status = (frame["event"] == 1).astype(float).to_numpy()
     if status.sum() == 0:
-        raise InputDataError(
+        raise NotEstimable(
             "no events of interest in the pooled cohorts: the Cox model is not estimable",
             column="event",
             found="no patient with event == 1",
