@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORES ?= all
 UV_INSTALL = $(BIN)/uv pip install --python $(BIN)/python --compile-bytecode --quiet
 
-.PHONY: install dev run report test lint clean
+.PHONY: install dev run report fast test lint clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ run: install
 
 report: run
 	$(BIN)/snakemake --cores 1 --report report.html
+
+# The inner loop: no test that starts snakemake (marker `workflow`), no simulation study (`slow`).
+fast: dev
+	$(BIN)/pytest -q -m "not workflow and not slow"
 
 test: dev
 	$(BIN)/pytest -q

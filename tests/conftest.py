@@ -4,6 +4,23 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+RUNNING = {"workflow": False}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Note, before its fixtures start, whether the test is in the workflow tier."""
+    RUNNING["workflow"] = item.get_closest_marker("workflow") is not None
+
+
+def starting_snakemake():
+    """Called by every helper that starts snakemake: only workflow-tier tests may (the fast tier,
+    `pytest -m "not workflow and not slow"`, must not start it)."""
+    if not RUNNING["workflow"]:
+        pytest.fail(
+            "this test starts snakemake but is not marked workflow: add @pytest.mark.workflow",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")

@@ -589,6 +589,7 @@ def test_bad_values_are_dropped_listed_and_counted(tmp_path, base, monkeypatch):
 # --- end to end: exit status, the message in the log and at the end, nothing half-written --
 
 
+@pytest.mark.workflow
 def test_failed_cohort_stops_alone_and_a_fixed_rerun_completes(tmp_path, base):
     """Three table cohorts: `good`; `no_events`, whose relapsed patients have no expression (an
     endpoint with zero events: models skipped with the reason); `bad`, with a non-numeric cell."""
@@ -638,6 +639,7 @@ def test_failed_cohort_stops_alone_and_a_fixed_rerun_completes(tmp_path, base):
     assert len(skipped) == 3 * 2 and skipped["reason"].str.contains("no events").all()
 
 
+@pytest.mark.workflow
 def test_config_error_stops_the_real_run_before_any_job(tmp_path, base):
     expression, clinical = base
     (tmp_path / "data").mkdir()
@@ -828,6 +830,7 @@ def test_out_of_memory_is_an_environment_failure_not_a_bug(tmp_path, restore_log
     assert "out of memory" in capsys.readouterr().err
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize("ending", ["/", "/.."])
 def test_url_without_a_file_name_stops_before_any_job(tmp_path, ending):
     """A Xena URL ending in '/' (a folder) or '/..': a ConfigError naming the cohort and key when
@@ -975,6 +978,7 @@ SAFE_NAMES = [
 ]
 
 
+@pytest.mark.workflow
 def test_gmt_names_become_safe_signature_names_and_files_stay_in_results(tmp_path):
     """A traversal name and honest Reactome/WikiPathways names (spaces, '/', ',', '%') become
     names of letters, digits and _: the forest plots are results/plots/forest/<name>.png."""
@@ -1018,6 +1022,7 @@ def test_gmt_name_clash_or_without_letters_is_an_error_naming_the_lines(
     assert found in str(raised.value) and "sets.gmt" in str(raised.value)
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize(
     "text, problem, line, fix",
     [
@@ -1043,6 +1048,7 @@ def test_yaml_error_in_the_config_names_the_line_and_the_problem(
     assert "tab indentation" not in output and not (path / "pwned").exists()
 
 
+@pytest.mark.workflow
 def test_retry_of_a_job_that_failed_on_its_input_ends_at_once(tmp_path):
     """With retries (profiles/slurm sets `retries: 1` for memory and time kills), a job that failed
     on its input is started again by Snakemake, but its second attempt stops at once with the first

@@ -27,11 +27,15 @@ CHROMEDRIVER = shutil.which("chromedriver")
 STYLESHEET = "workflow/report/report.css"
 ARTIFACTS = Path(os.environ.get("SELFSEED_TEST_ARTIFACTS", REPO / "test-artifacts"))
 
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER),
-    reason="chromium and chromium-driver are not installed (apt-get install chromium "
-    "chromium-driver, or run .ci/browser.sh)",
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.workflow,
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER),
+        reason="chromium and chromium-driver are not installed (apt-get install chromium "
+        "chromium-driver, or run .ci/browser.sh)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")

@@ -74,6 +74,7 @@ def geo_server(tmp_path, shared_data):
     server.shutdown()
 
 
+@pytest.mark.workflow
 def test_geo_cohort_from_download_to_cox_table(tmp_path, geo_server):
     base_url, values, status = geo_server
     config = config_with({})

@@ -15,7 +15,9 @@ import time
 import pytest
 from test_workflow import SNAKEMAKE, default_config, snakemake, workdir
 
-from conftest import REPO
+from conftest import REPO, starting_snakemake
+
+pytestmark = pytest.mark.workflow
 
 
 def fresh_workdir(path):
@@ -34,6 +36,7 @@ def tables(path):
 def kill_when_ingested(path, timeout=300):
     """Start snakemake in its own process group; SIGKILL the group once a cohort is ingested
     while a job runs (Snakemake marks a running job's outputs in .snakemake/incomplete)."""
+    starting_snakemake()
     process = subprocess.Popen(
         [SNAKEMAKE, "--cores", "2"],
         cwd=path,

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import REPO, starting_snakemake
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 SLURM_DIR = Path(os.environ.get("SELFSEED_SLURM_DIR", "/tmp/selfseed-slurm"))
@@ -25,6 +25,8 @@ PARTITION = (
 # First status check after 5 s (default 40 s); the plugin keeps squeue while MinJobAge (300 s) >= 3 x 5 s.
 FAST = ("--slurm-init-seconds-before-status-checks", "5")
 SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+)")
+
+pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +69,7 @@ def workdir(path, config):
 
 
 def snakemake(path, env, *args):
+    starting_snakemake()
     result = subprocess.run(
         [SNAKEMAKE, *args], cwd=path, env=env, capture_output=True, text=True, timeout=1200
     )

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import REPO, starting_snakemake
 from selfseed.survival import cox_per_sd
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -23,6 +23,8 @@ DEFAULT_COHORTS = {
 SURVSET_COHORTS = {"gse1992": "RFS", "gse3143": "OS", "vdv": "DMFS"}
 SURVSET_CONFIG = REPO / "config" / "examples" / "survset_breast.yaml"
 
+pytestmark = pytest.mark.workflow
+
 
 def workdir(tmp_path, config):
     for item in ("Snakefile", "workflow", "environment.yml"):
@@ -33,6 +35,7 @@ def workdir(tmp_path, config):
 
 
 def snakemake(path, *args):
+    starting_snakemake()
     return subprocess.run(
         [SNAKEMAKE, "--cores", "2", *args], cwd=path, capture_output=True, text=True, timeout=600
     )
