@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,14 @@ def starting_snakemake():
 
 @pytest.fixture(scope="session")
 def shared_data():
+    """../shared/data, the real public test files (its README.md lists them); every test that reads
+    them asks for this fixture. Without the folder the test is skipped, or fails where
+    SELFSEED_REQUIRE_SHARED_DATA=1 (CI, which has the folder beside the clone)."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"real public test files not found at {SHARED_DATA}")
+        reason = f"real public test files not found at {SHARED_DATA}"
+        if os.environ.get("SELFSEED_REQUIRE_SHARED_DATA") == "1":
+            pytest.fail(f"{reason} (SELFSEED_REQUIRE_SHARED_DATA=1)", pytrace=False)
+        pytest.skip(reason)
     return SHARED_DATA
 
 

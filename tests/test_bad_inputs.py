@@ -20,7 +20,7 @@ import yaml
 from snakemake.utils import validate
 from test_workflow import config_with, snakemake, survset_config, workdir
 
-from conftest import REPO, SHARED_DATA
+from conftest import REPO
 from selfseed.cohort import build_cohort
 from selfseed.config import check_config
 from selfseed.errors import ConfigError, InputDataError, SelfseedError
@@ -30,7 +30,6 @@ from selfseed.pipeline import ingest
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 SIGNATURE_GENES = ["IL6", "IL8", "MMP1", "FSCN1", "CXCL1"]
 HTML = b"<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</title></head></html>\n"
-GEO = SHARED_DATA / "geo"
 
 
 @pytest.fixture(scope="module")
@@ -88,11 +87,12 @@ class Case:
     cohort: bool = True  # the message names cohort 'bad'
 
 
-def prepare(tmp_path, base, make):
+def prepare(tmp_path, base, make, request=None):
+    """The case's files and config; `request` lets a case ask for a fixture (shared_data)."""
     expression, clinical = base
     ctx = SimpleNamespace(
         path=tmp_path, expression=expression.copy(), clinical=clinical.copy(),
-        entry=table_entry(tmp_path), config={}, raw={}, files={},
+        entry=table_entry(tmp_path), config={}, raw={}, files={}, request=request,
     )  # fmt: skip
     make(ctx)
     if ctx.entry["source"] == "table":
@@ -183,16 +183,15 @@ def geo_cohort(matrix, annotation, *, annotation_raw=None):
     """A GEO cohort reading `matrix` and `annotation` (real GEO files or hand-made text)."""
 
     def make(ctx):
-        for name in (matrix, annotation):
-            if not str(name).startswith("hand") and not (GEO / name).is_file():
-                pytest.skip(f"shared GEO test file {GEO / name} is absent")
+        real = [name for name in (matrix, annotation) if not name.startswith("hand")]
+        geo = ctx.request.getfixturevalue("shared_data") / "geo" if real else None
         files = {}
         for kind, name in (("matrix", matrix), ("annotation", annotation)):
             if name == "hand_made_series_matrix.txt":
                 ctx.raw[name] = HAND_MADE_MATRIX
             elif name == "hand_made.annot":
                 ctx.raw[name] = annotation_raw
-            files[kind] = str(ctx.path / name) if name.startswith("hand") else str(GEO / name)
+            files[kind] = str(ctx.path / name) if name.startswith("hand") else str(geo / name)
         ctx.files = files
         ctx.entry = {
             "source": "geo", "accession": "GSE1", "platform": "GPL97", "missing_values": [],
@@ -404,9 +403,9 @@ def test_corpus_is_large_and_distinct():
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_bad_input_stops_with_a_named_project_error(tmp_path, base, case, monkeypatch):
+def test_bad_input_stops_with_a_named_project_error(tmp_path, base, case, monkeypatch, request):
     monkeypatch.chdir(tmp_path)  # relative paths in the config are relative to the run directory
-    ctx, config = prepare(tmp_path, base, case.make)
+    ctx, config = prepare(tmp_path, base, case.make, request)
     results = tmp_path / "results"
     if case.stage == "config":
         with pytest.raises(SelfseedError) as caught:

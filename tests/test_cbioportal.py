@@ -5,7 +5,6 @@ import io
 import math
 import os
 import tarfile
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -20,20 +19,20 @@ from selfseed.sources.cbioportal import (
 )
 from selfseed.sources.textio import read_text
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-STUDY = DATA / "cbioportal" / "study_es_0"
-METABRIC = DATA / "metabric" / "brca_metabric"
 
-
-def need(path):
-    if not path.exists():
-        pytest.skip(f"real test data absent: {path}")
-    return path
+@pytest.fixture(scope="module")
+def study_folder(shared_data):
+    return shared_data / "cbioportal" / "study_es_0"
 
 
 @pytest.fixture(scope="module")
-def study():
-    return read_cbioportal_study(need(STUDY))
+def metabric(shared_data):
+    return shared_data / "metabric" / "brca_metabric"
+
+
+@pytest.fixture(scope="module")
+def study(study_folder):
+    return read_cbioportal_study(study_folder)
 
 
 def test_expression_profile_is_the_continuous_one(study):
@@ -63,24 +62,24 @@ def test_samples_joined_with_patients_and_missing_markers_are_nan(study):
     assert column["description"] == "Overall survival in months since diagnosis"
 
 
-def test_zscore_profile_chosen_by_stable_id_or_file():
+def test_zscore_profile_chosen_by_stable_id_or_file(study_folder):
     for name in (
         "mrna_median_Zscores",
         "study_es_0_mrna_median_Zscores",
         "data_expression_median_Zscores.txt",
     ):
-        chosen = read_cbioportal_study(need(STUDY), expression_profile=name)
+        chosen = read_cbioportal_study(study_folder, expression_profile=name)
         assert chosen.profile == "mrna_median_Zscores"
         assert chosen.expression.shape == (5, 526)
         assert chosen.expression.loc["RPS11", "TCGA-A1-A0SD-01"] == 0.7393
     with pytest.raises(ConfigError, match="names no mRNA profile"):
-        read_cbioportal_study(STUDY, expression_profile="rna_seq_v2_mrna")
+        read_cbioportal_study(study_folder, expression_profile="rna_seq_v2_mrna")
 
 
-def test_tar_gz_archive_reads_like_the_folder(study, tmp_path):
+def test_tar_gz_archive_reads_like_the_folder(study, tmp_path, study_folder):
     archive = tmp_path / "study_es_0.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
-        tar.add(need(STUDY), arcname="study_es_0")
+        tar.add(study_folder, arcname="study_es_0")
     packed = read_cbioportal_study(archive)
     pd.testing.assert_frame_equal(packed.expression, study.expression)
     pd.testing.assert_frame_equal(packed.samples, study.samples)
@@ -109,10 +108,8 @@ def test_status_strings_to_events():
         status_to_event(pd.Series(["2:Unclear", "1:Recurred"], name="RFS_STATUS"))
 
 
-def test_metabric_cr_only_patient_file_without_final_newline():
-    patients, columns, _ = read_clinical_file(
-        need(METABRIC) / "data_clinical_patient.txt", "PATIENT_ID"
-    )
+def test_metabric_cr_only_patient_file_without_final_newline(metabric):
+    patients, columns, _ = read_clinical_file(metabric / "data_clinical_patient.txt", "PATIENT_ID")
     assert len(patients) == 2509
     assert patients.index[0] == "MB-0000" and patients.index[-1] == "MTS-T2432"
     assert patients.loc["MB-0002", "OS_MONTHS"] == pytest.approx(84.63333333)
@@ -120,8 +117,8 @@ def test_metabric_cr_only_patient_file_without_final_newline():
     assert columns["LATERALITY"]["description"].startswith('"For tumors in paired organs')
 
 
-def test_metabric_clinical_and_overall_survival():
-    samples, _, _ = read_cbioportal_clinical(need(METABRIC))
+def test_metabric_clinical_and_overall_survival(metabric):
+    samples, _, _ = read_cbioportal_clinical(metabric)
     assert len(samples) == 2509
     assert samples.loc["MB-0000", "TUMOR_SIZE"] == 22  # all-number STRING column made numeric
     survival = cbioportal_survival(samples, "OS")  # unprefixed LIVING / DECEASED
@@ -129,9 +126,9 @@ def test_metabric_clinical_and_overall_survival():
     assert survival.loc["MB-0000"].tolist() == [140.5, 0]
 
 
-def test_metabric_expression_file_named_but_absent():
+def test_metabric_expression_file_named_but_absent(metabric):
     with pytest.raises(InputDataError, match="data file named by meta_expression.txt") as error:
-        read_cbioportal_study(need(METABRIC))
+        read_cbioportal_study(metabric)
     assert "data_expression.txt" in str(error.value)
 
 
@@ -310,14 +307,14 @@ def test_tar_bomb_placed_locally_is_refused_in_bounded_memory(tmp_path, kind):
     assert child["peak_mb"] < 250, child["peak_mb"]
 
 
-def test_full_disk_while_extracting_an_archive_is_an_environment_failure(tmp_path):
+def test_full_disk_while_extracting_an_archive_is_an_environment_failure(tmp_path, study_folder):
     from conftest import run_on_small_disk, small_disk_available
 
     if not small_disk_available():
         pytest.skip("cannot mount a private tmpfs here (unshare -rm)")
     archive = tmp_path / "study_es_0.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
-        tar.add(need(STUDY), arcname="study_es_0")
+        tar.add(study_folder, arcname="study_es_0")
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     code = (

@@ -1,7 +1,5 @@
 """Locoregional endpoint presets: TCGA-CDR (real file) and Rueda et al. METABRIC (hand-made)."""
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -15,21 +13,12 @@ from selfseed.presets import (
     tcga_cdr_sensitivity,
 )
 
-CDR_FILE = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "data"
-    / "tcga_cdr"
-    / "TCGA-CDR-SupplementalTableS1.xlsx"
-)
 HEAD_NECK_SITES = ["Oral Cavity", "Oropharynx", "Larynx", "Hypopharynx", "Cervical Lymph Nodes"]
 
 
 @pytest.fixture(scope="module")
-def cdr():
-    if not CDR_FILE.is_file():
-        pytest.skip(f"real TCGA-CDR file not present: {CDR_FILE}")
-    return read_tcga_cdr(CDR_FILE)
+def cdr(shared_data):
+    return read_tcga_cdr(shared_data / "tcga_cdr" / "TCGA-CDR-SupplementalTableS1.xlsx")
 
 
 def counts_from_raw_columns(cdr, cancer):

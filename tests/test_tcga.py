@@ -1,7 +1,6 @@
 """GDC HTSeq counts and clinical export, TCGA barcodes, log2-CPM, UCSC Xena files (real files)."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,21 +18,22 @@ from selfseed.sources.tcga import (
     xena_survival,
 )
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-GDC = DATA / "gdc" / "brca_male_htseq"
-HTSEQ = GDC / "dfe06359-c16a-4959-bb04-298f18474a17.htseq.counts.gz"  # case TCGA-A8-A085
-XENA = DATA / "xena"
+HTSEQ = "dfe06359-c16a-4959-bb04-298f18474a17.htseq.counts.gz"  # case TCGA-A8-A085
 DAYS_PER_MONTH = 365.25 / 12
 
 
-def need(path):
-    if not path.exists():
-        pytest.skip(f"real test data absent: {path}")
-    return path
+@pytest.fixture(scope="module")
+def gdc(shared_data):
+    return shared_data / "gdc" / "brca_male_htseq"
 
 
-def test_htseq_counts_versions_stripped_and_summary_rows_dropped():
-    counts = read_htseq_counts({"TCGA-A8-A085": need(HTSEQ), "copy": HTSEQ})
+@pytest.fixture(scope="module")
+def xena(shared_data):
+    return shared_data / "xena"
+
+
+def test_htseq_counts_versions_stripped_and_summary_rows_dropped(gdc):
+    counts = read_htseq_counts({"TCGA-A8-A085": gdc / HTSEQ, "copy": gdc / HTSEQ})
     # zcat: 60,488 lines, 5 of them __ summary rows; 50 ENSGR (PAR_Y) genes
     assert counts.shape == (60483, 2)
     assert counts.loc["ENSG00000000003", "TCGA-A8-A085"] == 16108
@@ -46,11 +46,11 @@ def test_htseq_counts_versions_stripped_and_summary_rows_dropped():
     assert "__no_feature" in counts.attrs["notes"][0]
 
 
-def test_htseq_files_must_agree_and_have_two_columns(tmp_path):
+def test_htseq_files_must_agree_and_have_two_columns(tmp_path, gdc):
     short = tmp_path / "short.htseq.counts"
     short.write_text("ENSG00000000003.13\t5\nENSG00000000005.5\t0\n__no_feature\t9\n")
     with pytest.raises(InputDataError, match="same genes"):
-        read_htseq_counts({"a": need(HTSEQ), "b": short})
+        read_htseq_counts({"a": gdc / HTSEQ, "b": short})
     star = tmp_path / "star.tsv"
     star.write_text("ENSG00000000003.15\tTSPAN6\tprotein_coding\t5\n")
     with pytest.raises(InputDataError, match="not an HTSeq-Counts file"):
@@ -71,8 +71,8 @@ def test_log2cpm_by_hand():
     )
 
 
-def test_gdc_clinical_missing_marker_and_overall_survival():
-    clinical = read_gdc_clinical(need(GDC / "clinical.tsv"))
+def test_gdc_clinical_missing_marker_and_overall_survival(gdc):
+    clinical = read_gdc_clinical(gdc / "clinical.tsv")
     assert clinical.shape[0] == 12  # 12 case rows
     assert clinical["year_of_death"].isna().all()  # all "--"
     assert math.isnan(clinical.loc["TCGA-D8-A1XS", "days_to_death"])
@@ -129,8 +129,8 @@ def test_primary_tumour_one_per_patient():
     assert reasons["TCGA-A1-A0SK-01"] == "repeated sample id"
 
 
-def test_xena_phenotype_and_survival():
-    pheno = read_xena_phenotype(need(XENA / "KIRC_clinicalMatrix.gz"))
+def test_xena_phenotype_and_survival(xena):
+    pheno = read_xena_phenotype(xena / "KIRC_clinicalMatrix.gz")
     assert pheno.shape == (945, 120) and pheno.index.name == "sampleID"
     assert pheno.loc["TCGA-A3-3306-11", "sample_type_id"] == "11"  # kept as text
     assert (pheno["sample_type_id"] == "01").sum() == 537
@@ -143,8 +143,8 @@ def test_xena_phenotype_and_survival():
         xena_survival(pheno, "OS.time", "OS", time_unit="months")
 
 
-def test_xena_matrix_with_many_na():
-    matrix = read_xena_matrix(need(XENA / "miRNA_HiSeq_gene.gz"))
+def test_xena_matrix_with_many_na(xena):
+    matrix = read_xena_matrix(xena / "miRNA_HiSeq_gene.gz")
     assert matrix.shape == (2048, 311)
     assert int(matrix.isna().sum().sum()) == 419061  # "NA" fields counted with zcat | grep
     assert matrix.loc["MIMAT0019868", "TCGA-CZ-4863-01"] == 1.0552
