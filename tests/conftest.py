@@ -45,6 +45,16 @@ def gse1992():
     return SurvLoader().load_dataset(ds_name="gse1992")["df"]
 
 
+def load_tool(name):
+    """The module tools/`name`.py (tools/ is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, REPO / "tools" / f"{name}.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
 def gzip_bomb(line=b"IL6\t1\t1\n", size=10**9, *, head=b"", tail=b""):
     """A valid gzip file whose content is `head`, then `line` repeated to about `size` bytes, then
     `tail`: gzip members of 10 MB each, so about 1,000 times smaller than what it inflates to (the

@@ -52,6 +52,11 @@ def km_inputs(obs):
     return pd.DataFrame(rows), curves, pd.concat(long), cifs
 
 
+def svg_texts(path):
+    """The text elements of an SVG figure, in drawing order."""
+    return re.findall(r"<text[^>]*>([^<]*)</text>", path.read_text())
+
+
 def png_dpi(path):
     with Image.open(path) as image:
         return image.info["dpi"][0], image.size
@@ -136,7 +141,20 @@ def test_run_wide_figures(tmp_path, patients):
     plots.score_distributions(patients, cohort="a", endpoint=ENDPOINT, path=tmp_path / "s.png")
     for name in ("coverage", "corr", "s"):
         assert png_dpi(tmp_path / f"{name}.png")[0] == pytest.approx(300, abs=0.5)
-        assert (tmp_path / f"{name}.svg").stat().st_size > 5000
+    # what the SVGs show (their text is kept as text): the coverage cells in cohort x gene order
+    coverage_text = svg_texts(tmp_path / "coverage.svg")
+    assert [t for t in coverage_text if t in ("present", "missing")] == ["present"] * 3 + [
+        "missing"
+    ]
+    correlation = svg_texts(tmp_path / "corr.svg")
+    assert {"a (n=80)", "b (n=40)"} <= set(correlation)
+    assert correlation.count("1.00") >= 2 * len(SIGNATURES) * len(METHODS)  # each diagonal
+    distributions = svg_texts(tmp_path / "s.svg")
+    events = int((patients["event"] == 1).sum())
+    for signature in SIGNATURES:
+        for method in METHODS:
+            assert f"{signature} · {method}" in distributions
+    assert distributions.count(f"event (n={events})") == len(SIGNATURES) * len(METHODS)
 
 
 # ---------------------------------------------------------------- provenance

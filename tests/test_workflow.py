@@ -1,5 +1,6 @@
 """The workflow end to end with snakemake in a temporary directory, and config errors before any job."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, starting_snakemake
+from conftest import REPO, load_tool, starting_snakemake
 from selfseed.survival import cox_per_sd
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -150,6 +151,21 @@ def test_sensitivity_and_locality_tables(default_run):
     assert np.allclose(per_cohort["hr_lr"], cox.loc[per_cohort.index, "hr"], rtol=1e-8)
 
 
+def test_default_run_tables_are_the_committed_snapshot(default_run):
+    """Every table of the default run is byte for byte the one in tests/snapshot/default_run.tsv. A
+    change that moves a number updates that file in the same commit (`make run` then
+    `python tools/snapshot.py`) and says why."""
+    tool = load_tool("snapshot")
+    found = tool.snapshot(default_run)
+    # 14 run-wide tables (versions.tsv is not a result), 3 dropped-sample/gene lists, 11 model
+    # tables and 1 score table per cohort
+    assert len(found) == 14 + 3 + 3 * (11 + 1)
+    differences = tool.differences(tool.read(), found)
+    assert not differences, "the default run's tables are not the snapshot:\n" + "\n".join(
+        differences
+    )
+
+
 def test_default_run_figures(default_run):
     results = default_run / "results"
     for plot in ("km", "cif", "spline", "scores"):
@@ -202,7 +218,13 @@ def test_report_is_self_contained_and_needs_only_requirements_txt(default_run):
         cwd=default_run, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
-    assert (default_run / "report.html").stat().st_size > 100_000
+    html = (default_run / "report.html").read_text()
+    # self-contained: no script, style sheet or image is loaded from elsewhere
+    assert not re.search(r"<(?:script|link|img)\b[^>]*\b(?:src|href)\s*=\s*[\"']?https?:", html)
+    for label in ("Primary analysis", "Cox models (cause-specific)", "Software versions"):
+        assert label in html  # table pages, under their labels in workflow/rules/report.smk
+    for cohort in DEFAULT_COHORTS:
+        assert f"{cohort}.png" in html  # the figures of every cohort
 
 
 def own_table_cohort(tmp_path, gse1992):
@@ -321,13 +343,9 @@ def test_missing_file_names_cohort_key_and_path(tmp_path):
 
 def test_readme_first_screen_is_the_default_run(default_run):
     """README.md's results block is what tools/readme_results.py writes from this run."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "readme_results", REPO / "tools" / "readme_results.py"
-    )
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool("readme_results")
     assert tool.readme_block(REPO / "README.md") == tool.results_block(default_run / "results")
-    for name in tool.FIGURES.values():
-        assert (REPO / "docs" / name).stat().st_size > 100_000
+    for source, name in tool.FIGURES.items():  # the run's figures, copied by --write
+        assert (REPO / "docs" / name).read_bytes() == (
+            default_run / "results" / "plots" / source
+        ).read_bytes(), name
