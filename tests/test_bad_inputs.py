@@ -399,7 +399,8 @@ CASES = [
 
 
 def test_corpus_is_large_and_distinct():
-    assert len(CASES) >= 40 and len({case.id for case in CASES}) == len(CASES)
+    assert len(CASES) >= 40
+    assert len({case.id for case in CASES}) == len(CASES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
@@ -577,7 +578,8 @@ def test_bad_values_are_dropped_listed_and_counted(tmp_path, base, monkeypatch):
     for name, reason in expected.items():
         assert reasons.get(name) == reason, (name, reasons.get(name))
     assert genes[0] in adata.var_names  # 3 infinite values imputed, gene kept
-    assert not set(expected) & set(adata.obs_names) and adata.n_obs == 124 - 8
+    assert not set(expected) & set(adata.obs_names)
+    assert adata.n_obs == 124 - 8
     assert np.isfinite(adata.X).all()
     provenance = adata.uns["provenance"]
     assert provenance["dropped_samples"] == (dropped["kind"] == "sample").sum() == 9
@@ -615,14 +617,17 @@ def test_failed_cohort_stops_alone_and_a_fixed_rerun_completes(tmp_path, base):
     assert result.returncode == 1, result.stderr[-3000:]
     message = "non-numeric expression values"
     log = (path / "logs" / "cohort" / "bad.log").read_text()
-    assert log.startswith(f"ERROR {message}") and "line 5" in log and "Traceback" not in log
+    assert log.startswith(f"ERROR {message}")
+    assert "line 5" in log
+    assert "Traceback" not in log
     assert "cohort 'bad', file data/expr_bad.tsv" in log
     assert f"Logfile logs/cohort/bad.log:\n{'=' * 80}\nERROR {message}" in result.stderr
     results = path / "results"
     assert not list(results.rglob("*bad*"))  # no output of the failed cohort, no .part file
     assert not (results / "tables").exists()  # the run-wide summary needs every cohort
     cox = pd.read_csv(results / "models" / "no_events" / "cox.tsv", sep="\t")
-    assert cox["hr"].isna().all() and (cox["note"] == "not fitted: no events of interest").all()
+    assert cox["hr"].isna().all()
+    assert (cox["note"] == "not fitted: no events of interest").all()
     assert "no event of interest (RFS)" in (path / "logs" / "cohort" / "no_events.log").read_text()
 
     (path / "data" / "expr_bad.tsv").write_text((data / "expr.tsv").read_text())
@@ -635,7 +640,8 @@ def test_failed_cohort_stops_alone_and_a_fixed_rerun_completes(tmp_path, base):
     assert cohorts.loc["no_events", "dropped_samples"] == (clinical["status"] == "relapse").sum()
     skipped = pd.read_csv(results / "tables" / "skipped.tsv", sep="\t")
     skipped = skipped[(skipped["cohort"] == "no_events") & (skipped["analysis"] == "cox")]
-    assert len(skipped) == 3 * 2 and skipped["reason"].str.contains("no events").all()
+    assert len(skipped) == 3 * 2
+    assert skipped["reason"].str.contains("no events").all()
 
 
 @pytest.mark.workflow
@@ -656,7 +662,8 @@ def test_config_error_stops_the_real_run_before_any_job(tmp_path, base):
                  "cohort 'mine', file data/clinical.tsv, line 1, config key 'cohorts.mine.clinical'",
                  "fix:      rename the file"):  # fmt: skip
         assert text in result.stderr, result.stderr[-3000:]
-    assert not (path / "results").exists() and not (path / "logs").exists()
+    assert not (path / "results").exists()
+    assert not (path / "logs").exists()
     assert yaml.safe_load((path / "config" / "config.yaml").read_text()) == config
 
 
@@ -691,20 +698,24 @@ def test_rule_log_holds_the_message_without_a_traceback(tmp_path, capsys, restor
     assert stop.value.code == 1
     text = log.read_text()
     assert text.startswith("ERROR the file is empty\n  where:    cohort 'bad', file data/expr.tsv")
-    assert "Traceback" not in text and "export it" in capsys.readouterr().err
+    assert "Traceback" not in text
+    assert "export it" in capsys.readouterr().err
     other = tmp_path / "logs" / "score" / "bug.log"
     other.parent.mkdir(parents=True)
     with pytest.raises(KeyError), logged(other):
         {}["missing"]
     text = other.read_text()
-    assert text.startswith("ERROR unexpected failure (KeyError: 'missing')") and "Traceback" in text
+    assert text.startswith("ERROR unexpected failure (KeyError: 'missing')")
+    assert "Traceback" in text
     main = tmp_path / "snakemake.log"
     main.write_text(
         f"Error in rule ingest:\n    log: {log} (check log file(s) for error details)\n"
     )
     summary = failed_job_messages([str(main)])
-    assert summary.startswith("selfseed: 1 job(s) failed:") and "the file is empty" in summary
-    assert "fix:      export it" in summary and failed_job_messages([]) == ""
+    assert summary.startswith("selfseed: 1 job(s) failed:")
+    assert "the file is empty" in summary
+    assert "fix:      export it" in summary
+    assert failed_job_messages([]) == ""
 
 
 # --- decompression bombs placed locally: refused at once, in bounded memory -------------------
@@ -728,7 +739,7 @@ except SelfseedError as error:
 """
 
 
-@pytest.mark.parametrize("stage, key", [("config", "clinical"), ("ingest", "expression")])
+@pytest.mark.parametrize(("stage", "key"), [("config", "clinical"), ("ingest", "expression")])
 def test_gzip_bomb_table_is_refused_in_bounded_memory(tmp_path, base, stage, key):
     """A clinical table (read before any job) or an expression matrix (read at ingest) that is a
     gzip bomb: 1 GB of rows in 4 MB. Read whole it would take over 2 GB (the expression matrix, as
@@ -789,7 +800,7 @@ WRITES = {
 
 
 @pytest.mark.parametrize("kind", WRITES)
-@pytest.mark.parametrize("disk, problem", [("full", "the disk is full"),
+@pytest.mark.parametrize(("disk", "problem"), [("full", "the disk is full"),
                                            ("read-only", "the file system is read-only")])  # fmt: skip
 def test_full_or_read_only_disk_is_named_and_leaves_no_part_file(tmp_path, kind, disk, problem):
     """Each atomic writer on a real full (64 kB tmpfs) or read-only file system: the job stops with
@@ -810,8 +821,10 @@ def test_full_or_read_only_disk_is_named_and_leaves_no_part_file(tmp_path, kind,
     text = log.read_text()
     assert text.startswith(f"ERROR {problem}\n"), text
     assert f"job summarise, cohort 'gse1992', file {out / name}" in text
-    assert "Traceback" not in text and "unexpected failure" not in text + child.stderr
-    assert problem in child.stderr and "fix:" in text
+    assert "Traceback" not in text
+    assert "unexpected failure" not in text + child.stderr
+    assert problem in child.stderr
+    assert "fix:" in text
 
 
 def test_out_of_memory_is_an_environment_failure_not_a_bug(tmp_path, restore_logging, capsys):
@@ -825,7 +838,9 @@ def test_out_of_memory_is_an_environment_failure_not_a_bug(tmp_path, restore_log
     assert text.startswith(
         "ERROR out of memory (MemoryError)\n  where:    job score, cohort 'gse1992'"
     )
-    assert "mem_mb" in text and "Traceback" not in text and "unexpected failure" not in text
+    assert "mem_mb" in text
+    assert "Traceback" not in text
+    assert "unexpected failure" not in text
     assert "out of memory" in capsys.readouterr().err
 
 
@@ -848,7 +863,8 @@ def test_url_without_a_file_name_stops_before_any_job(tmp_path, ending):
     for text in ("ConfigError", "cannot name a cache file for this URL",
                  "cohort 'hnsc', config key 'cohorts.hnsc.expression'", repr(url + ending)):  # fmt: skip
         assert text in output, output[-3000:]
-    assert "MissingInputException" not in output and "unexpected" not in output
+    assert "MissingInputException" not in output
+    assert "unexpected" not in output
 
 
 # --- wide files: a header line longer than 1 MiB is read whole ------------------------------
@@ -958,7 +974,8 @@ def test_unquoted_yaml_boolean_event_code_says_quote_it(written):
     with pytest.raises(ConfigError, match="YAML read an unquoted word as true/false") as raised:
         check_schema(config, SCHEMA)
     message = str(raised.value)
-    assert "cohorts.gse1992.endpoint.event_values.0" in message and "quote it" in message
+    assert "cohorts.gse1992.endpoint.event_values.0" in message
+    assert "quote it" in message
     assert "is not of type" not in message
 
 
@@ -1000,7 +1017,7 @@ def test_gmt_names_become_safe_signature_names_and_files_stay_in_results(tmp_pat
 
 
 @pytest.mark.parametrize(
-    "lines, problem, found",
+    ("lines", "problem", "found"),
     [
         ("A B\tx\tIL6\nA-B\tx\tMMP1\n", "two .gmt gene sets get the same signature name",
          "'A B' (line 1) and 'A-B' (line 2) -> 'A_B'"),
@@ -1018,12 +1035,13 @@ def test_gmt_name_clash_or_without_letters_is_an_error_naming_the_lines(
     (tmp_path / "sets.gmt").write_text(lines)
     with pytest.raises(ConfigError, match=problem) as raised:
         load_signatures({"attractor": ["IL6", "CXCL8"]}, tmp_path / "sets.gmt")
-    assert found in str(raised.value) and "sets.gmt" in str(raised.value)
+    assert found in str(raised.value)
+    assert "sets.gmt" in str(raised.value)
 
 
 @pytest.mark.workflow
 @pytest.mark.parametrize(
-    "text, problem, line, fix",
+    ("text", "problem", "line", "fix"),
     [
         ('cohorts:\n  x:\n    description: !!python/object/apply:os.system ["touch pwned"]\n',
          "the config uses a YAML tag that would build a Python object", 3, "remove the tag"),
@@ -1044,7 +1062,8 @@ def test_yaml_error_in_the_config_names_the_line_and_the_problem(
     assert result.returncode == 1
     for expected in ("ConfigError", problem, f"file config/config.yaml, line {line}", fix):
         assert expected in output, output[-3000:]
-    assert "tab indentation" not in output and not (path / "pwned").exists()
+    assert "tab indentation" not in output
+    assert not (path / "pwned").exists()
 
 
 @pytest.mark.workflow
@@ -1070,9 +1089,11 @@ def test_retry_of_a_job_that_failed_on_its_input_ends_at_once(tmp_path):
                      "censored_values": [0]}}})  # fmt: skip
     path = workdir(tmp_path, config)
     result = snakemake(path, "--retries", "1")
-    assert result.returncode == 1 and result.stderr.count("Trying to restart job") == 1
+    assert result.returncode == 1
+    assert result.stderr.count("Trying to restart job") == 1
     log = (path / "logs" / "cohort" / "broken.log").read_text()
-    assert log.startswith("ERROR non-numeric expression values") and log.count("ERROR") == 1
+    assert log.startswith("ERROR non-numeric expression values")
+    assert log.count("ERROR") == 1
     assert "retry:    attempt 2 not run: attempt 1 failed on its input" in log
     assert "Traceback" not in log
     expression.loc["IL6", "S3"] = 7.5

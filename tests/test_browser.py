@@ -137,9 +137,12 @@ def test_front_page_loads_offline_without_errors(report, browser):
 
     open_report(browser, report)
     text = browser.find_element(By.TAG_NAME, "body").text
-    assert "self-seeding" in text and "local" in text
+    assert "self-seeding" in text
+    assert "local" in text
     assert "self_seeding signature" in text.replace("\n", " ")  # the declared primary analysis
-    assert "0 Summary" in text and "Kaplan-Meier" in text and "Forest plot" in text
+    assert "0 Summary" in text
+    assert "Kaplan-Meier" in text
+    assert "Forest plot" in text
     browser.save_screenshot(str(ARTIFACTS / "report_landing.png"))
     assert console_errors(browser) == []
     external = [u for u in requested_urls(browser) if u.startswith(("http:", "https:", "ws"))]
@@ -170,14 +173,18 @@ def test_summary_page_shows_the_primary_result(report, browser):
         browser.switch_to.default_content()
     browser.save_screenshot(str(ARTIFACTS / "report_summary.png"))
     assert shown == statement
-    assert "pooled HR per SD" in page and "I²" in page  # the numbers, as a table
-    assert "95% prediction interval" in page and "pooled sHR per SD" in page
+    assert "pooled HR per SD" in page
+    assert "I²" in page
+    assert "95% prediction interval" in page
+    assert "pooled sHR per SD" in page
     for label in primary["label"]:  # the sensitivity rows beside the primary result
         assert label in page
     assert primary.loc[primary["role"] == "locality", "statement"].item() in page
     for cohort, n in {"tcga_ucs": 50, "tcga_acc": 79, "tcga_chol": 36}.items():
-        assert cohort in page and str(n) in page
-    assert "Skipped analyses" in page and "no treatment column configured" in page
+        assert cohort in page
+        assert str(n) in page
+    assert "Skipped analyses" in page
+    assert "no treatment column configured" in page
     assert forest > 0
     assert console_errors(browser) == []
 
@@ -215,7 +222,8 @@ def test_table_page_sorts_and_filters(report, browser):
         f"return Array.from(document.querySelectorAll('table.sortable tbody tr'))"
         f".map(r => parseFloat(r.cells[{column}].dataset.v));"
     )
-    assert first is not None and values == sorted(values)
+    assert first is not None
+    assert values == sorted(values)
     browser.find_element(By.ID, "filter").send_keys("tcga_chol")
     visible = [r for r in browser.find_elements(By.CSS_SELECTOR, "tbody tr") if r.is_displayed()]
     assert len(visible) == (cox["cohort"] == "tcga_chol").sum()

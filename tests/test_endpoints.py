@@ -45,7 +45,7 @@ def test_times_in_months_and_events_coded_0_1_2():
 
 
 @pytest.mark.parametrize(
-    "unit,factor", [("years", 12.0), ("months", 1.0), ("weeks", 12 * 7 / 365.25)]
+    ("unit", "factor"), [("years", 12.0), ("months", 1.0), ("weeks", 12 * 7 / 365.25)]
 )
 def test_time_units(unit, factor):
     endpoint = {**ENDPOINT, "time_unit": unit}
@@ -68,7 +68,8 @@ def test_event_codes_that_match_nothing_stop_with_the_key():
     with pytest.raises(ConfigError) as error:
         code_endpoint(clinical(), endpoint, cohort="mine", file="clin.tsv")
     message = str(error.value)
-    assert "cohorts.mine.endpoint.event_values" in message and "clin.tsv" in message
+    assert "cohorts.mine.endpoint.event_values" in message
+    assert "clin.tsv" in message
     assert "Relapse" in message
 
 

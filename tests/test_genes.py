@@ -118,7 +118,8 @@ def test_firehose_rows_left_unmapped_say_why(ucs, identifier, reason, detail):
     mapping = lookup_symbols([identifier])
     assert mapping["symbol"].isna().all()
     dropped = unmapped_reasons(mapping).iloc[0]
-    assert reason in dropped["reason"] and dropped["detail"] == detail
+    assert reason in dropped["reason"]
+    assert dropped["detail"] == detail
 
 
 @pytest.mark.parametrize(
@@ -149,7 +150,8 @@ def test_firehose_gene_list_counts(shared_data, ucs, cohort):
     ids = ucs.index if cohort == "UCS" else firehose_rnaseq(shared_data, cohort).index
     mapping = lookup_symbols(ids)
     no_symbol = mapping["symbol_part"] == "?"
-    assert len(mapping) == 20531 and no_symbol.sum() == 29
+    assert len(mapping) == 20531
+    assert no_symbol.sum() == 29
     assert (mapping["kind"] == "entrez").sum() == 20387
     assert (no_symbol & (mapping["kind"] == "entrez")).sum() == 17
     assert (mapping["kind"] == "symbol_part").sum() == 71

@@ -33,7 +33,8 @@ def test_gse26471_single_sample_gpl570_quoted_ids(geo):
     assert expression.loc["235982_at", "GSM650992"] == 1.48077
     assert expression.loc["AFFX-TrpnX-M_at", "GSM650992"] == 4.06012
     assert expression.index.str.startswith("AFFX").sum() == 62
-    assert expression.dtypes.eq(np.float64).all() and expression.index.is_unique
+    assert expression.dtypes.eq(np.float64).all()
+    assert expression.index.is_unique
     assert matrix.platform == "GPL570"
     assert matrix.series["geo_accession"] == "GSE26471"
     assert matrix.series["contributor"] == ["Anindya,,Dutta", "Neerja,,Karnani", "Ankit,,Malhotra"]
@@ -229,7 +230,8 @@ def test_soft_family_platform_table_only(geo):
     annotation = read_platform_annotation(geo / "geoparse_tests/soft_ex_family.txt")
     assert len(annotation) == 20  # the platform table, not the sample tables after it
     symbols = annotation.set_index("probe_id")["gene_symbol"]
-    assert symbols["1"] == "Nfatc2" and symbols["20"] == "Gnb1l"
+    assert symbols["1"] == "Nfatc2"
+    assert symbols["20"] == "Gnb1l"
     assert symbols[["17", "19"]].isna().all()
 
 
@@ -237,7 +239,8 @@ def test_platform_without_symbol_column_is_a_clear_error(geo):
     with pytest.raises(InputDataError) as caught:
         read_platform_annotation(geo / "geoparse_tests/GPL20814_family.soft")
     message = str(caught.value)
-    assert "no gene symbol column" in message and "miRNA_ID" in message
+    assert "no gene symbol column" in message
+    assert "miRNA_ID" in message
     assert "GPL20814_family.soft" in message
 
 
@@ -264,7 +267,8 @@ def test_gene_assignment_and_spaced_multi_gene_symbols(tmp_path):
         "1552258_at\t\t\n"
     )
     symbols = read_platform_annotation(gpl570).set_index("probe_id")["gene_symbol"]
-    assert symbols.tolist()[:2] == ["SCARB1", "TTLL12///TUBA1"] and pd.isna(symbols.iloc[2])
+    assert symbols.tolist()[:2] == ["SCARB1", "TTLL12///TUBA1"]
+    assert pd.isna(symbols.iloc[2])
 
 
 # --- probes -> genes on a hand-made frame ---------------------------------------------------
@@ -337,7 +341,8 @@ def test_log2_applied_when_99th_percentile_above_100():
     assert "(1024 > 100) or (1025 > 50 and -1 > 0) = True" in note
     assert note.endswith("30 values <= 0 set to NaN, log2 applied")
     assert logged.isna().sum().sum() == 30
-    assert logged.iloc[15].tolist() == [2.0, 2.0] and logged.iloc[49].tolist() == [10.0, 10.0]
+    assert logged.iloc[15].tolist() == [2.0, 2.0]
+    assert logged.iloc[49].tolist() == [10.0, 10.0]
 
 
 def test_log2_applied_for_wide_range_with_positive_lower_quartile():
@@ -350,7 +355,10 @@ def test_log2_applied_for_wide_range_with_positive_lower_quartile():
 def test_log2_not_applied_to_log_scale_or_centred_data():
     log_scale = frame(np.linspace(2, 14, 100))
     same, note = log2_if_unlogged(log_scale)
-    assert same is log_scale and note.endswith("left unchanged") and "= False" in note
+    assert same is log_scale
+    assert note.endswith("left unchanged")
+    assert "= False" in note
     centred = frame(np.linspace(-40, 60, 100))  # range 100 > 50 but q25 = -15 <= 0
     same, note = log2_if_unlogged(centred)
-    assert same is centred and "= False" in note
+    assert same is centred
+    assert "= False" in note

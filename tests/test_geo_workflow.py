@@ -102,7 +102,8 @@ def test_geo_cohort_from_download_to_cox_table(tmp_path, geo_server):
     assert matrix.with_name(matrix.name + ".manifest.json").exists()  # <host>/<URL path>
     cox = pd.read_csv(path / "results" / "tables" / "cox.tsv", sep="\t")
     fitted = cox[cox["signature"] == "u133b_test"]
-    assert len(fitted) == 3 and fitted["hr"].notna().all()
+    assert len(fitted) == 3
+    assert fitted["hr"].notna().all()
     assert (fitted["n"] == values.shape[1]).all()
     assert (fitted["events"] == (status == "yes").sum()).all()
     skipped = cox[cox["signature"] == "attractor"]

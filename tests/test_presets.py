@@ -137,7 +137,8 @@ def test_read_tcga_cdr_tsv_extract(tmp_path):
     )
     frame.to_csv(path, sep="\t", index=False)
     read = read_tcga_cdr(path)
-    assert read["new_tumor_event_type"].isna().all() and read["new_tumor_event_site"].isna().all()
+    assert read["new_tumor_event_type"].isna().all()
+    assert read["new_tumor_event_site"].isna().all()
     assert read["OS.time"].tolist() == [200, 9]
     frame.drop(columns="OS.time").to_csv(path, sep="\t", index=False)
     with pytest.raises(InputDataError, match="OS.time"):
@@ -486,5 +487,6 @@ def test_metabric_preset_reads_its_table_gzipped_or_not(tmp_path, name):
     clinical = pd.DataFrame({"PATIENT_ID": ["MB-1", "MB-2", "MB-3"]}, index=["s1", "s2", "s3"])
     spec = {"preset": "metabric_rueda", "table": str(tmp_path / name)}
     coded, dropped, endpoint, _ = preset_endpoint(spec, clinical, cohort="metabric")
-    assert coded["event"].to_dict() == {"s1": 1, "s2": 0} and endpoint["name"] == "LR"
+    assert coded["event"].to_dict() == {"s1": 1, "s2": 0}
+    assert endpoint["name"] == "LR"
     assert dropped["sample_id"].tolist() == ["s3"]

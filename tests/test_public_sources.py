@@ -31,7 +31,8 @@ def test_cbioportal_study_folder(shared_data):
     usable = clinical[(months > 0) & clinical["OS_STATUS"].isin(["1:DECEASED", "0:LIVING"])]
     assert adata.n_obs == len(usable)
     assert adata.uns["counts"]["events"] == (usable["OS_STATUS"] == "1:DECEASED").sum()
-    assert adata.n_vars > 0 and adata.uns["provenance"]["source"] == "cbioportal"
+    assert adata.n_vars > 0
+    assert adata.uns["provenance"]["source"] == "cbioportal"
     assert (dropped["reason"] == "follow-up time <= 0").sum() == (months == 0).sum()
 
 
@@ -61,8 +62,10 @@ def test_xena_cohort_with_the_tcga_cdr_locoregional_preset(tmp_path, shared_data
     adata, dropped = build_cohort(entry, "kirc", files, max_missing_fraction=0.2)
     primary = {b for b in barcodes if b[13:15] == "01"}
     assert set(adata.obs_names) <= primary
-    assert adata.uns["endpoint"]["name"] == "LR" and "TCGA-CDR" in adata.uns["endpoint"]["label"]
-    assert set(adata.obs["event"]) <= {0, 1, 2} and (adata.obs["event"] == 2).any()
+    assert adata.uns["endpoint"]["name"] == "LR"
+    assert "TCGA-CDR" in adata.uns["endpoint"]["label"]
+    assert set(adata.obs["event"]) <= {0, 1, 2}
+    assert (adata.obs["event"] == 2).any()
     assert "CXCL8" in adata.var_names  # IL8 mapped
     not_primary = dropped[dropped["reason"].str.contains("not 01 primary tumour", na=False)]
     assert len(not_primary) == sum(b[13:15] != "01" for b in barcodes)
@@ -78,7 +81,8 @@ def test_xena_mirna_matrix_maps_no_gene_and_says_so(shared_data):
              "endpoint": endpoint}  # fmt: skip
     with pytest.raises(InputDataError, match="no expression row maps to a gene symbol") as error:
         build_cohort(entry, "kirc_mirna", files, max_missing_fraction=0.2)
-    assert "MIMAT" in str(error.value) and "kirc_mirna" in str(error.value)
+    assert "MIMAT" in str(error.value)
+    assert "kirc_mirna" in str(error.value)
 
 
 def test_h5ad_cohort(tmp_path, gse1992):
@@ -96,7 +100,8 @@ def test_h5ad_cohort(tmp_path, gse1992):
                 "censored_values": [0]}  # fmt: skip
     entry = {**COMMON, "source": "h5ad", "path": str(path), "endpoint": endpoint}
     adata, _ = build_cohort(entry, "mine", {"path": str(path)}, max_missing_fraction=0.2)
-    assert adata.n_obs == 124 and adata.uns["counts"]["events"] == 35
+    assert adata.n_obs == 124
+    assert adata.uns["counts"]["events"] == 35
     assert "CXCL8" in adata.var_names
 
 

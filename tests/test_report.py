@@ -67,12 +67,17 @@ def test_km_grid_writes_png_at_300_dpi_and_svg_with_numbers_at_risk(tmp_path, pa
     path = tmp_path / "km" / "demo.png"
     plots.km_grid(curves, table, cohort="demo", endpoint=ENDPOINT, path=path, patients=long)
     dpi, (width, height) = png_dpi(path)
-    assert dpi == pytest.approx(300, abs=0.5) and width > 1500 and height > 1500
+    assert dpi == pytest.approx(300, abs=0.5)
+    assert width > 1500
+    assert height > 1500
     svg = path.with_suffix(".svg").read_text()
-    assert "<svg" in svg and "Date" not in svg and not list(path.parent.glob(".*part"))
+    assert "<svg" in svg
+    assert "Date" not in svg
+    assert not list(path.parent.glob(".*part"))
     # numbers at risk at 0 months are the group sizes, drawn as text under every panel
     n_low = str(int(table.loc[0, "n_low"]))
-    assert svg.count("at risk") == len(SIGNATURES) * len(METHODS) and n_low in svg
+    assert svg.count("at risk") == len(SIGNATURES) * len(METHODS)
+    assert n_low in svg
 
 
 def test_figures_are_byte_identical_on_rerun(tmp_path, patients):
@@ -173,7 +178,8 @@ def test_git_state_reads_the_commit_and_dirty_flag(tmp_path):
     git("add", "f.txt")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c")
     commit, dirty = report.git_state(tmp_path)
-    assert len(commit) == 40 and dirty is False
+    assert len(commit) == 40
+    assert dirty is False
     (tmp_path / "f.txt").write_text("two")
     assert report.git_state(tmp_path) == (commit, True)
 
@@ -186,7 +192,8 @@ def test_cohort_inputs_record_size_and_sha256_or_the_package(tmp_path):
     entry = report.cohort_inputs("mine", recorded)
     assert entry["files"][0] == {"path": str(data), "size_bytes": 16,
                                  "sha256": report.sha256(data)}  # fmt: skip
-    assert entry["files"][1]["size_bytes"] is None and entry["files"][1]["sha256"] == "abc"
+    assert entry["files"][1]["size_bytes"] is None
+    assert entry["files"][1]["sha256"] == "abc"
     survset = report.cohort_inputs("vdv", {"source": "survset", "package": "SurvSet 0.2.11",
                                            "dataset": "vdv", "dropped_genes": np.int64(3)})  # fmt: skip
     assert survset == {"cohort": "vdv", "source": "survset", "files": [],
@@ -207,7 +214,8 @@ def test_provenance_record_is_json_with_date_config_and_versions(tmp_path):
     assert loaded["config"] == {"min_genes": 2, "x": [0.5]}
     assert loaded["software"] == {"python": "3.11.7", "snakemake": "9.27.1"}
     assert loaded["config_files"][0]["sha256"] == report.sha256(config)
-    assert loaded["pipeline"]["name"] == "selfseed" and loaded["pipeline"]["git_commit"]
+    assert loaded["pipeline"]["name"] == "selfseed"
+    assert loaded["pipeline"]["git_commit"]
     assert "2026-01-02" in report.provenance_page(loaded)
 
 
@@ -265,17 +273,21 @@ def test_front_page_when_primary_not_estimable():
         pd.DataFrame(),
         pipeline,
     )
-    assert "s: not estimable" in html and "Nothing was skipped" in html
+    assert "s: not estimable" in html
+    assert "Nothing was skipped" in html
 
 
 def test_table_page_is_sortable_by_value_and_escaped():
     frame = pd.DataFrame({"cohort": ["<x>", "b"], "hr": [1.23456789, np.nan], "p": [3e-7, 0.04]})
     html = report.table_page("cox", frame, "Cox models")
-    assert '<table class="sortable">' in html and "&lt;x&gt;" in html
+    assert '<table class="sortable">' in html
+    assert "&lt;x&gt;" in html
     assert '<td class="num" data-v="1.23456789">1.235</td>' in html
-    assert ">3.0e-07</td>" in html and ">0.04</td>" in html
+    assert ">3.0e-07</td>" in html
+    assert ">0.04</td>" in html
     assert "<td></td>" in html  # NaN shown empty
-    assert "<script>" in html and "http" not in html  # no external resources
+    assert "<script>" in html
+    assert "http" not in html
 
 
 def test_build_writes_every_output(tmp_path):

@@ -49,7 +49,8 @@ def test_coverage_maps_aliases_and_skips_small_signatures():
     assert genes.loc[genes["gene"] == "IL8", "symbol"].item() == "CXCL8"
     coverage = gene_coverage(genes, ["IL6", "CXCL8", "MMP1", "FSCN1"], constant=["FSCN1"])
     status = signature_status(coverage, min_genes=2).set_index("signature")
-    assert status.loc["attractor", "scored"] and status.loc["attractor", "present"] == "IL6,CXCL8"
+    assert status.loc["attractor", "scored"]
+    assert status.loc["attractor", "present"] == "IL6,CXCL8"
     assert status.loc["invasion", "n_present"] == 1  # FSCN1 constant, CXCL1 not measured
     assert not status.loc["invasion", "scored"]
     assert "1 of 3 genes present" in status.loc["invasion", "reason"]
@@ -82,7 +83,8 @@ def test_score_cohort_on_a_real_cohort(gse1992):
                   n_bins=25, random_state=0, weight=0.25)  # fmt: skip
     scores, coverage, status = score_cohort(adata, SIGNATURES, **kwargs)
     assert set(status.loc[status["scored"], "signature"]) == {"attractor", "invasion"}
-    assert len(scores) == 2 * 3 * adata.n_obs and scores["score"].notna().all()
+    assert len(scores) == 2 * 3 * adata.n_obs
+    assert scores["score"].notna().all()
     wide = scores.pivot(index="sample_id", columns=["signature", "method"], values="score")
     # zmean: mean of the two genes' z-scores, recomputed independently from the source table
     z = gse1992.set_index("pid")[["num_HS_IL6", "num_HS_IL8"]].apply(

@@ -175,10 +175,12 @@ def test_input_error_on_slurm_is_not_rerun_and_ends_the_run_with_its_log(tmp_pat
     # profiles/slurm: retries 1 (for memory and time kills), so Snakemake submits the failed ingest
     # job once more, with twice the memory; that attempt ends at once with attempt 1's message
     jobs = submissions(output)
-    assert len(jobs) == 1 and len(next(iter(jobs.values()))) == 2, output[-5000:]
+    assert len(jobs) == 1, output[-5000:]
+    assert len(next(iter(jobs.values()))) == 2, output[-5000:]
     assert output.count("Trying to restart job") == 1
     memory = [int(m) for m in re.findall(r"mem_mb=(\d+)", output)]
-    assert memory and max(memory) == 2 * min(memory), output[-5000:]
+    assert memory, output[-5000:]
+    assert max(memory) == 2 * min(memory), output[-5000:]
     # --show-failed-logs: the job's own log, with the reason, is in the output
     assert "non-numeric expression values" in output
     assert "attempt 2 not run: attempt 1 failed on its input" in output

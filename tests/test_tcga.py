@@ -78,7 +78,8 @@ def test_gdc_clinical_missing_marker_and_overall_survival(gdc):
     assert math.isnan(clinical.loc["TCGA-D8-A1XS", "days_to_death"])
     assert clinical.loc["TCGA-AC-A62V", "days_to_last_follow_up"] == 2.0
     survival = gdc_overall_survival(clinical)
-    assert len(survival) == 12 and survival["event"].sum() == 1
+    assert len(survival) == 12
+    assert survival["event"].sum() == 1
     # the one dead case: days_to_death 348 (its days_to_last_follow_up, 2, is not used)
     assert survival.loc["TCGA-AC-A62V"].tolist() == [pytest.approx(348 / DAYS_PER_MONTH), 1]
     assert survival.loc["TCGA-E2-A14W"].tolist() == [pytest.approx(32.0), 0]  # 974 days
@@ -131,14 +132,17 @@ def test_primary_tumour_one_per_patient():
 
 def test_xena_phenotype_and_survival(xena):
     pheno = read_xena_phenotype(xena / "KIRC_clinicalMatrix.gz")
-    assert pheno.shape == (945, 120) and pheno.index.name == "sampleID"
+    assert pheno.shape == (945, 120)
+    assert pheno.index.name == "sampleID"
     assert pheno.loc["TCGA-A3-3306-11", "sample_type_id"] == "11"  # kept as text
     assert (pheno["sample_type_id"] == "01").sum() == 537
     survival = xena_survival(pheno, "OS.time", "OS")
-    assert len(survival) == 943 and survival["event"].sum() == 340  # 2 samples lack OS
+    assert len(survival) == 943
+    assert survival["event"].sum() == 340
     assert survival.loc["TCGA-A3-3313-01"].tolist() == [pytest.approx(735 / DAYS_PER_MONTH), 1]
     recurrence = xena_survival(pheno, "RFS.time", "RFS")
-    assert len(recurrence) == 211 and recurrence["event"].sum() == 40
+    assert len(recurrence) == 211
+    assert recurrence["event"].sum() == 40
     with pytest.raises(InputDataError, match="unit"):
         xena_survival(pheno, "OS.time", "OS", time_unit="months")
 

@@ -82,7 +82,8 @@ def test_expression_is_the_source_primary_tumours(shared_data, cohort):
     genes = table.column("gene").to_pylist()
     assert len(genes) == 20531
     assert genes == [str(gene) for gene in source.columns[1:]]
-    assert "IL8|3576" in genes and "?|100130426" in genes
+    assert "IL8|3576" in genes
+    assert "?|100130426" in genes
     source_rows = pd.Series(range(len(source)), index=source_barcodes.to_numpy())
     values = source[source.columns[1:]].to_numpy()
     for barcode in barcodes:
@@ -97,7 +98,9 @@ def test_cdr_extract_reads_as_the_sheet(embedded_cdr, shared_cdr):
     sheet = shared_cdr.set_index("bcr_patient_barcode").loc[embedded_cdr["bcr_patient_barcode"]]
     pd.testing.assert_frame_equal(embedded_cdr, sheet.reset_index(), check_dtype=False)
     text = (EMBEDDED / "cdr.tsv").read_text()
-    assert "#N/A" in text and "[Not Available]" in text and ".0\t" not in text
+    assert "#N/A" in text
+    assert "[Not Available]" in text
+    assert ".0\t" not in text
 
 
 @pytest.mark.parametrize("cohort", COHORTS)

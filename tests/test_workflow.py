@@ -76,20 +76,23 @@ def test_default_run_is_local_recurrence_in_the_shipped_tcga_cohorts(default_run
     cohorts = pd.read_csv(tables / "cohorts.tsv", sep="\t").set_index("cohort")
     counts = cohorts[["n", "events", "competing", "censored"]].to_dict("index")
     assert counts == DEFAULT_COHORTS
-    assert (cohorts["endpoint"] == "LR").all() and (cohorts["source"] == "tcga_firehose").all()
+    assert (cohorts["endpoint"] == "LR").all()
+    assert (cohorts["source"] == "tcga_firehose").all()
     cox = pd.read_csv(tables / "cox.tsv", sep="\t")
     assert list(cox.columns[:12]) == [
         "cohort", "endpoint", "signature", "method", "model", "n", "events",
         "hr", "ci_low", "ci_high", "p", "fdr",
     ]  # fmt: skip
-    assert len(cox) == 3 * 3 * 3 * 2 and (cox["endpoint"] == "LR").all()
+    assert len(cox) == 3 * 3 * 3 * 2
+    assert (cox["endpoint"] == "LR").all()
     assert cox[["hr", "ci_low", "ci_high", "p", "fdr"]].notna().all().all()
     univariable = cox[cox["model"] == "univariable"].set_index("cohort")
     assert univariable["events"].groupby(level=0).first().to_dict() == {
         cohort: c["events"] for cohort, c in DEFAULT_COHORTS.items()
     }
     coverage = pd.read_csv(tables / "coverage.tsv", sep="\t")
-    assert coverage["present"].all() and len(coverage) == 3 * (2 + 3 + 5)
+    assert coverage["present"].all()
+    assert len(coverage) == 3 * (2 + 3 + 5)
 
 
 def test_primary_and_the_rows_beside_it(default_run):
@@ -106,11 +109,11 @@ def test_primary_and_the_rows_beside_it(default_run):
         "DM_first",
     ]
     assert list(primary["hazard"][:2]) == ["cause_specific", "subdistribution"]
-    assert (primary["k"] == 3).all() and primary[
-        ["hr", "ci_low", "ci_high", "p"]
-    ].notna().all().all()
+    assert (primary["k"] == 3).all()
+    assert primary[["hr", "ci_low", "ci_high", "p"]].notna().all().all()
     first = primary.iloc[0]
-    assert first["n"] == 165 and first["events"] == 35
+    assert first["n"] == 165
+    assert first["events"] == 35
     assert first["pi_low"] <= first["ci_low"] < first["hr"] < first["ci_high"] <= first["pi_high"]
     meta = pd.read_csv(tables / "meta.tsv", sep="\t")
     declared = meta[(meta["analysis"] == "random_effects") & (meta["pool"] == "LR")
@@ -122,7 +125,8 @@ def test_primary_and_the_rows_beside_it(default_run):
     assert "small: 35 events in 3 cohorts" in first["statement"]
     # the bounds bracket unknown-site first events (6 in TCGA-UCS): 6 more patients in each
     bounds = primary.set_index("pool").loc[["LR_unknown_as_LR", "LR_unknown_as_competing"]]
-    assert (bounds["n"] == 171).all() and list(bounds["events"]) == [41, 35]
+    assert (bounds["n"] == 171).all()
+    assert list(bounds["events"]) == [41, 35]
     locality = primary.iloc[-1]
     assert locality["statement"].startswith("Is it local?")
     assert (
@@ -136,11 +140,13 @@ def test_sensitivity_and_locality_tables(default_run):
     sensitivity = pd.read_csv(tables / "sensitivity.tsv", sep="\t")
     assert set(sensitivity["endpoint"]) == {"LR_unknown_as_LR", "LR_unknown_as_competing",
                                             "LR_any", "DM_first"}  # fmt: skip
-    assert len(sensitivity) == 3 * 4 * 9 and sensitivity["hr"].notna().all()
+    assert len(sensitivity) == 3 * 4 * 9
+    assert sensitivity["hr"].notna().all()
     assert sensitivity["shr"].notna().all()
     locality = pd.read_csv(tables / "locality.tsv", sep="\t")
     pooled = locality[locality["cohort"] == "pooled"]
-    assert len(locality) == 3 * 9 + 9 and len(pooled) == 9
+    assert len(locality) == 3 * 9 + 9
+    assert len(pooled) == 9
     assert pooled["statement"].str.startswith("Is it local?").all()
     per_cohort = locality[locality["cohort"] != "pooled"].set_index(
         ["cohort", "signature", "method"]
@@ -188,8 +194,10 @@ def test_survset_example_fits_every_cohort_signature_and_method(survset_run):
     assert univariable.groupby("cohort")["endpoint"].first().to_dict() == SURVSET_COHORTS
     assert cox[["hr", "ci_low", "ci_high", "p", "fdr"]].notna().all().all()
     adjusted = cox[cox["model"] == "adjusted"]
-    assert set(adjusted["cohort"]) == {"gse1992", "gse3143"} and len(adjusted) == 18
-    assert set(univariable["n"]) == {124, 158, 78} and set(univariable["events"]) == {35, 50, 34}
+    assert set(adjusted["cohort"]) == {"gse1992", "gse3143"}
+    assert len(adjusted) == 18
+    assert set(univariable["n"]) == {124, 158, 78}
+    assert set(univariable["events"]) == {35, 50, 34}
     assert not (cox["endpoint"] == "LR").any()  # none of these cohorts measures local recurrence
     adata = ad.read_h5ad(results / "cohorts" / "vdv.h5ad")
     assert {"IL6", "CXCL8", "MMP1", "FSCN1", "CXCL1"} <= set(adata.var_names)  # from RefSeq ids
@@ -198,9 +206,11 @@ def test_survset_example_fits_every_cohort_signature_and_method(survset_run):
     pooled = meta[(meta["analysis"] == "random_effects") & (meta["pool"] == "all")
                   & (meta["hazard"] == "cause_specific")]  # fmt: skip
     pooled = pooled[pooled["model"] == "univariable"]
-    assert len(pooled) == 9 and set(pooled["endpoints"]) == {"DMFS,OS,RFS"}
+    assert len(pooled) == 9
+    assert set(pooled["endpoints"]) == {"DMFS,OS,RFS"}
     one_stage = meta[meta["analysis"] == "one_stage_stratified_cox"]
-    assert len(one_stage) == 9 and (one_stage["n"] == 124 + 158 + 78).all()
+    assert len(one_stage) == 9
+    assert (one_stage["n"] == 124 + 158 + 78).all()
     primary = pd.read_csv(results / "tables" / "primary.tsv", sep="\t")
     assert list(primary["role"]) == ["primary"]  # no competing events, no LR preset: no other rows
     assert "none of the pooled endpoints is local recurrence" in primary.loc[0, "statement"]
@@ -269,9 +279,11 @@ def test_own_cohort_in_one_config_entry(tmp_path, gse1992):
     result = snakemake(path)
     assert result.returncode == 0, result.stderr[-3000:]
     cox = pd.read_csv(path / "results" / "tables" / "cox.tsv", sep="\t")
-    assert set(cox["model"]) == {"univariable", "adjusted"} and (cox["n"] <= 100).all()
+    assert set(cox["model"]) == {"univariable", "adjusted"}
+    assert (cox["n"] <= 100).all()
     competing = pd.read_csv(path / "results" / "tables" / "competing.tsv", sep="\t")
-    assert competing["shr"].notna().all() and (competing["competing"] > 0).all()
+    assert competing["shr"].notna().all()
+    assert (competing["competing"] > 0).all()
     groups = pd.read_csv(path / "results" / "tables" / "groups.tsv", sep="\t")
     assert groups["gray_p"].between(0, 1).all()
     dropped = pd.read_csv(path / "results" / "qc" / "mine.dropped.tsv", sep="\t")
