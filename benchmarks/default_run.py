@@ -81,9 +81,12 @@ def main():
             f"({stack:.2f} s: {STACK}), CPU {cpu:.1f} s, peak RSS {peak_mb:.0f} MB (largest "
             f"process), {jobs} jobs, {args.cores} cores"
         )
-        print("  job wall s: " + "; ".join(
-            f"{rule} {', '.join(f'{t:.1f}' for t in times)}" for rule, times in per_rule.items()
-        ))  # fmt: skip
+        print(
+            "  job wall s: "
+            + "; ".join(
+                f"{rule} {', '.join(f'{t:.1f}' for t in times)}" for rule, times in per_rule.items()
+            )
+        )
         for line in stages:
             print(f"  cohort job stages (s): {line}")
 

@@ -85,9 +85,13 @@ def run_measured(code, *, cwd=None, env=None):
     import sys
 
     wrapper = subprocess.run(
-        [sys.executable, "-c", MEASURED, code], capture_output=True, text=True, cwd=cwd, env=env,
+        [sys.executable, "-c", MEASURED, code],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
         timeout=300,
-    )  # fmt: skip
+    )
     assert wrapper.returncode == 0, wrapper.stderr
     return json.loads(wrapper.stdout)
 
@@ -111,7 +115,19 @@ def run_on_small_disk(code, folder, *, size="64k", options=""):
 
     mount = f'mount -t tmpfs -o size={size}{"," + options if options else ""} none "$1"'
     return subprocess.run(
-        ["unshare", "-rm", "sh", "-c", f'{mount} && shift && exec "$@"', "sh", str(folder),
-         sys.executable, "-c", code],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            "unshare",
+            "-rm",
+            "sh",
+            "-c",
+            f'{mount} && shift && exec "$@"',
+            "sh",
+            str(folder),
+            sys.executable,
+            "-c",
+            code,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

@@ -47,8 +47,10 @@ def report(tmp_path_factory):
     start = time.perf_counter()
     result = snakemake(path, "--report", "report.html", "--report-stylesheet", STYLESHEET)
     assert result.returncode == 0, result.stderr[-3000:]
-    print(f"report built in {time.perf_counter() - start:.1f} s, "
-          f"{(path / 'report.html').stat().st_size / 1e6:.1f} MB")  # fmt: skip
+    print(
+        f"report built in {time.perf_counter() - start:.1f} s, "
+        f"{(path / 'report.html').stat().st_size / 1e6:.1f} MB"
+    )
     return path
 
 
@@ -62,11 +64,18 @@ def browser():
     options.binary_location = CHROMIUM
     profile = tempfile.mkdtemp(prefix="selfseed-chromium-")
     for argument in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", f"--user-data-dir={profile}", "--window-size=1600,1000",
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        "--window-size=1600,1000",
         "--host-resolver-rules=MAP * ~NOTFOUND",  # offline: no host name resolves
-    ):  # fmt: skip
+    ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))

@@ -57,8 +57,15 @@ def test_numeric_codes_match_whatever_their_type():
     assert code_value(1) == code_value("1") == code_value(1.0) == code_value(" 1 ") == "1"
     assert code_value(np.nan) is None
     frame = pd.DataFrame({"t": [1, 2], "e": ["1.0", "0"]})
-    endpoint = {**ENDPOINT, "time_column": "t", "event_column": "e", "event_values": [1],
-                "competing_values": [], "censored_values": [0], "time_unit": "months"}  # fmt: skip
+    endpoint = {
+        **ENDPOINT,
+        "time_column": "t",
+        "event_column": "e",
+        "event_values": [1],
+        "competing_values": [],
+        "censored_values": [0],
+        "time_unit": "months",
+    }
     coded, _ = code_endpoint(frame, endpoint, cohort="c", file="f")
     assert coded["event"].tolist() == [1, 0]
 

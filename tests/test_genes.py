@@ -107,12 +107,18 @@ def test_firehose_rows_map_to_current_symbols(ucs, identifier, symbol, kind):
     [
         ("?|100130426", "no symbol given (?|id)", "Entrez id 100130426"),
         ("?|10431", "no symbol given (?|id)", "Entrez id 10431"),
-        ("C14orf181|400223", "neither the Entrez id nor the symbol part",
-         "Entrez id 400223, symbol part C14orf181"),
-        ("CRIPAK|285464", "neither the Entrez id nor the symbol part",
-         "Entrez id 285464, symbol part CRIPAK"),
+        (
+            "C14orf181|400223",
+            "neither the Entrez id nor the symbol part",
+            "Entrez id 400223, symbol part C14orf181",
+        ),
+        (
+            "CRIPAK|285464",
+            "neither the Entrez id nor the symbol part",
+            "Entrez id 285464, symbol part CRIPAK",
+        ),
     ],
-)  # fmt: skip
+)
 def test_firehose_rows_left_unmapped_say_why(ucs, identifier, reason, detail):
     assert identifier in ucs.index
     mapping = lookup_symbols([identifier])
@@ -124,9 +130,15 @@ def test_firehose_rows_left_unmapped_say_why(ucs, identifier, reason, detail):
 
 @pytest.mark.parametrize(
     ("identifier", "symbol"),
-    [("3576", "CXCL8"), ("3569", "IL6"), ("4312", "MMP1"), ("6624", "FSCN1"), (" 2919 ", "CXCL1"),
-     ("5414", "SEPTIN4")],
-)  # fmt: skip
+    [
+        ("3576", "CXCL8"),
+        ("3569", "IL6"),
+        ("4312", "MMP1"),
+        ("6624", "FSCN1"),
+        (" 2919 ", "CXCL1"),
+        ("5414", "SEPTIN4"),
+    ],
+)
 def test_plain_entrez_ids(identifier, symbol):
     row = lookup_symbols([identifier]).iloc[0]
     assert (row["symbol"], row["kind"], row["entrez"]) == (symbol, "entrez", identifier.strip())
@@ -163,8 +175,16 @@ def test_firehose_gene_list_counts(shared_data, ucs, cohort):
     assert mapping["symbol"].nunique() == 20420  # rows kept by harmonise_genes
 
 
-REAL_ROWS = [*SIGNATURE_ROWS, "SEPT4|5414", "?|340602", "CASP12|120329", "NPR3|4883",
-             "C5orf23|79614", "?|100130426", "C14orf181|400223"]  # fmt: skip
+REAL_ROWS = [
+    *SIGNATURE_ROWS,
+    "SEPT4|5414",
+    "?|340602",
+    "CASP12|120329",
+    "NPR3|4883",
+    "C5orf23|79614",
+    "?|100130426",
+    "C14orf181|400223",
+]
 
 
 def test_harmonise_firehose_rows(ucs, caplog):
@@ -176,8 +196,17 @@ def test_harmonise_firehose_rows(ucs, caplog):
     npr3 = expression.loc[["NPR3|4883", "C5orf23|79614"]].mean(axis=1)
     kept, lost = "NPR3|4883", "C5orf23|79614"
     assert npr3[lost] > npr3[kept]
-    assert list(genes.index) == ["IL6", "CXCL8", "MMP1", "FSCN1", "CXCL1", "SEPTIN4", "EZHIP",
-                                 "CASP12", "NPR3"]  # fmt: skip
+    assert list(genes.index) == [
+        "IL6",
+        "CXCL8",
+        "MMP1",
+        "FSCN1",
+        "CXCL1",
+        "SEPTIN4",
+        "EZHIP",
+        "CASP12",
+        "NPR3",
+    ]
     assert genes.loc["CXCL8"].tolist() == expression.loc["IL8|3576"].tolist()
     assert genes.loc["NPR3"].tolist() == expression.loc[kept].tolist()
     reasons = dict(zip(dropped["gene_id"], dropped["reason"], strict=True))
@@ -202,17 +231,32 @@ def test_firehose_reasons_reach_the_cohort_dropped_table(tmp_path, ucs):
     expression = np.log2(ucs.loc[REAL_ROWS] + 1)
     expression.index.name = "gene"
     rng = np.random.default_rng(7)
-    clinical = pd.DataFrame({"sample": expression.columns,
-                             "days": rng.integers(30, 3000, expression.shape[1]),
-                             "status": rng.choice(["relapse", "censored"], expression.shape[1])})  # fmt: skip
+    clinical = pd.DataFrame(
+        {
+            "sample": expression.columns,
+            "days": rng.integers(30, 3000, expression.shape[1]),
+            "status": rng.choice(["relapse", "censored"], expression.shape[1]),
+        }
+    )
     expression.to_csv(tmp_path / "expr.tsv", sep="\t")
     clinical.to_csv(tmp_path / "clinical.tsv", sep="\t", index=False)
-    entry = {"source": "table", "expression": str(tmp_path / "expr.tsv"),
-             "clinical": str(tmp_path / "clinical.tsv"), "orientation": "genes_by_samples",
-             "sample_column": "sample", "covariates": [],
-             "endpoint": {"name": "RFS", "label": "relapse-free survival", "time_column": "days",
-                          "time_unit": "days", "event_column": "status", "event_values": ["relapse"],
-                          "censored_values": ["censored"]}}  # fmt: skip
+    entry = {
+        "source": "table",
+        "expression": str(tmp_path / "expr.tsv"),
+        "clinical": str(tmp_path / "clinical.tsv"),
+        "orientation": "genes_by_samples",
+        "sample_column": "sample",
+        "covariates": [],
+        "endpoint": {
+            "name": "RFS",
+            "label": "relapse-free survival",
+            "time_column": "days",
+            "time_unit": "days",
+            "event_column": "status",
+            "event_values": ["relapse"],
+            "censored_values": ["censored"],
+        },
+    }
     config = {"cohorts": {"ucs": entry}}
     validate(config, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
     adata, dropped = build_cohort(entry, "ucs", {}, max_missing_fraction=0.2)

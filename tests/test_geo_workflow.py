@@ -88,12 +88,16 @@ def test_geo_cohort_from_download_to_cox_table(tmp_path, geo_server):
             "accession": "GSE999001",
             "platform": "GPL97",
             "endpoint": {
-                "name": "RFS", "label": "relapse-free survival (test-made)",
-                "time_column": "rfs months:ch1", "time_unit": "months",
-                "event_column": "relapse:ch1", "event_values": ["yes"], "censored_values": ["no"],
+                "name": "RFS",
+                "label": "relapse-free survival (test-made)",
+                "time_column": "rfs months:ch1",
+                "time_unit": "months",
+                "event_column": "relapse:ch1",
+                "event_values": ["yes"],
+                "censored_values": ["no"],
             },
         }
-    }  # fmt: skip
+    }
     (tmp_path / "run").mkdir()
     path = workdir(tmp_path / "run", config)
     result = snakemake(path)

@@ -26,9 +26,16 @@ FAST = settings(
 )
 GENES = ["IL6", "CXCL8", "MMP1", "FSCN1", "CXCL1", "TP53", "ESR1", "ERBB2", "GAPDH", "ACTB"]
 ID_ALPHABET = string.ascii_letters + string.digits + "-_.\u00e9"
-ENDPOINT = {"name": "LR", "label": "local recurrence", "time_column": "time", "time_unit": "days",
-            "event_column": "status", "event_values": ["local", 1], "competing_values": ["distant"],
-            "censored_values": ["none", 0]}  # fmt: skip
+ENDPOINT = {
+    "name": "LR",
+    "label": "local recurrence",
+    "time_column": "time",
+    "time_unit": "days",
+    "event_column": "status",
+    "event_values": ["local", 1],
+    "competing_values": ["distant"],
+    "censored_values": ["none", 0],
+}
 NA_LIKE = {text.lower() for text in NA_TEXTS}
 
 ids = st.text(ID_ALPHABET, min_size=1, max_size=8).filter(lambda s: s.lower() not in NA_LIKE)
@@ -205,8 +212,9 @@ def test_endpoint_reasons_are_the_documented_ones():
         index=list("abcdef"),
     )
     result, dropped = code_endpoint(clinical, ENDPOINT, cohort="c", file="f")
-    assert result.to_dict("index") == {"a": {"time_months": pytest.approx(10 * 12 / 365.25),
-                                             "event": 1}}  # fmt: skip
+    assert result.to_dict("index") == {
+        "a": {"time_months": pytest.approx(10 * 12 / 365.25), "event": 1}
+    }
     assert dict(zip(dropped["sample_id"], dropped["reason"], strict=True)) == {
         "b": "missing or non-numeric follow-up time",
         "c": "follow-up time <= 0",
@@ -219,8 +227,15 @@ def test_endpoint_reasons_are_the_documented_ones():
 def test_layout_renderer_really_varies_the_text():
     """The layouts above do reach the readers: padding, quotes and CRLF are in the text."""
     frame = pd.DataFrame({"s1": [1.5, None]}, index=["IL6", "TP53"])
-    layout = {"sep": ",", "gzip": False, "pad": " ", "quote": True, "missing": "NA", "seed": 0,
-              "crlf": True}  # fmt: skip
+    layout = {
+        "sep": ",",
+        "gzip": False,
+        "pad": " ",
+        "quote": True,
+        "missing": "NA",
+        "seed": 0,
+        "crlf": True,
+    }
     text = render(frame, layout)
     assert '"NA"' in text
     assert "\r\n" in text

@@ -22,8 +22,12 @@ def patients():
     """Two signatures x two methods of seeded scores, 80 patients, with competing events."""
     rng = np.random.default_rng(1)
     n = 80
-    base = pd.DataFrame({"time_months": rng.exponential(40, n).round(1) + 0.5,
-                         "event": rng.choice([0, 1, 2], n, p=[0.5, 0.3, 0.2])})  # fmt: skip
+    base = pd.DataFrame(
+        {
+            "time_months": rng.exponential(40, n).round(1) + 0.5,
+            "event": rng.choice([0, 1, 2], n, p=[0.5, 0.3, 0.2]),
+        }
+    )
     obs = base.copy()
     for signature in SIGNATURES:
         latent = rng.normal(size=n)
@@ -41,14 +45,26 @@ def km_inputs(obs):
         for method in METHODS:
             data = obs.assign(score=obs[f"score:{signature}:{method}"])
             summary, km = km_median_split(data)
-            rows.append({"signature": signature, "method": method, **summary, "hr": 1.3,
-                         "ci_low": 1.01, "ci_high": 1.7})  # fmt: skip
+            rows.append(
+                {
+                    "signature": signature,
+                    "method": method,
+                    **summary,
+                    "hr": 1.3,
+                    "ci_low": 1.01,
+                    "ci_high": 1.7,
+                }
+            )
             curves.append(km.assign(signature=signature, method=method))
-            long.append(data[["time_months", "event", "score"]].assign(signature=signature,
-                                                                      method=method))  # fmt: skip
+            long.append(
+                data[["time_months", "event", "score"]].assign(signature=signature, method=method)
+            )
             groups = np.where(data["score"] > data["score"].median(), "high", "low")
-            cifs.append(cumulative_incidence(data["time_months"], data["event"], groups)
-                        .assign(signature=signature, method=method))  # fmt: skip
+            cifs.append(
+                cumulative_incidence(data["time_months"], data["event"], groups).assign(
+                    signature=signature, method=method
+                )
+            )
     return pd.DataFrame(rows), curves, pd.concat(long), cifs
 
 
@@ -114,21 +130,48 @@ def test_cif_title_says_when_no_competing_events(tmp_path, patients, monkeypatch
 
 
 def test_forest_rows_group_cohorts_and_pooled_estimate_by_method():
-    cox = pd.DataFrame({
-        "cohort": ["a", "b", "a", "b"], "endpoint": ["LR", "OS", "LR", "OS"],
-        "signature": "attractor", "method": ["zmean", "zmean", "ssgsea", "ssgsea"],
-        "model": "univariable", "n": [50, 60, 50, 60], "events": [10, 20, 10, 20],
-        "hr": [1.2, np.nan, 1.1, 1.4], "ci_low": [0.9, np.nan, 0.8, 1.0],
-        "ci_high": [1.6, np.nan, 1.5, 1.9],
-    })  # fmt: skip
-    meta = pd.DataFrame([{"signature": "attractor", "method": "ssgsea", "model": "univariable",
-                          "pool": "all", "analysis": "random_effects", "k": 2,
-                          "hazard": "cause_specific",
-                          "endpoints": "LR,OS", "hr": 1.25, "ci_low": 1.0, "ci_high": 1.5,
-                          "i2": 12.0}])  # fmt: skip
+    cox = pd.DataFrame(
+        {
+            "cohort": ["a", "b", "a", "b"],
+            "endpoint": ["LR", "OS", "LR", "OS"],
+            "signature": "attractor",
+            "method": ["zmean", "zmean", "ssgsea", "ssgsea"],
+            "model": "univariable",
+            "n": [50, 60, 50, 60],
+            "events": [10, 20, 10, 20],
+            "hr": [1.2, np.nan, 1.1, 1.4],
+            "ci_low": [0.9, np.nan, 0.8, 1.0],
+            "ci_high": [1.6, np.nan, 1.5, 1.9],
+        }
+    )
+    meta = pd.DataFrame(
+        [
+            {
+                "signature": "attractor",
+                "method": "ssgsea",
+                "model": "univariable",
+                "pool": "all",
+                "analysis": "random_effects",
+                "k": 2,
+                "hazard": "cause_specific",
+                "endpoints": "LR,OS",
+                "hr": 1.25,
+                "ci_low": 1.0,
+                "ci_high": 1.5,
+                "i2": 12.0,
+            }
+        ]
+    )
     rows = plots.forest_rows(cox, meta, "attractor")
-    assert list(rows["kind"]) == ["header", "cohort", "cohort", "header", "cohort", "cohort",
-                                  "pooled"]  # fmt: skip
+    assert list(rows["kind"]) == [
+        "header",
+        "cohort",
+        "cohort",
+        "header",
+        "cohort",
+        "cohort",
+        "pooled",
+    ]
     assert rows.iloc[1]["label"] == "a (LR, n=50, 10 events)"
     assert "I² = 12%" in rows.iloc[-1]["label"]
     assert plots.hr_text(rows.iloc[2].to_dict()) == "not estimable"
@@ -136,11 +179,16 @@ def test_forest_rows_group_cohorts_and_pooled_estimate_by_method():
 
 
 def test_run_wide_figures(tmp_path, patients):
-    coverage = pd.DataFrame({
-        "cohort": ["a", "a", "b", "b"], "signature": "attractor", "gene": ["IL6", "CXCL8"] * 2,
-        "symbol": ["IL6", "CXCL8", "IL6", "CXCL8"], "present": [True, True, True, False],
-        "note": ["", "", "", "not measured"],
-    })  # fmt: skip
+    coverage = pd.DataFrame(
+        {
+            "cohort": ["a", "a", "b", "b"],
+            "signature": "attractor",
+            "gene": ["IL6", "CXCL8"] * 2,
+            "symbol": ["IL6", "CXCL8", "IL6", "CXCL8"],
+            "present": [True, True, True, False],
+            "note": ["", "", "", "not measured"],
+        }
+    )
     plots.coverage_heatmap(coverage, tmp_path / "coverage.png")
     plots.score_correlation({"a": patients, "b": patients.iloc[:40]}, tmp_path / "corr.png")
     plots.score_distributions(patients, cohort="a", endpoint=ENDPOINT, path=tmp_path / "s.png")
@@ -187,17 +235,30 @@ def test_git_state_reads_the_commit_and_dirty_flag(tmp_path):
 def test_cohort_inputs_record_size_and_sha256_or_the_package(tmp_path):
     data = tmp_path / "expr.tsv"
     data.write_bytes(b"gene\ts1\nIL6\t1.5\n")
-    recorded = {"source": "table", "files": [f"{data} sha256:{report.sha256(data)}",
-                                             f"{tmp_path / 'gone.tsv'} sha256:abc"]}  # fmt: skip
+    recorded = {
+        "source": "table",
+        "files": [f"{data} sha256:{report.sha256(data)}", f"{tmp_path / 'gone.tsv'} sha256:abc"],
+    }
     entry = report.cohort_inputs("mine", recorded)
-    assert entry["files"][0] == {"path": str(data), "size_bytes": 16,
-                                 "sha256": report.sha256(data)}  # fmt: skip
+    assert entry["files"][0] == {"path": str(data), "size_bytes": 16, "sha256": report.sha256(data)}
     assert entry["files"][1]["size_bytes"] is None
     assert entry["files"][1]["sha256"] == "abc"
-    survset = report.cohort_inputs("vdv", {"source": "survset", "package": "SurvSet 0.2.11",
-                                           "dataset": "vdv", "dropped_genes": np.int64(3)})  # fmt: skip
-    assert survset == {"cohort": "vdv", "source": "survset", "files": [],
-                       "package": "SurvSet 0.2.11", "dataset": "vdv"}  # fmt: skip
+    survset = report.cohort_inputs(
+        "vdv",
+        {
+            "source": "survset",
+            "package": "SurvSet 0.2.11",
+            "dataset": "vdv",
+            "dropped_genes": np.int64(3),
+        },
+    )
+    assert survset == {
+        "cohort": "vdv",
+        "source": "survset",
+        "files": [],
+        "package": "SurvSet 0.2.11",
+        "dataset": "vdv",
+    }
 
 
 def test_provenance_record_is_json_with_date_config_and_versions(tmp_path):
@@ -205,9 +266,13 @@ def test_provenance_record_is_json_with_date_config_and_versions(tmp_path):
     config.write_text("min_genes: 2\n")
     versions = pd.DataFrame({"software": ["python", "snakemake"], "version": ["3.11.7", "9.27.1"]})
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    record = report.provenance({"min_genes": np.int64(2), "x": [np.float64(0.5)]}, versions,
-                               {"vdv": {"source": "survset", "package": "SurvSet 0.2.11"}},
-                               [config], now=now)  # fmt: skip
+    record = report.provenance(
+        {"min_genes": np.int64(2), "x": [np.float64(0.5)]},
+        versions,
+        {"vdv": {"source": "survset", "package": "SurvSet 0.2.11"}},
+        [config],
+        now=now,
+    )
     report.write_json(record, tmp_path / "provenance.json")
     loaded = json.loads((tmp_path / "provenance.json").read_text())
     assert loaded["date"] == "2026-01-02T03:04:05+00:00"
@@ -223,36 +288,71 @@ def test_provenance_record_is_json_with_date_config_and_versions(tmp_path):
 
 
 def primary_table(hr=1.38):
-    return pd.DataFrame([{
-        "role": "primary", "label": "primary: declared in the config", "signature": "self_seeding",
-        "method": "zmean", "model": "univariable", "hazard": "cause_specific", "pool": "all",
-        "endpoints": "DMFS,OS", "cohorts": "a,b", "k": 2, "estimator": "REML", "hr": hr,
-        "ci_low": 1.17, "ci_high": 1.63, "pi_low": 1.1, "pi_high": 1.75, "p": 0.000152,
-        "tau2": 0.0, "i2": 0.0, "n": 200, "events": 60, "note": "",
-        "statement": "self_seeding signature ...: pooled HR per SD 1.38 (95% CI 1.17-1.63) <b>",
-    }])  # fmt: skip
+    return pd.DataFrame(
+        [
+            {
+                "role": "primary",
+                "label": "primary: declared in the config",
+                "signature": "self_seeding",
+                "method": "zmean",
+                "model": "univariable",
+                "hazard": "cause_specific",
+                "pool": "all",
+                "endpoints": "DMFS,OS",
+                "cohorts": "a,b",
+                "k": 2,
+                "estimator": "REML",
+                "hr": hr,
+                "ci_low": 1.17,
+                "ci_high": 1.63,
+                "pi_low": 1.1,
+                "pi_high": 1.75,
+                "p": 0.000152,
+                "tau2": 0.0,
+                "i2": 0.0,
+                "n": 200,
+                "events": 60,
+                "note": "",
+                "statement": "self_seeding signature ...: pooled HR per SD 1.38 (95% CI 1.17-1.63) <b>",
+            }
+        ]
+    )
 
 
 def cohorts_frame():
-    return pd.DataFrame({
-        "cohort": ["a", "b"], "source": ["survset", "geo"], "description": ["Study A", "Study B"],
-        "endpoint": ["DMFS", "OS"], "endpoint_label": ["metastasis", "overall survival"],
-        "censored": [30, 70], "competing": [0, 0], "events": [20, 40], "n": [50, 110],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "cohort": ["a", "b"],
+            "source": ["survset", "geo"],
+            "description": ["Study A", "Study B"],
+            "endpoint": ["DMFS", "OS"],
+            "endpoint_label": ["metastasis", "overall survival"],
+            "censored": [30, 70],
+            "competing": [0, 0],
+            "events": [20, 40],
+            "n": [50, 110],
+        }
+    )
 
 
 def test_front_page_states_primary_result_cohorts_and_skipped_reasons():
-    skipped = pd.DataFrame({
-        "cohort": ["a", "b", "b"], "signature": ["attractor", "attractor", "invasion"],
-        "method": "zmean", "reason": ["not run: no competing events"] * 2 + ["too few genes"],
-        "analysis": ["competing", "competing", "cox"],
-    })  # fmt: skip
+    skipped = pd.DataFrame(
+        {
+            "cohort": ["a", "b", "b"],
+            "signature": ["attractor", "attractor", "invasion"],
+            "method": "zmean",
+            "reason": ["not run: no competing events"] * 2 + ["too few genes"],
+            "analysis": ["competing", "competing", "cox"],
+        }
+    )
     pipeline = {"version": "0.1.0", "git_commit": "abc123", "git_dirty": True}
     html = report.front_page(primary_table(), cohorts_frame(), skipped, pd.DataFrame(), pipeline)
     assert 'id="primary-statement">self_seeding signature ...: pooled HR per SD 1.38' in html
     assert "&lt;b&gt;" in html  # escaped
-    assert ("<td>pooled HR per SD</td><td>1.38</td><td>1.17–1.63</td><td>1.10–1.75</td>"
-            "<td>0.00015</td><td>0%</td>") in html  # fmt: skip
+    assert (
+        "<td>pooled HR per SD</td><td>1.38</td><td>1.17–1.63</td><td>1.10–1.75</td>"
+        "<td>0.00015</td><td>0%</td>"
+    ) in html
     assert "<td>a</td><td>survset</td><td>Study A</td><td>DMFS (metastasis)</td>" in html
     assert "None of these cohorts records local recurrence" in html
     assert "3 analyses were not run" in html
@@ -262,9 +362,19 @@ def test_front_page_states_primary_result_cohorts_and_skipped_reasons():
 
 
 def test_front_page_when_primary_not_estimable():
-    primary = pd.DataFrame([{"role": "primary", "signature": "s", "method": "m",
-                             "model": "univariable", "pool": "LR", "hr": np.nan,
-                             "statement": "s: not estimable"}])  # fmt: skip
+    primary = pd.DataFrame(
+        [
+            {
+                "role": "primary",
+                "signature": "s",
+                "method": "m",
+                "model": "univariable",
+                "pool": "LR",
+                "hr": np.nan,
+                "statement": "s: not estimable",
+            }
+        ]
+    )
     pipeline = {"version": "0.1.0", "git_commit": "unknown", "git_dirty": None}
     html = report.front_page(
         primary,
@@ -293,31 +403,59 @@ def test_table_page_is_sortable_by_value_and_escaped():
 def test_build_writes_every_output(tmp_path):
     tables = {}
     frames = {
-        "primary": primary_table(), "cohorts": cohorts_frame(),
+        "primary": primary_table(),
+        "cohorts": cohorts_frame(),
         "skipped": pd.DataFrame(columns=["cohort", "signature", "method", "reason", "analysis"]),
-        "meta": pd.DataFrame(columns=["signature", "method", "model", "pool", "analysis",
-                                      "hazard"]),  # fmt: skip
+        "meta": pd.DataFrame(
+            columns=["signature", "method", "model", "pool", "analysis", "hazard"]
+        ),
         "versions": pd.DataFrame({"software": ["python"], "version": ["3.11"]}),
-        "coverage": pd.DataFrame({"cohort": "a", "signature": "attractor", "gene": ["IL6"],
-                                  "symbol": ["IL6"], "present": [True], "note": [""]}),
-        "cox": pd.DataFrame({"cohort": "a", "endpoint": "LR", "signature": "attractor",
-                             "method": "zmean", "model": "univariable", "n": [80], "events": [20],
-                             "hr": [1.2], "ci_low": [1.0], "ci_high": [1.5]}),
-    }  # fmt: skip
+        "coverage": pd.DataFrame(
+            {
+                "cohort": "a",
+                "signature": "attractor",
+                "gene": ["IL6"],
+                "symbol": ["IL6"],
+                "present": [True],
+                "note": [""],
+            }
+        ),
+        "cox": pd.DataFrame(
+            {
+                "cohort": "a",
+                "endpoint": "LR",
+                "signature": "attractor",
+                "method": "zmean",
+                "model": "univariable",
+                "n": [80],
+                "events": [20],
+                "hr": [1.2],
+                "ci_low": [1.0],
+                "ci_high": [1.5],
+            }
+        ),
+    }
     for name, frame in frames.items():
         tables[name] = tmp_path / f"{name}.tsv"
         frame.to_csv(tables[name], sep="\t", index=False)
     cohort_provenance = {"a": {"source": "survset", "package": "SurvSet 0.2.11"}}
     out = tmp_path / "out"
     outputs = {
-        "summary": out / "summary.html", "provenance": out / "provenance.json",
+        "summary": out / "summary.html",
+        "provenance": out / "provenance.json",
         "provenance_html": out / "provenance.html",
         "tables": {n: out / f"{n}.html" for n in tables},
         "forest": {"attractor": out / "forest_a.png"},
-    }  # fmt: skip
+    }
     config = {"primary": {"signature": "attractor"}}
-    report.build(tables, cohort_provenance, config=config, configfiles=[],
-                 descriptions={"cox": "Cox models"}, outputs=outputs)  # fmt: skip
+    report.build(
+        tables,
+        cohort_provenance,
+        config=config,
+        configfiles=[],
+        descriptions={"cox": "Cox models"},
+        outputs=outputs,
+    )
     written = sorted(p.name for p in out.iterdir())
     assert len(written) == 3 + len(tables) + 1 * 2  # pages, table pages, forest as PNG and SVG
     summary = (out / "summary.html").read_text()

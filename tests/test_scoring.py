@@ -79,8 +79,14 @@ def cohort_adata(frame):
 
 def test_score_cohort_on_a_real_cohort(gse1992):
     adata = cohort_adata(gse1992.drop_duplicates("pid"))
-    kwargs = dict(methods=["zmean", "score_genes", "ssgsea"], min_genes=2, ctrl_size=50,
-                  n_bins=25, random_state=0, weight=0.25)  # fmt: skip
+    kwargs = dict(
+        methods=["zmean", "score_genes", "ssgsea"],
+        min_genes=2,
+        ctrl_size=50,
+        n_bins=25,
+        random_state=0,
+        weight=0.25,
+    )
     scores, coverage, status = score_cohort(adata, SIGNATURES, **kwargs)
     assert set(status.loc[status["scored"], "signature"]) == {"attractor", "invasion"}
     assert len(scores) == 2 * 3 * adata.n_obs

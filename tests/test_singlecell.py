@@ -57,8 +57,9 @@ def counts(tmp_path):
     rates = rng.lognormal(-1.5, 1.5, size=len(names))
     x = sp.random(5000, len(names), density=0.08, random_state=2, format="csr", dtype=np.float32)
     x.data = np.log1p(rng.poisson(rates[x.indices] * 5) + 1).astype(np.float32)
-    adata = ad.AnnData(x, obs=pd.DataFrame(index=[f"c{i}" for i in range(5000)]),
-                       var=pd.DataFrame(index=names))  # fmt: skip
+    adata = ad.AnnData(
+        x, obs=pd.DataFrame(index=[f"c{i}" for i in range(5000)]), var=pd.DataFrame(index=names)
+    )
     path = tmp_path / "counts.h5ad"
     adata.write_h5ad(path)
     return adata, path

@@ -47,8 +47,11 @@ def slurm_env():
     try:
         state = subprocess.run(
             ["sinfo", "--noheader", "--partition", PARTITION, "--format", "%T"],
-            env=env, capture_output=True, text=True, timeout=30,
-        )  # fmt: skip
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except subprocess.TimeoutExpired:
         pytest.skip("SLURM test cluster not answering; start it with tests/slurm/start_slurm.sh")
     if state.returncode != 0 or not {"idle", "mixed", "allocated"} & set(state.stdout.split()):
@@ -111,8 +114,11 @@ def test_default_run_on_slurm_equals_local_run(tmp_path, slurm_env):
     # the rules' resources reached sbatch: --mem is a mem_mb, --time a runtime that snakemake printed
     shown = subprocess.run(
         ["scontrol", "show", "job", jobs[min(jobs)][0]],
-        env=slurm_env, capture_output=True, text=True, timeout=30,
-    ).stdout  # fmt: skip
+        env=slurm_env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout
     assert f"Partition={PARTITION} " in shown, shown
     memory = re.search(r"MinMemoryNode=(\d+)M", shown).group(1)
     assert f"mem_mb={memory}," in output, shown
@@ -134,8 +140,9 @@ def broken_cohort(path):
     samples = [f"S{i}" for i in range(20)]
     expression = pd.DataFrame(
         [[float(i + j) for j in range(len(samples))] for i in range(len(genes))],
-        index=pd.Index(genes, name="gene"), columns=samples,
-    )  # fmt: skip
+        index=pd.Index(genes, name="gene"),
+        columns=samples,
+    )
     expression = expression.astype(object)
     expression.loc["IL6", "S5"] = "n.d."
     expression.to_csv(path / "expr.tsv", sep="\t")
@@ -155,17 +162,24 @@ def broken_cohort(path):
         "clinical": "clinical.tsv",
         "sample_column": "patient",
         "endpoint": {
-            "name": "RFS", "label": "relapse-free survival", "time_column": "months",
-            "time_unit": "months", "event_column": "status", "event_values": [1],
+            "name": "RFS",
+            "label": "relapse-free survival",
+            "time_column": "months",
+            "time_unit": "months",
+            "event_column": "status",
+            "event_values": [1],
             "censored_values": [0],
         },
         "covariates": [],
-    }  # fmt: skip
+    }
 
 
 def test_input_error_on_slurm_is_not_rerun_and_ends_the_run_with_its_log(tmp_path, slurm_env):
-    config = {**default_config(), "cohorts": {"broken": broken_cohort(tmp_path)},
-              "primary": {"pool": "all"}}  # fmt: skip
+    config = {
+        **default_config(),
+        "cohorts": {"broken": broken_cohort(tmp_path)},
+        "primary": {"pool": "all"},
+    }
     path = workdir(tmp_path, config)
     assert snakemake(path, slurm_env, "--dry-run").returncode == 0  # the config checks pass
 

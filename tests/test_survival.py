@@ -78,9 +78,11 @@ def test_km_log_rank_equals_lifelines(attractor):
     summary, curves = km_median_split(attractor)
     high = attractor["score"] > attractor["score"].median()
     reference = logrank_test(
-        attractor.loc[high, "time_months"], attractor.loc[~high, "time_months"],
-        attractor.loc[high, "event"], attractor.loc[~high, "event"],
-    )  # fmt: skip
+        attractor.loc[high, "time_months"],
+        attractor.loc[~high, "time_months"],
+        attractor.loc[high, "event"],
+        attractor.loc[~high, "event"],
+    )
     assert summary["chi2"] == pytest.approx(reference.test_statistic, rel=1e-8)
     assert summary["p"] == pytest.approx(reference.p_value, rel=1e-8)
     assert (summary["n_low"], summary["n_high"]) == (62, 62)

@@ -80,9 +80,19 @@ def test_default_run_is_local_recurrence_in_the_shipped_tcga_cohorts(default_run
     assert (cohorts["source"] == "tcga_firehose").all()
     cox = pd.read_csv(tables / "cox.tsv", sep="\t")
     assert list(cox.columns[:12]) == [
-        "cohort", "endpoint", "signature", "method", "model", "n", "events",
-        "hr", "ci_low", "ci_high", "p", "fdr",
-    ]  # fmt: skip
+        "cohort",
+        "endpoint",
+        "signature",
+        "method",
+        "model",
+        "n",
+        "events",
+        "hr",
+        "ci_low",
+        "ci_high",
+        "p",
+        "fdr",
+    ]
     assert len(cox) == 3 * 3 * 3 * 2
     assert (cox["endpoint"] == "LR").all()
     assert cox[["hr", "ci_low", "ci_high", "p", "fdr"]].notna().all().all()
@@ -98,8 +108,15 @@ def test_default_run_is_local_recurrence_in_the_shipped_tcga_cohorts(default_run
 def test_primary_and_the_rows_beside_it(default_run):
     tables = default_run / "results" / "tables"
     primary = pd.read_csv(tables / "primary.tsv", sep="\t")
-    assert list(primary["role"]) == ["primary", "sensitivity", "sensitivity", "sensitivity",
-                                     "sensitivity", "competing cause", "locality"]  # fmt: skip
+    assert list(primary["role"]) == [
+        "primary",
+        "sensitivity",
+        "sensitivity",
+        "sensitivity",
+        "sensitivity",
+        "competing cause",
+        "locality",
+    ]
     assert list(primary["pool"][:6]) == [
         "LR",
         "LR",
@@ -116,9 +133,14 @@ def test_primary_and_the_rows_beside_it(default_run):
     assert first["events"] == 35
     assert first["pi_low"] <= first["ci_low"] < first["hr"] < first["ci_high"] <= first["pi_high"]
     meta = pd.read_csv(tables / "meta.tsv", sep="\t")
-    declared = meta[(meta["analysis"] == "random_effects") & (meta["pool"] == "LR")
-                    & (meta["hazard"] == "cause_specific") & (meta["model"] == "univariable")
-                    & (meta["signature"] == "self_seeding") & (meta["method"] == "zmean")]  # fmt: skip
+    declared = meta[
+        (meta["analysis"] == "random_effects")
+        & (meta["pool"] == "LR")
+        & (meta["hazard"] == "cause_specific")
+        & (meta["model"] == "univariable")
+        & (meta["signature"] == "self_seeding")
+        & (meta["method"] == "zmean")
+    ]
     assert first["hr"] == declared["hr"].item()
     assert first["statement"].startswith("primary: declared in the config: self_seeding signature")
     assert f"pooled cause-specific HR per SD {first['hr']:.2f}" in first["statement"]
@@ -138,8 +160,12 @@ def test_primary_and_the_rows_beside_it(default_run):
 def test_sensitivity_and_locality_tables(default_run):
     tables = default_run / "results" / "tables"
     sensitivity = pd.read_csv(tables / "sensitivity.tsv", sep="\t")
-    assert set(sensitivity["endpoint"]) == {"LR_unknown_as_LR", "LR_unknown_as_competing",
-                                            "LR_any", "DM_first"}  # fmt: skip
+    assert set(sensitivity["endpoint"]) == {
+        "LR_unknown_as_LR",
+        "LR_unknown_as_competing",
+        "LR_any",
+        "DM_first",
+    }
     assert len(sensitivity) == 3 * 4 * 9
     assert sensitivity["hr"].notna().all()
     assert sensitivity["shr"].notna().all()
@@ -203,8 +229,11 @@ def test_survset_example_fits_every_cohort_signature_and_method(survset_run):
     assert {"IL6", "CXCL8", "MMP1", "FSCN1", "CXCL1"} <= set(adata.var_names)  # from RefSeq ids
     assert adata.obs["time_months"].max() == pytest.approx(13.42 * 12, rel=1e-9)  # years -> months
     meta = pd.read_csv(results / "tables" / "meta.tsv", sep="\t")
-    pooled = meta[(meta["analysis"] == "random_effects") & (meta["pool"] == "all")
-                  & (meta["hazard"] == "cause_specific")]  # fmt: skip
+    pooled = meta[
+        (meta["analysis"] == "random_effects")
+        & (meta["pool"] == "all")
+        & (meta["hazard"] == "cause_specific")
+    ]
     pooled = pooled[pooled["model"] == "univariable"]
     assert len(pooled) == 9
     assert set(pooled["endpoints"]) == {"DMFS,OS,RFS"}
@@ -223,10 +252,20 @@ def test_report_is_self_contained_and_needs_only_requirements_txt(default_run):
     requirements.txt installs (tests/runtime_only.py refuses the test tools' modules, such as
     pygments, which only they used to bring)."""
     result = subprocess.run(
-        [sys.executable, str(REPO / "tests" / "runtime_only.py"), "snakemake", "--cores", "1",
-         "--report", "report.html"],
-        cwd=default_run, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(REPO / "tests" / "runtime_only.py"),
+            "snakemake",
+            "--cores",
+            "1",
+            "--report",
+            "report.html",
+        ],
+        cwd=default_run,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     html = (default_run / "report.html").read_text()
     # self-contained: no script, style sheet or image is loaded from elsewhere
@@ -265,12 +304,17 @@ def own_table_cohort(tmp_path, gse1992):
         "sample_column": "patient",
         "missing_values": ["missing"],
         "endpoint": {
-            "name": "RFS", "label": "relapse-free survival", "time_column": "rfs_days",
-            "time_unit": "days", "event_column": "status", "event_values": ["relapse"],
-            "competing_values": ["distant"], "censored_values": ["censored"],
+            "name": "RFS",
+            "label": "relapse-free survival",
+            "time_column": "rfs_days",
+            "time_unit": "days",
+            "event_column": "status",
+            "event_values": ["relapse"],
+            "competing_values": ["distant"],
+            "censored_values": ["censored"],
         },
         "covariates": [{"name": "er_positive", "column": "er", "type": "categorical"}],
-    }  # fmt: skip
+    }
 
 
 def test_own_cohort_in_one_config_entry(tmp_path, gse1992):
@@ -314,24 +358,46 @@ def test_own_cohort_in_one_config_entry(tmp_path, gse1992):
     [
         (lambda c: c["cohorts"]["tcga_ucs"].update(colour="red"), ["colour", "tcga_ucs"]),
         (lambda c: c.update(scoring={"methods": ["zmean"], "bins": 3}), ["bins"]),
-        (lambda c: c["cohorts"]["tcga_ucs"]["endpoint"].update(cancer_type="ACC"),
-         ["cohorts.tcga_ucs.endpoint.cancer_type", "ACC", "UCS"]),
+        (
+            lambda c: c["cohorts"]["tcga_ucs"]["endpoint"].update(cancer_type="ACC"),
+            ["cohorts.tcga_ucs.endpoint.cancer_type", "ACC", "UCS"],
+        ),
         (lambda c: c["cohorts"]["tcga_ucs"].update(cancer_type="BRCA"), ["cancer_type", "BRCA"]),
-        (lambda c: c["cohorts"]["gse1992"]["endpoint"].update(time_column="rfs_time"),
-         ["cohorts.gse1992.endpoint.time_column", "rfs_time", "SurvSet dataset gse1992"]),
-        (lambda c: c["cohorts"]["vdv"]["endpoint"].update(event_values=["relapse"]),
-         ["cohorts.vdv.endpoint.event_values", "relapse", "event"]),
-        (lambda c: c["cohorts"].update(mine={**c["cohorts"]["vdv"], "source": "table",
-         "expression": "nowhere/expr.tsv", "clinical": "nowhere/clin.tsv"}),
-         ["unknown keys"]),
+        (
+            lambda c: c["cohorts"]["gse1992"]["endpoint"].update(time_column="rfs_time"),
+            ["cohorts.gse1992.endpoint.time_column", "rfs_time", "SurvSet dataset gse1992"],
+        ),
+        (
+            lambda c: c["cohorts"]["vdv"]["endpoint"].update(event_values=["relapse"]),
+            ["cohorts.vdv.endpoint.event_values", "relapse", "event"],
+        ),
+        (
+            lambda c: c["cohorts"].update(
+                mine={
+                    **c["cohorts"]["vdv"],
+                    "source": "table",
+                    "expression": "nowhere/expr.tsv",
+                    "clinical": "nowhere/clin.tsv",
+                }
+            ),
+            ["unknown keys"],
+        ),
     ],
-    ids=["unknown-cohort-key", "unknown-scoring-key", "preset-cancer-type-differs",
-         "cancer-type-not-shipped", "missing-endpoint-column", "event-codes-match-nothing",
-         "survset-keys-on-table-source"],
-)  # fmt: skip
+    ids=[
+        "unknown-cohort-key",
+        "unknown-scoring-key",
+        "preset-cancer-type-differs",
+        "cancer-type-not-shipped",
+        "missing-endpoint-column",
+        "event-codes-match-nothing",
+        "survset-keys-on-table-source",
+    ],
+)
 def test_config_errors_stop_before_any_job(tmp_path, mutate, expected):
-    config = {**default_config(), "cohorts": {**default_config()["cohorts"],
-                                              **survset_config()["cohorts"]}}  # fmt: skip
+    config = {
+        **default_config(),
+        "cohorts": {**default_config()["cohorts"], **survset_config()["cohorts"]},
+    }
     mutate(config)
     result = snakemake(workdir(tmp_path, config), "--dry-run")
     assert result.returncode != 0
@@ -344,8 +410,16 @@ def test_config_errors_stop_before_any_job(tmp_path, mutate, expected):
 def test_missing_file_names_cohort_key_and_path(tmp_path):
     vdv = survset_config()["cohorts"]["vdv"]
     entry = {k: v for k, v in vdv.items() if k not in ("dataset", "gene_prefix")}
-    config = config_with({"mine": {**entry, "source": "table", "expression": "nowhere/expr.tsv",
-                                   "clinical": "nowhere/clin.tsv"}})  # fmt: skip
+    config = config_with(
+        {
+            "mine": {
+                **entry,
+                "source": "table",
+                "expression": "nowhere/expr.tsv",
+                "clinical": "nowhere/clin.tsv",
+            }
+        }
+    )
     result = snakemake(workdir(tmp_path, config), "--dry-run")
     assert result.returncode != 0
     message = result.stderr + result.stdout
