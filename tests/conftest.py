@@ -45,6 +45,30 @@ def gse1992():
     return SurvLoader().load_dataset(ds_name="gse1992")["df"]
 
 
+@pytest.fixture(scope="session")
+def rtcga(shared_data):
+    """rtcga(name): the one data.frame of the RTCGA file ../shared/data/rtcga/`name`, parsed once per
+    session (rdata parses in Python, about a second a file); callers do not change it."""
+    import rdata
+
+    frames = {}
+
+    def frame(name):
+        if name not in frames:
+            (frames[name],) = rdata.read_rda(shared_data / "rtcga" / name).values()
+        return frames[name]
+
+    return frame
+
+
+@pytest.fixture(scope="session")
+def tcga_cdr_sheet(shared_data):
+    """The TCGA-CDR supplementary sheet (11,160 patients), read once per session."""
+    from selfseed.presets import read_tcga_cdr
+
+    return read_tcga_cdr(shared_data / "tcga_cdr" / "TCGA-CDR-SupplementalTableS1.xlsx")
+
+
 def load_tool(name):
     """The module tools/`name`.py (tools/ is not a package)."""
     import importlib.util

@@ -62,20 +62,17 @@ FIREHOSE = ["UCS", "ACC", "CHOL"]
 SIGNATURE_ROWS = ["IL6|3569", "IL8|3576", "MMP1|4312", "FSCN1|6624", "CXCL1|2919"]
 
 
-def firehose_rnaseq(shared_data, cohort):
+def firehose_rnaseq(rtcga, cohort):
     """Real TCGA Firehose RNA-seq (RSEM, linear) as genes x samples, ids SYMBOL|EntrezID."""
-    import rdata
-
-    path = shared_data / "rtcga" / f"{cohort}.rnaseq.20160128.rda"
-    frame = rdata.conversion.convert(rdata.parser.parse_file(path))[f"{cohort}.rnaseq.20160128"]
+    frame = rtcga(f"{cohort}.rnaseq.20160128.rda")
     expression = frame.set_index("bcr_patient_barcode").T.astype(float)
     expression.index = expression.index.astype(str)
     return expression
 
 
 @pytest.fixture(scope="module")
-def ucs(shared_data):
-    return firehose_rnaseq(shared_data, "UCS")
+def ucs(rtcga):
+    return firehose_rnaseq(rtcga, "UCS")
 
 
 @pytest.mark.parametrize(
@@ -158,8 +155,8 @@ def test_signature_genes_accept_entrez_forms():
 
 
 @pytest.mark.parametrize("cohort", FIREHOSE)
-def test_firehose_gene_list_counts(shared_data, ucs, cohort):
-    ids = ucs.index if cohort == "UCS" else firehose_rnaseq(shared_data, cohort).index
+def test_firehose_gene_list_counts(rtcga, ucs, cohort):
+    ids = ucs.index if cohort == "UCS" else firehose_rnaseq(rtcga, cohort).index
     mapping = lookup_symbols(ids)
     no_symbol = mapping["symbol_part"] == "?"
     assert len(mapping) == 20531

@@ -17,8 +17,8 @@ HEAD_NECK_SITES = ["Oral Cavity", "Oropharynx", "Larynx", "Hypopharynx", "Cervic
 
 
 @pytest.fixture(scope="module")
-def cdr(shared_data):
-    return read_tcga_cdr(shared_data / "tcga_cdr" / "TCGA-CDR-SupplementalTableS1.xlsx")
+def cdr(tcga_cdr_sheet):
+    return tcga_cdr_sheet
 
 
 def counts_from_raw_columns(cdr, cancer):
