@@ -38,7 +38,7 @@ def stack_import_seconds(repeat=3):
 
 def cold_run(cores):
     with tempfile.TemporaryDirectory(prefix="selfseed-bench-") as tmp:
-        for item in ("Snakefile", "workflow", "config", "profiles", "environment.yml"):
+        for item in ("Snakefile", "workflow", "config", "profiles"):
             source = REPO / item
             (shutil.copytree if source.is_dir() else shutil.copy)(source, Path(tmp) / item)
         snakemake = Path(sys.executable).with_name("snakemake")

@@ -1,7 +1,7 @@
 """Scale benchmark: the whole workflow on synthetic cohorts (cohorts x samples x genes, tsv.gz or parquet).
 
-Generates the cohorts with benchmarks/synthetic.py (or reuses --data), copies Snakefile, workflow/ and
-environment.yml into a fresh temporary directory, runs `snakemake --cores N` there and prints, per rule
+Generates the cohorts with benchmarks/synthetic.py (or reuses --data), copies Snakefile and workflow/
+into a fresh temporary directory, runs `snakemake --cores N` there and prints, per rule
 and in total: jobs, wall time, CPU time and peak resident memory. One row per run is appended to
 --results (default benchmarks/results/scale.tsv); --plot draws time and memory against
 cohorts x samples x genes from that file.
@@ -111,7 +111,7 @@ def prepare(workdir, data, args):
         )
         generate_s = time.perf_counter() - start
     config = yaml.safe_load((data / "config.yaml").read_text())
-    for item in ("Snakefile", "workflow", "environment.yml"):
+    for item in ("Snakefile", "workflow"):
         (shutil.copytree if (REPO / item).is_dir() else shutil.copy)(REPO / item, workdir / item)
     (workdir / "config").mkdir()
     (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))

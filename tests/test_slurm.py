@@ -64,7 +64,7 @@ def slurm_env():
 
 def workdir(path, config):
     path.mkdir(exist_ok=True)
-    for item in ("Snakefile", "workflow", "environment.yml", "profiles"):
+    for item in ("Snakefile", "workflow", "profiles"):
         (shutil.copytree if (REPO / item).is_dir() else shutil.copy)(REPO / item, path / item)
     (path / "config").mkdir()
     (path / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))

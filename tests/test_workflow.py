@@ -28,7 +28,7 @@ pytestmark = pytest.mark.workflow
 
 
 def workdir(tmp_path, config):
-    for item in ("Snakefile", "workflow", "environment.yml"):
+    for item in ("Snakefile", "workflow"):
         (shutil.copytree if (REPO / item).is_dir() else shutil.copy)(REPO / item, tmp_path / item)
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
