@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORES ?= all
 UV_INSTALL = $(BIN)/uv pip install --python $(BIN)/python --compile-bytecode --quiet
 
-.PHONY: install dev run report test lint clean
+.PHONY: install dev run report fast test lint clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -32,11 +32,16 @@ run: install
 report: run
 	$(BIN)/snakemake --cores 1 --report report.html
 
+# The inner loop: no test that starts snakemake (marker `workflow`), no simulation study (`slow`).
+fast: dev
+	$(BIN)/pytest -q -m "not workflow and not slow"
+
 test: dev
 	$(BIN)/pytest -q
 
+# snakemake --lint through tools/lint_workflow.py: every lint fails but "no conda: directive" (by design).
 lint: dev
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/snakefmt --check . && $(BIN)/snakemake --lint --cores 1
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/snakefmt --check . && $(BIN)/python tools/lint_workflow.py
 
 clean:
 	rm -rf results logs .snakemake report.html

@@ -38,7 +38,7 @@ def stack_import_seconds(repeat=3):
 
 def cold_run(cores):
     with tempfile.TemporaryDirectory(prefix="selfseed-bench-") as tmp:
-        for item in ("Snakefile", "workflow", "config", "profiles", "environment.yml"):
+        for item in ("Snakefile", "workflow", "config", "profiles"):
             source = REPO / item
             (shutil.copytree if source.is_dir() else shutil.copy)(source, Path(tmp) / item)
         snakemake = Path(sys.executable).with_name("snakemake")
@@ -81,9 +81,12 @@ def main():
             f"({stack:.2f} s: {STACK}), CPU {cpu:.1f} s, peak RSS {peak_mb:.0f} MB (largest "
             f"process), {jobs} jobs, {args.cores} cores"
         )
-        print("  job wall s: " + "; ".join(
-            f"{rule} {', '.join(f'{t:.1f}' for t in times)}" for rule, times in per_rule.items()
-        ))  # fmt: skip
+        print(
+            "  job wall s: "
+            + "; ".join(
+                f"{rule} {', '.join(f'{t:.1f}' for t in times)}" for rule, times in per_rule.items()
+            )
+        )
         for line in stages:
             print(f"  cohort job stages (s): {line}")
 

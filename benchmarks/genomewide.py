@@ -32,8 +32,9 @@ def synthetic_cohort(samples, genes, seed=1):
     rng = np.random.default_rng([seed, 1])
     latent = rng.standard_normal(samples)
     values = expression_matrix(model, latent, rng)
-    days, first = survival(latent, rng, log_hr=0.5, lr_rate=0.04, competing_rate=0.06,
-                           dropout_rate=0.03)  # fmt: skip
+    days, first = survival(
+        latent, rng, log_hr=0.5, lr_rate=0.04, competing_rate=0.06, dropout_rate=0.03
+    )
     event = np.select([first == "local", first == "none"], [1, 0], 2)
     return values, days * 12 / 365.25, event
 
@@ -54,11 +55,15 @@ def main():
         seconds.append(time.perf_counter() - start)
     stack = stack_import_seconds()
     wall = statistics.median(seconds)
-    print(f"{args.samples} patients x {args.genes} genes, {(event == 1).sum()} events of interest "
-          f"at {len(np.unique(months[event == 1]))} distinct times, {table['z'].notna().sum()} z")  # fmt: skip
-    print(f"score test wall s: median {wall:.2f}, min {min(seconds):.2f} (of {args.repeat}); "
-          f"stack import s {stack:.2f}; score test / import {wall / stack:.2f}x; "
-          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(
+        f"{args.samples} patients x {args.genes} genes, {(event == 1).sum()} events of interest "
+        f"at {len(np.unique(months[event == 1]))} distinct times, {table['z'].notna().sum()} z"
+    )
+    print(
+        f"score test wall s: median {wall:.2f}, min {min(seconds):.2f} (of {args.repeat}); "
+        f"stack import s {stack:.2f}; score test / import {wall / stack:.2f}x; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -66,9 +66,11 @@ def main():
     sets, sources = collection({"self_seeding": genes})
     z = ranking.set_index("gene")["z"]
     stack = stack_import_seconds()
-    print(f"pooled ranking of {len(z)} genes: {ranking_seconds:.2f} s; gene decomposition of "
-          f"{len(cohorts)} cohorts: {decomposition_seconds:.2f} s; stack import {stack:.2f} s; "
-          f"{len(sets)} sets")  # fmt: skip
+    print(
+        f"pooled ranking of {len(z)} genes: {ranking_seconds:.2f} s; gene decomposition of "
+        f"{len(cohorts)} cohorts: {decomposition_seconds:.2f} s; stack import {stack:.2f} s; "
+        f"{len(sets)} sets"
+    )
     print("permutations  seconds (median)  x import  self_seeding NES  nominal p (per seed)")
     for permutations in args.permutations:
         seconds, nes, p = [], [], []
@@ -80,8 +82,10 @@ def main():
             nes.append(row["nes"])
             p.append(row["nominal_p"])
         wall = statistics.median(seconds)
-        print(f"{permutations:12d}  {wall:16.2f}  {wall / stack:8.2f}  "
-              f"{min(nes):.3f}-{max(nes):.3f}      {', '.join(f'{v:.3f}' for v in p)}")  # fmt: skip
+        print(
+            f"{permutations:12d}  {wall:16.2f}  {wall / stack:8.2f}  "
+            f"{min(nes):.3f}-{max(nes):.3f}      {', '.join(f'{v:.3f}' for v in p)}"
+        )
     print(f"load average {os.getloadavg()[0]:.1f}")
 
 

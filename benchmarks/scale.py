@@ -1,7 +1,7 @@
 """Scale benchmark: the whole workflow on synthetic cohorts (cohorts x samples x genes, tsv.gz or parquet).
 
-Generates the cohorts with benchmarks/synthetic.py (or reuses --data), copies Snakefile, workflow/ and
-environment.yml into a fresh temporary directory, runs `snakemake --cores N` there and prints, per rule
+Generates the cohorts with benchmarks/synthetic.py (or reuses --data), copies Snakefile and workflow/
+into a fresh temporary directory, runs `snakemake --cores N` there and prints, per rule
 and in total: jobs, wall time, CPU time and peak resident memory. One row per run is appended to
 --results (default benchmarks/results/scale.tsv); --plot draws time and memory against
 cohorts x samples x genes from that file.
@@ -84,9 +84,15 @@ class Sampler(threading.Thread):
         """DataFrame[rule, processes, sampled_cpu_s (sum), sampled_rss_mib (max)]."""
         frame = pd.DataFrame(self.procs.values(), columns=["script", "rss", "cpu"])
         frame = frame[frame["script"].fillna("") != ""]
-        return frame.groupby("script").agg(
-            processes=("rss", "size"), sampled_cpu_s=("cpu", "sum"), sampled_rss_mib=("rss", "max")
-        ).rename_axis("rule")  # fmt: skip
+        return (
+            frame.groupby("script")
+            .agg(
+                processes=("rss", "size"),
+                sampled_cpu_s=("cpu", "sum"),
+                sampled_rss_mib=("rss", "max"),
+            )
+            .rename_axis("rule")
+        )
 
 
 def prepare(workdir, data, args):
@@ -94,11 +100,18 @@ def prepare(workdir, data, args):
     generate_s = 0.0
     if not (data / "config.yaml").is_file():
         start = time.perf_counter()
-        synthetic.generate(data, cohorts=args.cohorts, samples=args.samples, genes=args.genes,
-                           fmt=args.format, seed=args.seed, verbose=True)  # fmt: skip
+        synthetic.generate(
+            data,
+            cohorts=args.cohorts,
+            samples=args.samples,
+            genes=args.genes,
+            fmt=args.format,
+            seed=args.seed,
+            verbose=True,
+        )
         generate_s = time.perf_counter() - start
     config = yaml.safe_load((data / "config.yaml").read_text())
-    for item in ("Snakefile", "workflow", "environment.yml"):
+    for item in ("Snakefile", "workflow"):
         (shutil.copytree if (REPO / item).is_dir() else shutil.copy)(REPO / item, workdir / item)
     (workdir / "config").mkdir()
     (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -112,8 +125,9 @@ def run_workflow(workdir, cores):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with open(workdir / "snakemake.log", "w") as log:
-        process = subprocess.Popen([snakemake, "--cores", str(cores)], cwd=workdir,
-                                   stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        process = subprocess.Popen(
+            [snakemake, "--cores", str(cores)], cwd=workdir, stdout=log, stderr=subprocess.STDOUT
+        )
         sampler = Sampler(process.pid)
         sampler.start()
         code = process.wait()
@@ -154,8 +168,15 @@ def jobs_from_benchmarks(workdir):
     for path in sorted(root.rglob("*.tsv")) if root.is_dir() else []:
         record = pd.read_csv(path, sep="\t", na_values=["NA", "-"]).iloc[-1]
         rule = path.stem if path.parent == root else path.parent.name
-        rows.append({"rule": rule, "job": path.stem, "wall_s": record["s"],
-                     "cpu_s": record.get("cpu_time"), "rss_mib": record.get("max_rss")})  # fmt: skip
+        rows.append(
+            {
+                "rule": rule,
+                "job": path.stem,
+                "wall_s": record["s"],
+                "cpu_s": record.get("cpu_time"),
+                "rss_mib": record.get("max_rss"),
+            }
+        )
     return pd.DataFrame(rows, columns=["rule", "job", "wall_s", "cpu_s", "rss_mib"])
 
 
@@ -166,9 +187,11 @@ def per_rule(workdir, text, sampler):
     jobs = logged.groupby("rule").size().rename("jobs")
     source = bench if len(bench) else logged.assign(cpu_s=float("nan"), rss_mib=float("nan"))
     table = source.groupby("rule").agg(
-        wall_s=("wall_s", "sum"), wall_max_s=("wall_s", "max"),
-        bench_cpu_s=("cpu_s", "sum"), bench_rss_mib=("rss_mib", "max"),
-    )  # fmt: skip
+        wall_s=("wall_s", "sum"),
+        wall_max_s=("wall_s", "max"),
+        bench_cpu_s=("cpu_s", "sum"),
+        bench_rss_mib=("rss_mib", "max"),
+    )
     # rules without benchmark files: wall time from the log
     missing = logged[~logged["rule"].isin(table.index)].groupby("rule")["wall_s"]
     fallback = pd.DataFrame({"wall_s": missing.sum(), "wall_max_s": missing.max()})
@@ -211,40 +234,66 @@ def plot(results, png):
 
     runs = pd.read_csv(results, sep="\t")
     runs = runs[runs["label"] == runs["label"].iloc[-1]].sort_values("cells")
-    runs = runs.assign(cohort_cells=runs["samples"] * runs["genes"],
-                       cpu_per_cohort=runs["cpu_s"] / runs["cohorts"])  # fmt: skip
+    runs = runs.assign(
+        cohort_cells=runs["samples"] * runs["genes"], cpu_per_cohort=runs["cpu_s"] / runs["cohorts"]
+    )
     fig, (wall_ax, cpu_ax, memory_ax) = plt.subplots(1, 3, figsize=(14, 4.2))
     colours = {"tsv.gz": "C1", "parquet": "C0"}
     for fmt, group in runs.groupby("format"):
         wall_ax.plot(group["cells"], group["wall_s"], "o", color=colours[fmt], label=fmt)
         for run in group.itertuples():
-            wall_ax.annotate(f"{run.cohorts}x{run.samples}", (run.cells, run.wall_s), fontsize=6,
-                             xytext=(4, -3), textcoords="offset points")  # fmt: skip
+            wall_ax.annotate(
+                f"{run.cohorts}x{run.samples}",
+                (run.cells, run.wall_s),
+                fontsize=6,
+                xytext=(4, -3),
+                textcoords="offset points",
+            )
         for cohorts, line in group.groupby("cohorts"):
             line = line.sort_values("cohort_cells")
-            cpu_ax.plot(line["cohort_cells"], line["cpu_per_cohort"], "o-", color=colours[fmt],
-                        alpha=0.4 + 0.6 * cohorts / runs["cohorts"].max(),
-                        label=f"{cohorts} cohort(s), {fmt}")  # fmt: skip
+            cpu_ax.plot(
+                line["cohort_cells"],
+                line["cpu_per_cohort"],
+                "o-",
+                color=colours[fmt],
+                alpha=0.4 + 0.6 * cohorts / runs["cohorts"].max(),
+                label=f"{cohorts} cohort(s), {fmt}",
+            )
         by_size = group.groupby("cohort_cells")["peak_rss_mib"].max()
-        memory_ax.plot(by_size.index, by_size.to_numpy(), "o-", color=colours[fmt],
-                       label=f"largest job, {fmt}")  # fmt: skip
+        memory_ax.plot(
+            by_size.index, by_size.to_numpy(), "o-", color=colours[fmt], label=f"largest job, {fmt}"
+        )
     smallest = runs.sort_values("cohort_cells").iloc[0]
     span = runs["cohort_cells"].agg(["min", "max"]).to_numpy()
-    cpu_ax.plot(span, smallest["cpu_per_cohort"] * span / smallest["cohort_cells"], "--",
-                color="grey", label="linear from the smallest cohort")  # fmt: skip
+    cpu_ax.plot(
+        span,
+        smallest["cpu_per_cohort"] * span / smallest["cohort_cells"],
+        "--",
+        color="grey",
+        label="linear from the smallest cohort",
+    )
     wall_ax.axhline(300, color="C3", lw=0.8, label="goal for 20 x 2000 x 20000: 5 min")
     memory_ax.axhline(2048, color="C3", lw=0.8, label="goal at 2000 x 20000: 2 GiB")
-    wall_ax.set(xscale="log", yscale="log", xlabel="cohorts x samples x genes",
-                ylabel="wall time (s)")  # fmt: skip
-    cpu_ax.set(xscale="log", yscale="log", xlabel="samples x genes of one cohort",
-               ylabel="CPU time per cohort (s)")  # fmt: skip
-    memory_ax.set(xscale="log", xlabel="samples x genes of one cohort",
-                  ylabel="peak RSS of the largest job (MiB)")  # fmt: skip
+    wall_ax.set(
+        xscale="log", yscale="log", xlabel="cohorts x samples x genes", ylabel="wall time (s)"
+    )
+    cpu_ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="samples x genes of one cohort",
+        ylabel="CPU time per cohort (s)",
+    )
+    memory_ax.set(
+        xscale="log",
+        xlabel="samples x genes of one cohort",
+        ylabel="peak RSS of the largest job (MiB)",
+    )
     for ax in (wall_ax, cpu_ax, memory_ax):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=6.5)
-    fig.suptitle(f"selfseed workflow at scale, {runs['cores'].iloc[-1]} cores, "
-                 f"code {runs['label'].iloc[-1]}")  # fmt: skip
+    fig.suptitle(
+        f"selfseed workflow at scale, {runs['cores'].iloc[-1]} cores, code {runs['label'].iloc[-1]}"
+    )
     fig.tight_layout()
     fig.savefig(png, dpi=120)
     print(f"plot: {png}")
@@ -284,21 +333,35 @@ def main():
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    show = rules[["jobs", "wall_s", "wall_max_s", "cpu_s", "rss_mib", "bench_rss_mib",
-                  "sampled_rss_mib"]]  # fmt: skip
+    show = rules[
+        ["jobs", "wall_s", "wall_max_s", "cpu_s", "rss_mib", "bench_rss_mib", "sampled_rss_mib"]
+    ]
     print(f"\nper rule (job wall times from {source}; CPU and RSS: max of benchmark and sampler)")
     print(show.to_string(float_format=lambda v: f"{v:.1f}"))
-    print(f"\ntotal: wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {peak:.0f} MiB (largest "
-          f"process), {int(rules['jobs'].sum())} jobs, load average at start {load:.2f}")  # fmt: skip
+    print(
+        f"\ntotal: wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {peak:.0f} MiB (largest "
+        f"process), {int(rules['jobs'].sum())} jobs, load average at start {load:.2f}"
+    )
     row = {
-        "date": datetime.now().isoformat(timespec="seconds"), "label": args.label or commit(),
+        "date": datetime.now().isoformat(timespec="seconds"),
+        "label": args.label or commit(),
         "host": platform.node(),
-        "cpus": os.cpu_count(), "cores": args.cores, "load1_start": round(load, 2),
-        "cohorts": cohorts, "samples": samples, "genes": genes, "format": fmt,
-        "cells": cohorts * samples * genes, "data_mib": round(data_mib, 1),
-        "generate_s": round(generate_s, 1), "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
-        "peak_rss_mib": round(peak), "jobs": int(rules["jobs"].sum()), "rule_source": source,
-    }  # fmt: skip
+        "cpus": os.cpu_count(),
+        "cores": args.cores,
+        "load1_start": round(load, 2),
+        "cohorts": cohorts,
+        "samples": samples,
+        "genes": genes,
+        "format": fmt,
+        "cells": cohorts * samples * genes,
+        "data_mib": round(data_mib, 1),
+        "generate_s": round(generate_s, 1),
+        "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
+        "peak_rss_mib": round(peak),
+        "jobs": int(rules["jobs"].sum()),
+        "rule_source": source,
+    }
     for rule, values in rules.iterrows():
         for column in ("wall_s", "wall_max_s", "cpu_s", "rss_mib"):
             row[f"{rule}_{column}"] = round(float(values[column]), 1)

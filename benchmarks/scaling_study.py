@@ -14,10 +14,16 @@ import sys
 from pathlib import Path
 
 RUNS = [
-    (1, 500, "tsv.gz"), (1, 2000, "tsv.gz"), (1, 8000, "tsv.gz"), (5, 500, "tsv.gz"),
-    (5, 2000, "tsv.gz"), (20, 500, "tsv.gz"), (20, 2000, "tsv.gz"), (1, 8000, "parquet"),
+    (1, 500, "tsv.gz"),
+    (1, 2000, "tsv.gz"),
+    (1, 8000, "tsv.gz"),
+    (5, 500, "tsv.gz"),
+    (5, 2000, "tsv.gz"),
+    (20, 500, "tsv.gz"),
+    (20, 2000, "tsv.gz"),
+    (1, 8000, "parquet"),
     (20, 2000, "parquet"),
-]  # fmt: skip
+]
 
 
 def main():
@@ -28,8 +34,20 @@ def main():
     scale = Path(__file__).resolve().with_name("scale.py")
     for index, (cohorts, samples, fmt) in enumerate(RUNS):
         data = args.data_root / f"{cohorts}x{samples}x{args.genes}.{fmt}"
-        command = [sys.executable, str(scale), "--cohorts", str(cohorts), "--samples",
-                   str(samples), "--genes", str(args.genes), "--format", fmt, "--data", str(data)]  # fmt: skip
+        command = [
+            sys.executable,
+            str(scale),
+            "--cohorts",
+            str(cohorts),
+            "--samples",
+            str(samples),
+            "--genes",
+            str(args.genes),
+            "--format",
+            fmt,
+            "--data",
+            str(data),
+        ]
         if index == len(RUNS) - 1:
             command.append("--plot")
         subprocess.run(command, check=True)

@@ -44,8 +44,9 @@ def write_h5ad(path, *, cells, genes, genes_per_cell, seed, block=50_000):
         for key in ("obsm", "varm", "obsp", "varp", "layers", "uns"):
             ad.io.write_elem(f, key, {})
         x = f.create_group("X")
-        x.attrs.update({"encoding-type": "csr_matrix", "encoding-version": "0.1.0",
-                        "shape": (cells, genes)})  # fmt: skip
+        x.attrs.update(
+            {"encoding-type": "csr_matrix", "encoding-version": "0.1.0", "shape": (cells, genes)}
+        )
         data = x.create_dataset("data", (0,), np.float32, maxshape=(None,), chunks=(1 << 20,))
         indices = x.create_dataset("indices", (0,), np.int32, maxshape=(None,), chunks=(1 << 20,))
         indptr = [np.zeros(1, np.int64)]
@@ -71,8 +72,9 @@ def measure(code):
     """Run `code` in a fresh Python; its wall time, CPU time, peak RSS (MiB) and printed JSON."""
     start = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run([sys.executable, "-c", code + PEAK], check=True, capture_output=True,
-                         text=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code + PEAK], check=True, capture_output=True, text=True
+    )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     result = json.loads(out.stdout.splitlines()[-2])
@@ -119,25 +121,40 @@ def main():
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"cells_{args.cells}x{args.genes}.h5ad"
     if args.write_only:
-        return write_h5ad(path, cells=args.cells, genes=args.genes,
-                          genes_per_cell=args.genes_per_cell, seed=args.seed)  # fmt: skip
+        return write_h5ad(
+            path,
+            cells=args.cells,
+            genes=args.genes,
+            genes_per_cell=args.genes_per_cell,
+            seed=args.seed,
+        )
     if not path.exists():
         # in a child process: Linux children inherit the parent's peak RSS (ru_maxrss) at fork,
         # so a parent that wrote the file itself would inflate the measured peaks below
         start = time.perf_counter()
         subprocess.run([sys.executable, __file__, *sys.argv[1:], "--write-only"], check=True)
-        print(f"wrote {path} ({path.stat().st_size / 2**30:.2f} GiB) in "
-              f"{time.perf_counter() - start:.0f} s")  # fmt: skip
+        print(
+            f"wrote {path} ({path.stat().st_size / 2**30:.2f} GiB) in "
+            f"{time.perf_counter() - start:.0f} s"
+        )
     scores = args.out / f"scores_{args.cells}.parquet"
-    fields = {"path": str(path), "signatures": SIGNATURES, "chunk": args.chunk,
-              "scores": str(scores)}  # fmt: skip
+    fields = {
+        "path": str(path),
+        "signatures": SIGNATURES,
+        "chunk": args.chunk,
+        "scores": str(scores),
+    }
     wall, cpu, rss, _ = measure(CHUNKED.format(**fields))
-    print(f"score_genes_chunked  {args.cells} cells x {args.genes} genes, chunks of {args.chunk}: "
-          f"wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {rss:.0f} MiB")  # fmt: skip
+    print(
+        f"score_genes_chunked  {args.cells} cells x {args.genes} genes, chunks of {args.chunk}: "
+        f"wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {rss:.0f} MiB"
+    )
     if args.library:
         wall, cpu, rss, result = measure(LIBRARY.format(**fields))
-        print(f"scanpy.tl.score_genes in memory: wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS "
-              f"{rss:.0f} MiB; max |difference| {result['max_abs_difference']:.2e}")  # fmt: skip
+        print(
+            f"scanpy.tl.score_genes in memory: wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS "
+            f"{rss:.0f} MiB; max |difference| {result['max_abs_difference']:.2e}"
+        )
 
 
 if __name__ == "__main__":

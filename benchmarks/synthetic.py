@@ -150,8 +150,22 @@ def cohort_entry(name, expression, clinical, fmt):
     }
 
 
-def generate(out, *, cohorts, samples, genes, fmt="tsv.gz", seed=1, log_hr=0.5, loading=0.8,
-             block_size=50, lr_rate=0.04, competing_rate=0.06, dropout_rate=0.03, verbose=False):  # fmt: skip
+def generate(
+    out,
+    *,
+    cohorts,
+    samples,
+    genes,
+    fmt="tsv.gz",
+    seed=1,
+    log_hr=0.5,
+    loading=0.8,
+    block_size=50,
+    lr_rate=0.04,
+    competing_rate=0.06,
+    dropout_rate=0.03,
+    verbose=False,
+):
     """Write the cohorts, `config.yaml` and `truth.tsv` under `out`; return the config dict."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}")
@@ -166,8 +180,14 @@ def generate(out, *, cohorts, samples, genes, fmt="tsv.gz", seed=1, log_hr=0.5, 
         rng = np.random.default_rng([seed, number])
         latent = rng.standard_normal(samples)
         matrix = expression_matrix(model, latent, rng)
-        days, event = survival(latent, rng, log_hr=log_hr, lr_rate=lr_rate,
-                               competing_rate=competing_rate, dropout_rate=dropout_rate)  # fmt: skip
+        days, event = survival(
+            latent,
+            rng,
+            log_hr=log_hr,
+            lr_rate=lr_rate,
+            competing_rate=competing_rate,
+            dropout_rate=dropout_rate,
+        )
         ids = [f"{name}_{i:05d}" for i in range(samples)]
         stage = rng.choice(["I", "II", "III"], samples, p=[0.35, 0.45, 0.2]).astype(object)
         stage[rng.random(samples) < 0.03] = "unknown"
@@ -193,17 +213,26 @@ def generate(out, *, cohorts, samples, genes, fmt="tsv.gz", seed=1, log_hr=0.5, 
         counts = clinical["first_event"].value_counts()
         truth.append(
             {
-                "cohort": name, "samples": samples, "genes": genes, "format": fmt, "seed": seed,
-                "log_hr": log_hr, "loading": loading, "cxcl8_written_as": names[cxcl8],
+                "cohort": name,
+                "samples": samples,
+                "genes": genes,
+                "format": fmt,
+                "seed": seed,
+                "log_hr": log_hr,
+                "loading": loading,
+                "cxcl8_written_as": names[cxcl8],
                 "local": int(counts.get("local", 0)),
                 "competing": int(counts.get("distant", 0) + counts.get("death", 0)),
                 "censored": int(counts.get("none", 0)),
                 "expression_mb": round(expression.stat().st_size / 2**20, 1),
             }
-        )  # fmt: skip
+        )
         if verbose:
-            print(f"{name}: {samples} x {genes} {fmt}, {truth[-1]['expression_mb']} MiB, "
-                  f"{time.perf_counter() - start:.1f} s", flush=True)  # fmt: skip
+            print(
+                f"{name}: {samples} x {genes} {fmt}, {truth[-1]['expression_mb']} MiB, "
+                f"{time.perf_counter() - start:.1f} s",
+                flush=True,
+            )
     config = {
         "signatures": SIGNATURES,
         "min_genes": 2,
@@ -214,7 +243,7 @@ def generate(out, *, cohorts, samples, genes, fmt="tsv.gz", seed=1, log_hr=0.5, 
             "n_bins": 25,
             "random_state": 0,
             "ssgsea_weight": 0.25,
-        },  # fmt: skip
+        },
         "cohorts": entries,
     }
     (out / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -235,10 +264,20 @@ def main():
     parser.add_argument("--out", required=True, help="output directory")
     args = parser.parse_args()
     start = time.perf_counter()
-    generate(args.out, cohorts=args.cohorts, samples=args.samples, genes=args.genes, fmt=args.format,
-             seed=args.seed, log_hr=args.log_hr, verbose=True)  # fmt: skip
-    print(f"wrote {args.cohorts} cohorts and config.yaml to {args.out} in "
-          f"{time.perf_counter() - start:.1f} s")  # fmt: skip
+    generate(
+        args.out,
+        cohorts=args.cohorts,
+        samples=args.samples,
+        genes=args.genes,
+        fmt=args.format,
+        seed=args.seed,
+        log_hr=args.log_hr,
+        verbose=True,
+    )
+    print(
+        f"wrote {args.cohorts} cohorts and config.yaml to {args.out} in "
+        f"{time.perf_counter() - start:.1f} s"
+    )
 
 
 if __name__ == "__main__":

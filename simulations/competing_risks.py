@@ -297,11 +297,31 @@ def summarise(results):
 
 
 COLUMNS = [
-    "scenario", "model", "description", "check", "statistic", "n", "replicates", "failed_fits",
-    "hits", "estimate", "mc_se", "ci_low", "ci_high", "target_low", "target_high", "met",
-    "true_hr", "mean_log_hr", "bias_log_hr", "empirical_sd", "mean_se",
-    "share_cause1", "share_cause2", "share_censored",
-]  # fmt: skip
+    "scenario",
+    "model",
+    "description",
+    "check",
+    "statistic",
+    "n",
+    "replicates",
+    "failed_fits",
+    "hits",
+    "estimate",
+    "mc_se",
+    "ci_low",
+    "ci_high",
+    "target_low",
+    "target_high",
+    "met",
+    "true_hr",
+    "mean_log_hr",
+    "bias_log_hr",
+    "empirical_sd",
+    "mean_se",
+    "share_cause1",
+    "share_cause2",
+    "share_censored",
+]
 
 
 def run_study(replicates, seed, n=300, workers=2, scenarios=None):

@@ -1,15 +1,39 @@
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+RUNNING = {"workflow": False}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Note, before its fixtures start, whether the test is in the workflow tier."""
+    RUNNING["workflow"] = item.get_closest_marker("workflow") is not None
+
+
+def starting_snakemake():
+    """Called by every helper that starts snakemake: only workflow-tier tests may (the fast tier,
+    `pytest -m "not workflow and not slow"`, must not start it)."""
+    if not RUNNING["workflow"]:
+        pytest.fail(
+            "this test starts snakemake but is not marked workflow: add @pytest.mark.workflow",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")
 def shared_data():
+    """../shared/data, the real public test files (its README.md lists them); every test that reads
+    them asks for this fixture. Without the folder the test is skipped, or fails where
+    SELFSEED_REQUIRE_SHARED_DATA=1 (CI, which has the folder beside the clone)."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"real public test files not found at {SHARED_DATA}")
+        reason = f"real public test files not found at {SHARED_DATA}"
+        if os.environ.get("SELFSEED_REQUIRE_SHARED_DATA") == "1":
+            pytest.fail(f"{reason} (SELFSEED_REQUIRE_SHARED_DATA=1)", pytrace=False)
+        pytest.skip(reason)
     return SHARED_DATA
 
 
@@ -19,6 +43,40 @@ def gse1992():
     from SurvSet.data import SurvLoader
 
     return SurvLoader().load_dataset(ds_name="gse1992")["df"]
+
+
+@pytest.fixture(scope="session")
+def rtcga(shared_data):
+    """rtcga(name): the one data.frame of the RTCGA file ../shared/data/rtcga/`name`, parsed once per
+    session (rdata parses in Python, about a second a file); callers do not change it."""
+    import rdata
+
+    frames = {}
+
+    def frame(name):
+        if name not in frames:
+            (frames[name],) = rdata.read_rda(shared_data / "rtcga" / name).values()
+        return frames[name]
+
+    return frame
+
+
+@pytest.fixture(scope="session")
+def tcga_cdr_sheet(shared_data):
+    """The TCGA-CDR supplementary sheet (11,160 patients), read once per session."""
+    from selfseed.presets import read_tcga_cdr
+
+    return read_tcga_cdr(shared_data / "tcga_cdr" / "TCGA-CDR-SupplementalTableS1.xlsx")
+
+
+def load_tool(name):
+    """The module tools/`name`.py (tools/ is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, REPO / "tools" / f"{name}.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
 
 
 def gzip_bomb(line=b"IL6\t1\t1\n", size=10**9, *, head=b"", tail=b""):
@@ -51,9 +109,13 @@ def run_measured(code, *, cwd=None, env=None):
     import sys
 
     wrapper = subprocess.run(
-        [sys.executable, "-c", MEASURED, code], capture_output=True, text=True, cwd=cwd, env=env,
+        [sys.executable, "-c", MEASURED, code],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
         timeout=300,
-    )  # fmt: skip
+    )
     assert wrapper.returncode == 0, wrapper.stderr
     return json.loads(wrapper.stdout)
 
@@ -77,7 +139,19 @@ def run_on_small_disk(code, folder, *, size="64k", options=""):
 
     mount = f'mount -t tmpfs -o size={size}{"," + options if options else ""} none "$1"'
     return subprocess.run(
-        ["unshare", "-rm", "sh", "-c", f'{mount} && shift && exec "$@"', "sh", str(folder),
-         sys.executable, "-c", code],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            "unshare",
+            "-rm",
+            "sh",
+            "-c",
+            f'{mount} && shift && exec "$@"',
+            "sh",
+            str(folder),
+            sys.executable,
+            "-c",
+            code,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

@@ -20,7 +20,7 @@ import yaml
 from snakemake.utils import validate
 from test_workflow import config_with, snakemake, survset_config, workdir
 
-from conftest import REPO, SHARED_DATA
+from conftest import REPO
 from selfseed.cohort import build_cohort
 from selfseed.config import check_config
 from selfseed.errors import ConfigError, InputDataError, SelfseedError
@@ -30,7 +30,6 @@ from selfseed.pipeline import ingest
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 SIGNATURE_GENES = ["IL6", "IL8", "MMP1", "FSCN1", "CXCL1"]
 HTML = b"<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</title></head></html>\n"
-GEO = SHARED_DATA / "geo"
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +55,26 @@ def base(gse1992):
 
 def table_entry(path):
     return {
-        "source": "table", "expression": str(path / "expr.tsv"), "clinical": str(path / "clinical.tsv"),
-        "orientation": "genes_by_samples", "sample_column": "sample", "missing_values": ["missing"],
-        "endpoint": {"name": "RFS", "label": "relapse-free survival", "time_column": "rfs_days",
-                     "time_unit": "days", "event_column": "status", "event_values": ["relapse"],
-                     "censored_values": ["censored"]},
-        "covariates": [{"name": "er_positive", "column": "er", "type": "categorical"},
-                       {"name": "grade", "column": "grade", "type": "numeric"}],
-    }  # fmt: skip
+        "source": "table",
+        "expression": str(path / "expr.tsv"),
+        "clinical": str(path / "clinical.tsv"),
+        "orientation": "genes_by_samples",
+        "sample_column": "sample",
+        "missing_values": ["missing"],
+        "endpoint": {
+            "name": "RFS",
+            "label": "relapse-free survival",
+            "time_column": "rfs_days",
+            "time_unit": "days",
+            "event_column": "status",
+            "event_values": ["relapse"],
+            "censored_values": ["censored"],
+        },
+        "covariates": [
+            {"name": "er_positive", "column": "er", "type": "categorical"},
+            {"name": "grade", "column": "grade", "type": "numeric"},
+        ],
+    }
 
 
 def write_frame(frame, path, *, index):
@@ -88,12 +99,19 @@ class Case:
     cohort: bool = True  # the message names cohort 'bad'
 
 
-def prepare(tmp_path, base, make):
+def prepare(tmp_path, base, make, request=None):
+    """The case's files and config; `request` lets a case ask for a fixture (shared_data)."""
     expression, clinical = base
     ctx = SimpleNamespace(
-        path=tmp_path, expression=expression.copy(), clinical=clinical.copy(),
-        entry=table_entry(tmp_path), config={}, raw={}, files={},
-    )  # fmt: skip
+        path=tmp_path,
+        expression=expression.copy(),
+        clinical=clinical.copy(),
+        entry=table_entry(tmp_path),
+        config={},
+        raw={},
+        files={},
+        request=request,
+    )
     make(ctx)
     if ctx.entry["source"] == "table":
         for frame, key, index in (
@@ -183,23 +201,31 @@ def geo_cohort(matrix, annotation, *, annotation_raw=None):
     """A GEO cohort reading `matrix` and `annotation` (real GEO files or hand-made text)."""
 
     def make(ctx):
-        for name in (matrix, annotation):
-            if not str(name).startswith("hand") and not (GEO / name).is_file():
-                pytest.skip(f"shared GEO test file {GEO / name} is absent")
+        real = [name for name in (matrix, annotation) if not name.startswith("hand")]
+        geo = ctx.request.getfixturevalue("shared_data") / "geo" if real else None
         files = {}
         for kind, name in (("matrix", matrix), ("annotation", annotation)):
             if name == "hand_made_series_matrix.txt":
                 ctx.raw[name] = HAND_MADE_MATRIX
             elif name == "hand_made.annot":
                 ctx.raw[name] = annotation_raw
-            files[kind] = str(ctx.path / name) if name.startswith("hand") else str(GEO / name)
+            files[kind] = str(ctx.path / name) if name.startswith("hand") else str(geo / name)
         ctx.files = files
         ctx.entry = {
-            "source": "geo", "accession": "GSE1", "platform": "GPL97", "missing_values": [],
-            "endpoint": {"name": "RFS", "label": "relapse-free survival", "time_column": "rfs:ch1",
-                         "time_unit": "months", "event_column": "relapse:ch1",
-                         "event_values": ["yes"], "censored_values": ["no"]},
-        }  # fmt: skip
+            "source": "geo",
+            "accession": "GSE1",
+            "platform": "GPL97",
+            "missing_values": [],
+            "endpoint": {
+                "name": "RFS",
+                "label": "relapse-free survival",
+                "time_column": "rfs:ch1",
+                "time_unit": "months",
+                "event_column": "relapse:ch1",
+                "event_values": ["yes"],
+                "censored_values": ["no"],
+            },
+        }
 
     return make
 
@@ -229,200 +255,485 @@ def only_unusable_samples_measured(ctx):
 
 CASES = [
     # --- config checks, before any job -----------------------------------------------------
-    Case("expression-file-missing", entry(expression="nowhere/expr.tsv"), ConfigError,
-         ["nowhere/expr.tsv", "cohorts.bad.expression", "not found"]),
-    Case("clinical-file-missing", entry(clinical="nowhere/clinical.tsv"), ConfigError,
-         ["nowhere/clinical.tsv", "cohorts.bad.clinical"]),
-    Case("clinical-empty", raw("clinical.tsv", b""), InputDataError,
-         ["clinical.tsv", "empty", "cohorts.bad.clinical"]),
-    Case("clinical-blank-lines-only", raw("clinical.tsv", b"\n \n\t\n"), InputDataError,
-         ["clinical.tsv", "empty"]),
-    Case("clinical-html-page", raw("clinical.tsv", HTML), InputDataError,
-         ["clinical.tsv", "web page", "503 Service"]),
-    Case("clinical-gzipped-html-page",
-         raw("clinical.tsv.gz", gzip.compress(HTML), clinical="clinical.tsv.gz"), InputDataError,
-         ["clinical.tsv.gz", "web page"]),
-    Case("clinical-tsv-is-comma-separated",
-         raw("clinical.tsv", lambda ctx: tsv(ctx.clinical, index=False, sep=",")), InputDataError,
-         ["clinical.tsv", "not tab-separated", "comma-separated first line", "line 1", "rename"]),
-    Case("clinical-csv-is-semicolon-separated",
-         raw("clinical.csv", lambda ctx: tsv(ctx.clinical, index=False, sep=";"),
-             clinical="clinical.csv"), InputDataError,
-         ["clinical.csv", "not comma-separated", "semicolon"]),
-    Case("clinical-one-column", raw("clinical.tsv", "sample\nA\nB\n"), InputDataError,
-         ["clinical.tsv", "one column only"]),
-    Case("clinical-header-only", raw("clinical.tsv", "sample\trfs_days\tstatus\ter\tgrade\n"),
-         InputDataError, ["clinical.tsv", "no data rows"]),
-    Case("clinical-one-data-row", raw("clinical.tsv", clinical_lines(lambda lines: lines[:2])),
-         InputDataError, ["clinical.tsv", "one data row", "cohorts.bad.clinical", "one row per sample"]),
-    Case("clinical-excel-workbook",
-         raw("clinical.xlsx", lambda ctx: excel(ctx.clinical), clinical="clinical.xlsx"),
-         InputDataError, ["clinical.xlsx", "is an Excel .xlsx workbook", "cohorts.bad.clinical",
-                          "save the sheet as 'Text (tab delimited)' or CSV"]),
-    Case("expression-excel-workbook-named-tsv",
-         raw("expr.tsv", lambda ctx: excel(ctx.expression)), InputDataError,
-         ["expr.tsv", "is an Excel .xlsx workbook", "cohorts.bad.expression", "SEPT1"]),
-    Case("clinical-repeated-column",
-         raw("clinical.tsv", clinical_lines(lambda lines: [lines[0].replace("\ter", "\tstatus")]
-                                            + lines[1:])), InputDataError,
-         ["clinical.tsv", "repeated column names", "status"]),
-    Case("clinical-line-with-extra-cell",
-         raw("clinical.tsv", clinical_lines(lambda lines: lines[:6] + [lines[6] + "\textra"]
-                                            + lines[7:])), InputDataError,
-         ["clinical.tsv", "line 7", "6 cells on line 7, 5 in the header"]),
-    Case("sample-column-missing", entry(sample_column="patient_id"), ConfigError,
-         ["cohorts.bad.sample_column", "patient_id", "clinical.tsv"]),
-    Case("time-column-missing", endpoint(time_column="rfs_time"), ConfigError,
-         ["cohorts.bad.endpoint.time_column", "rfs_time", "clinical.tsv"]),
-    Case("event-column-missing", endpoint(event_column="relapse"), ConfigError,
-         ["cohorts.bad.endpoint.event_column", "relapse"]),
-    Case("covariate-column-missing",
-         entry(covariates=[{"name": "stage", "column": "ajcc_stage"}]), ConfigError,
-         ["cohorts.bad.covariates[0].column", "ajcc_stage"]),
-    Case("treatment-column-missing", entry(treatment={"name": "rt", "column": "radiotherapy"}),
-         ConfigError, ["cohorts.bad.treatment.column", "radiotherapy"]),
-    Case("event-values-occur-nowhere", endpoint(event_values=["relapsed"]), ConfigError,
-         ["cohorts.bad.endpoint.event_values", "relapsed", "'status'"]),
-    Case("censored-values-occur-nowhere", endpoint(censored_values=[0]), ConfigError,
-         ["cohorts.bad.endpoint.censored_values", "censored"]),
-    Case("event-code-in-two-lists", endpoint(competing_values=["censored"]), ConfigError,
-         ["cohorts.bad.endpoint.censored_values", "both", "censored"]),
-    Case("covariate-name-twice",
-         entry(covariates=[{"name": "g", "column": "er"}, {"name": "g", "column": "grade"}]),
-         ConfigError, ["cohorts.bad.covariates[1].name", "used twice"]),
-    Case("covariate-name-reserved", entry(covariates=[{"name": "event", "column": "er"}]),
-         ConfigError, ["cohorts.bad.covariates[0].name", "reserved"]),
-    Case("duplicated-sample-in-clinical",
-         clinical(lambda c: pd.concat([c, c.iloc[[3]]], ignore_index=True)), InputDataError,
-         ["duplicated sample ids in the clinical table", "clinical.tsv"]),
-    Case("row-without-sample-id", clinical(lambda c: assign(c, "sample", [4], None)),
-         InputDataError, ["without a sample id", "clinical.tsv", "line 6", "'sample'"]),
-    Case("follow-up-times-are-dates",
-         clinical(lambda c: c.assign(rfs_days="2001-05-03")), ConfigError,
-         ["no sample has a usable endpoint", "missing or non-numeric follow-up time",
-          "cohorts.bad.endpoint"]),
-    Case("follow-up-times-not-positive", clinical(lambda c: c.assign(rfs_days=-c["rfs_days"])),
-         ConfigError, ["no sample has a usable endpoint", "follow-up time <= 0"]),
-    Case("numeric-covariate-with-text", clinical(lambda c: assign(c, "grade", [2, 9], "high")),
-         InputDataError, ["non-numeric values in a numeric covariate", "'grade'", "high"]),
-    Case("expression-empty", raw("expr.tsv", b""), InputDataError,
-         ["expr.tsv", "empty", "cohorts.bad.expression"]),
+    Case(
+        "expression-file-missing",
+        entry(expression="nowhere/expr.tsv"),
+        ConfigError,
+        ["nowhere/expr.tsv", "cohorts.bad.expression", "not found"],
+    ),
+    Case(
+        "clinical-file-missing",
+        entry(clinical="nowhere/clinical.tsv"),
+        ConfigError,
+        ["nowhere/clinical.tsv", "cohorts.bad.clinical"],
+    ),
+    Case(
+        "clinical-empty",
+        raw("clinical.tsv", b""),
+        InputDataError,
+        ["clinical.tsv", "empty", "cohorts.bad.clinical"],
+    ),
+    Case(
+        "clinical-blank-lines-only",
+        raw("clinical.tsv", b"\n \n\t\n"),
+        InputDataError,
+        ["clinical.tsv", "empty"],
+    ),
+    Case(
+        "clinical-html-page",
+        raw("clinical.tsv", HTML),
+        InputDataError,
+        ["clinical.tsv", "web page", "503 Service"],
+    ),
+    Case(
+        "clinical-gzipped-html-page",
+        raw("clinical.tsv.gz", gzip.compress(HTML), clinical="clinical.tsv.gz"),
+        InputDataError,
+        ["clinical.tsv.gz", "web page"],
+    ),
+    Case(
+        "clinical-tsv-is-comma-separated",
+        raw("clinical.tsv", lambda ctx: tsv(ctx.clinical, index=False, sep=",")),
+        InputDataError,
+        ["clinical.tsv", "not tab-separated", "comma-separated first line", "line 1", "rename"],
+    ),
+    Case(
+        "clinical-csv-is-semicolon-separated",
+        raw(
+            "clinical.csv",
+            lambda ctx: tsv(ctx.clinical, index=False, sep=";"),
+            clinical="clinical.csv",
+        ),
+        InputDataError,
+        ["clinical.csv", "not comma-separated", "semicolon"],
+    ),
+    Case(
+        "clinical-one-column",
+        raw("clinical.tsv", "sample\nA\nB\n"),
+        InputDataError,
+        ["clinical.tsv", "one column only"],
+    ),
+    Case(
+        "clinical-header-only",
+        raw("clinical.tsv", "sample\trfs_days\tstatus\ter\tgrade\n"),
+        InputDataError,
+        ["clinical.tsv", "no data rows"],
+    ),
+    Case(
+        "clinical-one-data-row",
+        raw("clinical.tsv", clinical_lines(lambda lines: lines[:2])),
+        InputDataError,
+        ["clinical.tsv", "one data row", "cohorts.bad.clinical", "one row per sample"],
+    ),
+    Case(
+        "clinical-excel-workbook",
+        raw("clinical.xlsx", lambda ctx: excel(ctx.clinical), clinical="clinical.xlsx"),
+        InputDataError,
+        [
+            "clinical.xlsx",
+            "is an Excel .xlsx workbook",
+            "cohorts.bad.clinical",
+            "save the sheet as 'Text (tab delimited)' or CSV",
+        ],
+    ),
+    Case(
+        "expression-excel-workbook-named-tsv",
+        raw("expr.tsv", lambda ctx: excel(ctx.expression)),
+        InputDataError,
+        ["expr.tsv", "is an Excel .xlsx workbook", "cohorts.bad.expression", "SEPT1"],
+    ),
+    Case(
+        "clinical-repeated-column",
+        raw(
+            "clinical.tsv",
+            clinical_lines(lambda lines: [lines[0].replace("\ter", "\tstatus")] + lines[1:]),
+        ),
+        InputDataError,
+        ["clinical.tsv", "repeated column names", "status"],
+    ),
+    Case(
+        "clinical-line-with-extra-cell",
+        raw(
+            "clinical.tsv",
+            clinical_lines(lambda lines: lines[:6] + [lines[6] + "\textra"] + lines[7:]),
+        ),
+        InputDataError,
+        ["clinical.tsv", "line 7", "6 cells on line 7, 5 in the header"],
+    ),
+    Case(
+        "sample-column-missing",
+        entry(sample_column="patient_id"),
+        ConfigError,
+        ["cohorts.bad.sample_column", "patient_id", "clinical.tsv"],
+    ),
+    Case(
+        "time-column-missing",
+        endpoint(time_column="rfs_time"),
+        ConfigError,
+        ["cohorts.bad.endpoint.time_column", "rfs_time", "clinical.tsv"],
+    ),
+    Case(
+        "event-column-missing",
+        endpoint(event_column="relapse"),
+        ConfigError,
+        ["cohorts.bad.endpoint.event_column", "relapse"],
+    ),
+    Case(
+        "covariate-column-missing",
+        entry(covariates=[{"name": "stage", "column": "ajcc_stage"}]),
+        ConfigError,
+        ["cohorts.bad.covariates[0].column", "ajcc_stage"],
+    ),
+    Case(
+        "treatment-column-missing",
+        entry(treatment={"name": "rt", "column": "radiotherapy"}),
+        ConfigError,
+        ["cohorts.bad.treatment.column", "radiotherapy"],
+    ),
+    Case(
+        "event-values-occur-nowhere",
+        endpoint(event_values=["relapsed"]),
+        ConfigError,
+        ["cohorts.bad.endpoint.event_values", "relapsed", "'status'"],
+    ),
+    Case(
+        "censored-values-occur-nowhere",
+        endpoint(censored_values=[0]),
+        ConfigError,
+        ["cohorts.bad.endpoint.censored_values", "censored"],
+    ),
+    Case(
+        "event-code-in-two-lists",
+        endpoint(competing_values=["censored"]),
+        ConfigError,
+        ["cohorts.bad.endpoint.censored_values", "both", "censored"],
+    ),
+    Case(
+        "covariate-name-twice",
+        entry(covariates=[{"name": "g", "column": "er"}, {"name": "g", "column": "grade"}]),
+        ConfigError,
+        ["cohorts.bad.covariates[1].name", "used twice"],
+    ),
+    Case(
+        "covariate-name-reserved",
+        entry(covariates=[{"name": "event", "column": "er"}]),
+        ConfigError,
+        ["cohorts.bad.covariates[0].name", "reserved"],
+    ),
+    Case(
+        "duplicated-sample-in-clinical",
+        clinical(lambda c: pd.concat([c, c.iloc[[3]]], ignore_index=True)),
+        InputDataError,
+        ["duplicated sample ids in the clinical table", "clinical.tsv"],
+    ),
+    Case(
+        "row-without-sample-id",
+        clinical(lambda c: assign(c, "sample", [4], None)),
+        InputDataError,
+        ["without a sample id", "clinical.tsv", "line 6", "'sample'"],
+    ),
+    Case(
+        "follow-up-times-are-dates",
+        clinical(lambda c: c.assign(rfs_days="2001-05-03")),
+        ConfigError,
+        [
+            "no sample has a usable endpoint",
+            "missing or non-numeric follow-up time",
+            "cohorts.bad.endpoint",
+        ],
+    ),
+    Case(
+        "follow-up-times-not-positive",
+        clinical(lambda c: c.assign(rfs_days=-c["rfs_days"])),
+        ConfigError,
+        ["no sample has a usable endpoint", "follow-up time <= 0"],
+    ),
+    Case(
+        "numeric-covariate-with-text",
+        clinical(lambda c: assign(c, "grade", [2, 9], "high")),
+        InputDataError,
+        ["non-numeric values in a numeric covariate", "'grade'", "high"],
+    ),
+    Case(
+        "expression-empty",
+        raw("expr.tsv", b""),
+        InputDataError,
+        ["expr.tsv", "empty", "cohorts.bad.expression"],
+    ),
     Case("expression-html-page", raw("expr.tsv", HTML), InputDataError, ["expr.tsv", "web page"]),
-    Case("expression-csv-is-tab-separated",
-         raw("expr.csv", lambda ctx: tsv(ctx.expression, index=True), expression="expr.csv"),
-         InputDataError, ["expr.csv", "not comma-separated", "tab-separated first line"]),
-    Case("expression-one-column", raw("expr.tsv", "gene\nIL6\nMMP1\n"), InputDataError,
-         ["expr.tsv", "one column only"]),
-    Case("orientation-says-genes-by-samples", swap_orientation, ConfigError,
-         ["cohorts.bad.orientation", "samples_by_genes", "expr.tsv", "line 1"]),
-    Case("orientation-says-samples-by-genes", entry(orientation="samples_by_genes"), ConfigError,
-         ["cohorts.bad.orientation", "set orientation: genes_by_samples"]),
-    Case("sample-ids-match-nothing",
-         clinical(lambda c: c.assign(sample="X-" + c["sample"])), ConfigError,
-         ["cohorts.bad.sample_column", "names no sample", "X-"]),
-    Case("expression-gzip-cut-short",
-         raw("expr.tsv.gz", lambda ctx: gzip.compress(tsv(ctx.expression, index=True).encode())
-             [:5000], expression="expr.tsv.gz"), InputDataError,
-         ["expr.tsv.gz", "cannot read the file", "cut short"]),
-    Case("expression-parquet-damaged", raw("expr.parquet", b"PAR1 not really parquet",
-                                           expression="expr.parquet"), InputDataError,
-         ["expr.parquet", "cannot read the parquet file"]),
-    Case("h5ad-not-anndata",
-         lambda ctx: (ctx.entry.update(source="h5ad", path=str(ctx.path / "mine.h5ad")),
-                      [ctx.entry.pop(k) for k in ("expression", "clinical", "orientation")],
-                      ctx.raw.update({"mine.h5ad": b"sample\tIL6\nA\t1\n"})),
-         InputDataError, ["mine.h5ad", "cannot read the AnnData file", "cohorts.bad.path"]),
-    Case("signature-with-blank-genes",
-         lambda ctx: ctx.config.update(signatures={"empty": ["  "]}), ConfigError,
-         ["signatures.empty", "signature without genes"], cohort=False),
-    Case("primary-signature-unknown",
-         lambda ctx: ctx.config.update(primary={"signature": "self_seeding_v2"}), ConfigError,
-         ["primary.signature", "self_seeding_v2"], cohort=False),
-    Case("primary-pools-an-absent-endpoint", lambda ctx: ctx.config.update(primary={"pool": "LR"}),
-         ConfigError, ["primary.pool", "LR", "RFS"], cohort=False),
-    Case("primary-pools-an-endpoint-of-one-cohort",
-         lambda ctx: ctx.config.update(primary={"pool": "RFS"}), ConfigError,
-         ["primary.pool", "endpoint of one cohort only", "RFS: cohort bad", "primary.pool: all"],
-         cohort=False),
-    Case("primary-method-not-scored",
-         lambda ctx: ctx.config.update(scoring={"methods": ["ssgsea", "score_genes"]}),
-         ConfigError, ["primary.method", "zmean", "['ssgsea', 'score_genes']"], cohort=False),
-    Case("primary-signature-below-min-genes",
-         lambda ctx: ctx.config.update(signatures={"pair": ["IL8", "CXCL8", "IL6"]}, min_genes=3,
-                                       primary={"signature": "pair"}), ConfigError,
-         ["primary.signature", "2 gene(s) ['CXCL8', 'IL6']; min_genes 3"], cohort=False),
-    Case("primary-adjusted-without-covariates",
-         lambda ctx: (ctx.entry.update(covariates=[]),
-                      ctx.config.update(primary={"model": "adjusted"})), ConfigError,
-         ["primary.model", "no cohort it pools has covariates", "cohorts pooled: bad"],
-         cohort=False),
-    Case("cohort-names-differ-in-case",
-         lambda ctx: ctx.config.update(cohorts={"BAD": dict(ctx.entry)}), ConfigError,
-         ["cohorts.BAD", "bad and BAD"], cohort=False),
-    Case("gmt-file-missing", lambda ctx: ctx.config.update(signatures_gmt="sets/mine.gmt"),
-         ConfigError, ["signatures_gmt", "sets/mine.gmt"], cohort=False),
+    Case(
+        "expression-csv-is-tab-separated",
+        raw("expr.csv", lambda ctx: tsv(ctx.expression, index=True), expression="expr.csv"),
+        InputDataError,
+        ["expr.csv", "not comma-separated", "tab-separated first line"],
+    ),
+    Case(
+        "expression-one-column",
+        raw("expr.tsv", "gene\nIL6\nMMP1\n"),
+        InputDataError,
+        ["expr.tsv", "one column only"],
+    ),
+    Case(
+        "orientation-says-genes-by-samples",
+        swap_orientation,
+        ConfigError,
+        ["cohorts.bad.orientation", "samples_by_genes", "expr.tsv", "line 1"],
+    ),
+    Case(
+        "orientation-says-samples-by-genes",
+        entry(orientation="samples_by_genes"),
+        ConfigError,
+        ["cohorts.bad.orientation", "set orientation: genes_by_samples"],
+    ),
+    Case(
+        "sample-ids-match-nothing",
+        clinical(lambda c: c.assign(sample="X-" + c["sample"])),
+        ConfigError,
+        ["cohorts.bad.sample_column", "names no sample", "X-"],
+    ),
+    Case(
+        "expression-gzip-cut-short",
+        raw(
+            "expr.tsv.gz",
+            lambda ctx: gzip.compress(tsv(ctx.expression, index=True).encode())[:5000],
+            expression="expr.tsv.gz",
+        ),
+        InputDataError,
+        ["expr.tsv.gz", "cannot read the file", "cut short"],
+    ),
+    Case(
+        "expression-parquet-damaged",
+        raw("expr.parquet", b"PAR1 not really parquet", expression="expr.parquet"),
+        InputDataError,
+        ["expr.parquet", "cannot read the parquet file"],
+    ),
+    Case(
+        "h5ad-not-anndata",
+        lambda ctx: (
+            ctx.entry.update(source="h5ad", path=str(ctx.path / "mine.h5ad")),
+            [ctx.entry.pop(k) for k in ("expression", "clinical", "orientation")],
+            ctx.raw.update({"mine.h5ad": b"sample\tIL6\nA\t1\n"}),
+        ),
+        InputDataError,
+        ["mine.h5ad", "cannot read the AnnData file", "cohorts.bad.path"],
+    ),
+    Case(
+        "signature-with-blank-genes",
+        lambda ctx: ctx.config.update(signatures={"empty": ["  "]}),
+        ConfigError,
+        ["signatures.empty", "signature without genes"],
+        cohort=False,
+    ),
+    Case(
+        "primary-signature-unknown",
+        lambda ctx: ctx.config.update(primary={"signature": "self_seeding_v2"}),
+        ConfigError,
+        ["primary.signature", "self_seeding_v2"],
+        cohort=False,
+    ),
+    Case(
+        "primary-pools-an-absent-endpoint",
+        lambda ctx: ctx.config.update(primary={"pool": "LR"}),
+        ConfigError,
+        ["primary.pool", "LR", "RFS"],
+        cohort=False,
+    ),
+    Case(
+        "primary-pools-an-endpoint-of-one-cohort",
+        lambda ctx: ctx.config.update(primary={"pool": "RFS"}),
+        ConfigError,
+        ["primary.pool", "endpoint of one cohort only", "RFS: cohort bad", "primary.pool: all"],
+        cohort=False,
+    ),
+    Case(
+        "primary-method-not-scored",
+        lambda ctx: ctx.config.update(scoring={"methods": ["ssgsea", "score_genes"]}),
+        ConfigError,
+        ["primary.method", "zmean", "['ssgsea', 'score_genes']"],
+        cohort=False,
+    ),
+    Case(
+        "primary-signature-below-min-genes",
+        lambda ctx: ctx.config.update(
+            signatures={"pair": ["IL8", "CXCL8", "IL6"]}, min_genes=3, primary={"signature": "pair"}
+        ),
+        ConfigError,
+        ["primary.signature", "2 gene(s) ['CXCL8', 'IL6']; min_genes 3"],
+        cohort=False,
+    ),
+    Case(
+        "primary-adjusted-without-covariates",
+        lambda ctx: (
+            ctx.entry.update(covariates=[]),
+            ctx.config.update(primary={"model": "adjusted"}),
+        ),
+        ConfigError,
+        ["primary.model", "no cohort it pools has covariates", "cohorts pooled: bad"],
+        cohort=False,
+    ),
+    Case(
+        "cohort-names-differ-in-case",
+        lambda ctx: ctx.config.update(cohorts={"BAD": dict(ctx.entry)}),
+        ConfigError,
+        ["cohorts.BAD", "bad and BAD"],
+        cohort=False,
+    ),
+    Case(
+        "gmt-file-missing",
+        lambda ctx: ctx.config.update(signatures_gmt="sets/mine.gmt"),
+        ConfigError,
+        ["signatures_gmt", "sets/mine.gmt"],
+        cohort=False,
+    ),
     # --- the config is fine, the data are not: ingest stops ----------------------------------
-    Case("expression-non-numeric-cell", expression(lambda e: assign(e, e.columns[2], [3], "n.d.")),
-         InputDataError, ["non-numeric expression values", "expr.tsv", "line 5", "'n.d.'",
-                          "cohorts.bad.expression"], stage="ingest"),
-    Case("expression-excel-error-values",
-         expression(lambda e: assign(e, e.columns[7], [0, 1, 2], "#VALUE!")), InputDataError,
-         ["non-numeric expression values", "#VALUE!", "3 non-numeric cell(s)"], stage="ingest"),
-    Case("parquet-expression-text-column",
-         lambda ctx: (ctx.entry.update(expression="expr.parquet"),
-                      setattr(ctx, "expression", assign(ctx.expression.astype(str),
-                                                        ctx.expression.columns[0], [1], "high"))),
-         InputDataError, ["expr.parquet", "non-numeric expression values", "high"], stage="ingest"),
-    Case("duplicated-sample-in-expression",
-         expression(lambda e: pd.concat([e, e.iloc[:, [5]]], axis=1)), InputDataError,
-         ["duplicated sample ids in the expression matrix", "expr.tsv"], stage="ingest"),
-    Case("duplicated-sample-row-samples-by-genes",
-         lambda ctx: (swap_orientation(ctx), ctx.entry.update(orientation="samples_by_genes"),
-                      setattr(ctx, "expression", pd.concat([ctx.expression,
-                                                            ctx.expression.iloc[[0]]]))),
-         InputDataError, ["duplicated sample ids in the expression matrix"], stage="ingest"),
-    Case("expression-header-only", raw("expr.tsv", expression_lines(lambda lines: lines[:1])),
-         InputDataError, ["expr.tsv", "no data rows"], stage="ingest"),
-    Case("expression-line-with-extra-cells",
-         raw("expr.tsv", expression_lines(lambda lines: lines[:9] + [lines[9] + "\t1\t2"]
-                                          + lines[10:])), InputDataError,
-         ["expr.tsv", "cannot parse", "line 10"], stage="ingest"),
-    Case("expression-rows-longer-than-header",
-         raw("expr.tsv", expression_lines(lambda lines: lines[:1] + [
-             line + "\t1\t2" for line in lines[1:] if line])), InputDataError,
-         ["expr.tsv", "more cells than the header"], stage="ingest"),
-    Case("expression-unlogged", expression(unlog), InputDataError,
-         ["look unlogged", "expr.tsv", "log2-transform"], stage="ingest"),
-    Case("expression-partly-unlogged", expression(lambda e: unlog(e, slice(0, 10))),
-         InputDataError, ["some samples look unlogged", "10 of 124 samples"], stage="ingest"),
-    Case("expression-ids-are-probes", expression(probe_ids), InputDataError,
-         ["no expression row maps to a gene symbol", "probe_0000"], stage="ingest"),
-    Case("expression-all-missing", expression(lambda e: e.astype(float) * np.nan),
-         InputDataError, ["no gene or no sample is left", "expr.tsv"], stage="ingest"),
-    Case("only-samples-without-endpoint-measured", only_unusable_samples_measured, InputDataError,
-         ["no sample has a usable endpoint", "missing or non-numeric follow-up time"],
-         stage="ingest"),
-    Case("geo-series-matrix-with-zero-rows",
-         geo_cohort("phantasus/GSE99709_series_matrix.txt.gz", "GPL97.annot.gz"), InputDataError,
-         ["GSE99709_series_matrix.txt.gz", "no expression rows", "data_row_count 0",
-          "GSE99709_Stat3RNA-Seq-counts.csv.gz"], stage="ingest"),
-    Case("geo-annotation-maps-no-probe",
-         geo_cohort("hand_made_series_matrix.txt", "GPL97.annot.gz"), InputDataError,
-         ["maps no probe", "GPL97.annot.gz", "GPL97"], stage="ingest"),
-    Case("geo-annotation-is-a-web-page",
-         geo_cohort("hand_made_series_matrix.txt", "hand_made.annot", annotation_raw=HTML),
-         InputDataError, ["hand_made.annot", "web page"], stage="ingest"),
-]  # fmt: skip
+    Case(
+        "expression-non-numeric-cell",
+        expression(lambda e: assign(e, e.columns[2], [3], "n.d.")),
+        InputDataError,
+        ["non-numeric expression values", "expr.tsv", "line 5", "'n.d.'", "cohorts.bad.expression"],
+        stage="ingest",
+    ),
+    Case(
+        "expression-excel-error-values",
+        expression(lambda e: assign(e, e.columns[7], [0, 1, 2], "#VALUE!")),
+        InputDataError,
+        ["non-numeric expression values", "#VALUE!", "3 non-numeric cell(s)"],
+        stage="ingest",
+    ),
+    Case(
+        "parquet-expression-text-column",
+        lambda ctx: (
+            ctx.entry.update(expression="expr.parquet"),
+            setattr(
+                ctx,
+                "expression",
+                assign(ctx.expression.astype(str), ctx.expression.columns[0], [1], "high"),
+            ),
+        ),
+        InputDataError,
+        ["expr.parquet", "non-numeric expression values", "high"],
+        stage="ingest",
+    ),
+    Case(
+        "duplicated-sample-in-expression",
+        expression(lambda e: pd.concat([e, e.iloc[:, [5]]], axis=1)),
+        InputDataError,
+        ["duplicated sample ids in the expression matrix", "expr.tsv"],
+        stage="ingest",
+    ),
+    Case(
+        "duplicated-sample-row-samples-by-genes",
+        lambda ctx: (
+            swap_orientation(ctx),
+            ctx.entry.update(orientation="samples_by_genes"),
+            setattr(ctx, "expression", pd.concat([ctx.expression, ctx.expression.iloc[[0]]])),
+        ),
+        InputDataError,
+        ["duplicated sample ids in the expression matrix"],
+        stage="ingest",
+    ),
+    Case(
+        "expression-header-only",
+        raw("expr.tsv", expression_lines(lambda lines: lines[:1])),
+        InputDataError,
+        ["expr.tsv", "no data rows"],
+        stage="ingest",
+    ),
+    Case(
+        "expression-line-with-extra-cells",
+        raw(
+            "expr.tsv",
+            expression_lines(lambda lines: lines[:9] + [lines[9] + "\t1\t2"] + lines[10:]),
+        ),
+        InputDataError,
+        ["expr.tsv", "cannot parse", "line 10"],
+        stage="ingest",
+    ),
+    Case(
+        "expression-rows-longer-than-header",
+        raw(
+            "expr.tsv",
+            expression_lines(
+                lambda lines: lines[:1] + [line + "\t1\t2" for line in lines[1:] if line]
+            ),
+        ),
+        InputDataError,
+        ["expr.tsv", "more cells than the header"],
+        stage="ingest",
+    ),
+    Case(
+        "expression-unlogged",
+        expression(unlog),
+        InputDataError,
+        ["look unlogged", "expr.tsv", "log2-transform"],
+        stage="ingest",
+    ),
+    Case(
+        "expression-partly-unlogged",
+        expression(lambda e: unlog(e, slice(0, 10))),
+        InputDataError,
+        ["some samples look unlogged", "10 of 124 samples"],
+        stage="ingest",
+    ),
+    Case(
+        "expression-ids-are-probes",
+        expression(probe_ids),
+        InputDataError,
+        ["no expression row maps to a gene symbol", "probe_0000"],
+        stage="ingest",
+    ),
+    Case(
+        "expression-all-missing",
+        expression(lambda e: e.astype(float) * np.nan),
+        InputDataError,
+        ["no gene or no sample is left", "expr.tsv"],
+        stage="ingest",
+    ),
+    Case(
+        "only-samples-without-endpoint-measured",
+        only_unusable_samples_measured,
+        InputDataError,
+        ["no sample has a usable endpoint", "missing or non-numeric follow-up time"],
+        stage="ingest",
+    ),
+    Case(
+        "geo-series-matrix-with-zero-rows",
+        geo_cohort("phantasus/GSE99709_series_matrix.txt.gz", "GPL97.annot.gz"),
+        InputDataError,
+        [
+            "GSE99709_series_matrix.txt.gz",
+            "no expression rows",
+            "data_row_count 0",
+            "GSE99709_Stat3RNA-Seq-counts.csv.gz",
+        ],
+        stage="ingest",
+    ),
+    Case(
+        "geo-annotation-maps-no-probe",
+        geo_cohort("hand_made_series_matrix.txt", "GPL97.annot.gz"),
+        InputDataError,
+        ["maps no probe", "GPL97.annot.gz", "GPL97"],
+        stage="ingest",
+    ),
+    Case(
+        "geo-annotation-is-a-web-page",
+        geo_cohort("hand_made_series_matrix.txt", "hand_made.annot", annotation_raw=HTML),
+        InputDataError,
+        ["hand_made.annot", "web page"],
+        stage="ingest",
+    ),
+]
 
 
 def test_corpus_is_large_and_distinct():
-    assert len(CASES) >= 40 and len({case.id for case in CASES}) == len(CASES)
+    assert len(CASES) >= 40
+    assert len({case.id for case in CASES}) == len(CASES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_bad_input_stops_with_a_named_project_error(tmp_path, base, case, monkeypatch):
+def test_bad_input_stops_with_a_named_project_error(tmp_path, base, case, monkeypatch, request):
     monkeypatch.chdir(tmp_path)  # relative paths in the config are relative to the run directory
-    ctx, config = prepare(tmp_path, base, case.make)
+    ctx, config = prepare(tmp_path, base, case.make, request)
     results = tmp_path / "results"
     if case.stage == "config":
         with pytest.raises(SelfseedError) as caught:
@@ -434,9 +745,14 @@ def test_bad_input_stops_with_a_named_project_error(tmp_path, base, case, monkey
             k: cohort_entry[k] for k in ("expression", "clinical") if k in cohort_entry
         }
         with pytest.raises(SelfseedError) as caught:
-            ingest(cohort_entry, "bad", files, max_missing_fraction=0.2,
-                   h5ad=results / "cohorts" / "bad.h5ad",
-                   dropped=results / "qc" / "bad.dropped.tsv")  # fmt: skip
+            ingest(
+                cohort_entry,
+                "bad",
+                files,
+                max_missing_fraction=0.2,
+                h5ad=results / "cohorts" / "bad.h5ad",
+                dropped=results / "qc" / "bad.dropped.tsv",
+            )
     assert type(caught.value) is case.error, caught.value
     message = str(caught.value)
     for text in (["cohort 'bad'"] if case.cohort else []) + case.expected:
@@ -495,14 +811,23 @@ def reordered(ctx):
 
 VARIANTS = {
     "utf8-bom": lambda ctx: ctx.raw.update(
-        {"expr.tsv": b"\xef\xbb\xbf" + tsv(ctx.expression, index=True).encode(),
-         "clinical.tsv": b"\xef\xbb\xbf" + tsv(ctx.clinical, index=False).encode()}),
+        {
+            "expr.tsv": b"\xef\xbb\xbf" + tsv(ctx.expression, index=True).encode(),
+            "clinical.tsv": b"\xef\xbb\xbf" + tsv(ctx.clinical, index=False).encode(),
+        }
+    ),
     "crlf": lambda ctx: ctx.raw.update(
-        {"expr.tsv": tsv(ctx.expression, index=True).replace("\n", "\r\n"),
-         "clinical.tsv": tsv(ctx.clinical, index=False).replace("\n", "\r\n")}),
+        {
+            "expr.tsv": tsv(ctx.expression, index=True).replace("\n", "\r\n"),
+            "clinical.tsv": tsv(ctx.clinical, index=False).replace("\n", "\r\n"),
+        }
+    ),
     "cr-only": lambda ctx: ctx.raw.update(
-        {"expr.tsv": tsv(ctx.expression, index=True).replace("\n", "\r"),
-         "clinical.tsv": tsv(ctx.clinical, index=False).replace("\n", "\r")}),
+        {
+            "expr.tsv": tsv(ctx.expression, index=True).replace("\n", "\r"),
+            "clinical.tsv": tsv(ctx.clinical, index=False).replace("\n", "\r"),
+        }
+    ),
     "latin-1": latin1_names,
     "padded-and-quoted-csv": padded_and_quoted,
     "r-row-names": r_row_names,
@@ -510,7 +835,7 @@ VARIANTS = {
     "samples-by-genes-csv-gz": samples_by_genes_csv_gz,
     "parquet": entry(expression="expr.parquet", clinical="clinical.parquet"),
     "rows-and-columns-reordered": reordered,
-}  # fmt: skip
+}
 
 
 @pytest.fixture(scope="module")
@@ -565,8 +890,14 @@ def test_bad_values_are_dropped_listed_and_counted(tmp_path, base, monkeypatch):
     ctx, config = prepare(tmp_path, base, make)
     check_config(config)
     out = tmp_path / "results"
-    ingest(config["cohorts"]["bad"], "bad", {}, max_missing_fraction=0.2,
-           h5ad=out / "bad.h5ad", dropped=out / "bad.dropped.tsv")  # fmt: skip
+    ingest(
+        config["cohorts"]["bad"],
+        "bad",
+        {},
+        max_missing_fraction=0.2,
+        h5ad=out / "bad.h5ad",
+        dropped=out / "bad.dropped.tsv",
+    )
     import anndata as ad
 
     adata = ad.read_h5ad(out / "bad.h5ad")
@@ -594,7 +925,8 @@ def test_bad_values_are_dropped_listed_and_counted(tmp_path, base, monkeypatch):
     for name, reason in expected.items():
         assert reasons.get(name) == reason, (name, reasons.get(name))
     assert genes[0] in adata.var_names  # 3 infinite values imputed, gene kept
-    assert not set(expected) & set(adata.obs_names) and adata.n_obs == 124 - 8
+    assert not set(expected) & set(adata.obs_names)
+    assert adata.n_obs == 124 - 8
     assert np.isfinite(adata.X).all()
     provenance = adata.uns["provenance"]
     assert provenance["dropped_samples"] == (dropped["kind"] == "sample").sum() == 9
@@ -605,6 +937,7 @@ def test_bad_values_are_dropped_listed_and_counted(tmp_path, base, monkeypatch):
 # --- end to end: exit status, the message in the log and at the end, nothing half-written --
 
 
+@pytest.mark.workflow
 def test_failed_cohort_stops_alone_and_a_fixed_rerun_completes(tmp_path, base):
     """Three table cohorts: `good`; `no_events`, whose relapsed patients have no expression (an
     endpoint with zero events: models skipped with the reason); `bad`, with a non-numeric cell."""
@@ -619,11 +952,13 @@ def test_failed_cohort_stops_alone_and_a_fixed_rerun_completes(tmp_path, base):
     broken.iloc[3, 2] = "n.d."
     broken.to_csv(data / "expr_bad.tsv", sep="\t")
     good = table_entry(tmp_path) | {"expression": "data/expr.tsv", "clinical": "data/clinical.tsv"}
-    config = config_with({
-        "good": good,
-        "no_events": good | {"expression": "data/expr_no_events.tsv"},
-        "bad": good | {"expression": "data/expr_bad.tsv"},
-    })  # fmt: skip
+    config = config_with(
+        {
+            "good": good,
+            "no_events": good | {"expression": "data/expr_no_events.tsv"},
+            "bad": good | {"expression": "data/expr_bad.tsv"},
+        }
+    )
     config["scoring"]["methods"] = ["zmean"]
     path = workdir(tmp_path, config)
     shutil.copytree(REPO / "profiles", path / "profiles")  # keep-going, show-failed-logs
@@ -631,14 +966,17 @@ def test_failed_cohort_stops_alone_and_a_fixed_rerun_completes(tmp_path, base):
     assert result.returncode == 1, result.stderr[-3000:]
     message = "non-numeric expression values"
     log = (path / "logs" / "cohort" / "bad.log").read_text()
-    assert log.startswith(f"ERROR {message}") and "line 5" in log and "Traceback" not in log
+    assert log.startswith(f"ERROR {message}")
+    assert "line 5" in log
+    assert "Traceback" not in log
     assert "cohort 'bad', file data/expr_bad.tsv" in log
     assert f"Logfile logs/cohort/bad.log:\n{'=' * 80}\nERROR {message}" in result.stderr
     results = path / "results"
     assert not list(results.rglob("*bad*"))  # no output of the failed cohort, no .part file
     assert not (results / "tables").exists()  # the run-wide summary needs every cohort
     cox = pd.read_csv(results / "models" / "no_events" / "cox.tsv", sep="\t")
-    assert cox["hr"].isna().all() and (cox["note"] == "not fitted: no events of interest").all()
+    assert cox["hr"].isna().all()
+    assert (cox["note"] == "not fitted: no events of interest").all()
     assert "no event of interest (RFS)" in (path / "logs" / "cohort" / "no_events.log").read_text()
 
     (path / "data" / "expr_bad.tsv").write_text((data / "expr.tsv").read_text())
@@ -651,9 +989,11 @@ def test_failed_cohort_stops_alone_and_a_fixed_rerun_completes(tmp_path, base):
     assert cohorts.loc["no_events", "dropped_samples"] == (clinical["status"] == "relapse").sum()
     skipped = pd.read_csv(results / "tables" / "skipped.tsv", sep="\t")
     skipped = skipped[(skipped["cohort"] == "no_events") & (skipped["analysis"] == "cox")]
-    assert len(skipped) == 3 * 2 and skipped["reason"].str.contains("no events").all()
+    assert len(skipped) == 3 * 2
+    assert skipped["reason"].str.contains("no events").all()
 
 
+@pytest.mark.workflow
 def test_config_error_stops_the_real_run_before_any_job(tmp_path, base):
     expression, clinical = base
     (tmp_path / "data").mkdir()
@@ -667,11 +1007,15 @@ def test_config_error_stops_the_real_run_before_any_job(tmp_path, base):
     path = workdir(tmp_path, config)
     result = snakemake(path)
     assert result.returncode == 1
-    for text in ("InputDataError", "the file is not tab-separated as its name says",
-                 "cohort 'mine', file data/clinical.tsv, line 1, config key 'cohorts.mine.clinical'",
-                 "fix:      rename the file"):  # fmt: skip
+    for text in (
+        "InputDataError",
+        "the file is not tab-separated as its name says",
+        "cohort 'mine', file data/clinical.tsv, line 1, config key 'cohorts.mine.clinical'",
+        "fix:      rename the file",
+    ):
         assert text in result.stderr, result.stderr[-3000:]
-    assert not (path / "results").exists() and not (path / "logs").exists()
+    assert not (path / "results").exists()
+    assert not (path / "logs").exists()
     assert yaml.safe_load((path / "config" / "config.yaml").read_text()) == config
 
 
@@ -706,20 +1050,24 @@ def test_rule_log_holds_the_message_without_a_traceback(tmp_path, capsys, restor
     assert stop.value.code == 1
     text = log.read_text()
     assert text.startswith("ERROR the file is empty\n  where:    cohort 'bad', file data/expr.tsv")
-    assert "Traceback" not in text and "export it" in capsys.readouterr().err
+    assert "Traceback" not in text
+    assert "export it" in capsys.readouterr().err
     other = tmp_path / "logs" / "score" / "bug.log"
     other.parent.mkdir(parents=True)
     with pytest.raises(KeyError), logged(other):
         {}["missing"]
     text = other.read_text()
-    assert text.startswith("ERROR unexpected failure (KeyError: 'missing')") and "Traceback" in text
+    assert text.startswith("ERROR unexpected failure (KeyError: 'missing')")
+    assert "Traceback" in text
     main = tmp_path / "snakemake.log"
     main.write_text(
         f"Error in rule ingest:\n    log: {log} (check log file(s) for error details)\n"
     )
     summary = failed_job_messages([str(main)])
-    assert summary.startswith("selfseed: 1 job(s) failed:") and "the file is empty" in summary
-    assert "fix:      export it" in summary and failed_job_messages([]) == ""
+    assert summary.startswith("selfseed: 1 job(s) failed:")
+    assert "the file is empty" in summary
+    assert "fix:      export it" in summary
+    assert failed_job_messages([]) == ""
 
 
 # --- decompression bombs placed locally: refused at once, in bounded memory -------------------
@@ -743,7 +1091,7 @@ except SelfseedError as error:
 """
 
 
-@pytest.mark.parametrize("stage, key", [("config", "clinical"), ("ingest", "expression")])
+@pytest.mark.parametrize(("stage", "key"), [("config", "clinical"), ("ingest", "expression")])
 def test_gzip_bomb_table_is_refused_in_bounded_memory(tmp_path, base, stage, key):
     """A clinical table (read before any job) or an expression matrix (read at ingest) that is a
     gzip bomb: 1 GB of rows in 4 MB. Read whole it would take over 2 GB (the expression matrix, as
@@ -790,22 +1138,36 @@ finally:
     print(json.dumps(sorted(os.listdir(out))))
 """
 WRITES = {
-    "table": ("cox.tsv", "from selfseed.pipeline import write_tsv\n"
-              "write_tsv(pd.DataFrame(np.arange(400_000).reshape(-1, 4)), out / 'cox.tsv')"),
-    "h5ad": ("gse1992.h5ad", "import anndata as ad\nfrom selfseed.pipeline import write_h5ad\n"
-             "write_h5ad(ad.AnnData(np.ones((300, 300))), out / 'gse1992.h5ad')"),
-    "report page": ("summary.html", "from selfseed.report import write_text\n"
-                    "write_text('<p>x</p>' * 50_000, out / 'summary.html')"),
-    "figure": ("km.png", "import matplotlib.pyplot as plt\nfrom selfseed.plots import save\n"
-               "fig = plt.figure(figsize=(6, 6))\n"
-               "fig.gca().imshow(np.random.default_rng(0).random((300, 300)))\n"
-               "save(fig, out / 'km.png')"),
-}  # fmt: skip
+    "table": (
+        "cox.tsv",
+        "from selfseed.pipeline import write_tsv\n"
+        "write_tsv(pd.DataFrame(np.arange(400_000).reshape(-1, 4)), out / 'cox.tsv')",
+    ),
+    "h5ad": (
+        "gse1992.h5ad",
+        "import anndata as ad\nfrom selfseed.pipeline import write_h5ad\n"
+        "write_h5ad(ad.AnnData(np.ones((300, 300))), out / 'gse1992.h5ad')",
+    ),
+    "report page": (
+        "summary.html",
+        "from selfseed.report import write_text\n"
+        "write_text('<p>x</p>' * 50_000, out / 'summary.html')",
+    ),
+    "figure": (
+        "km.png",
+        "import matplotlib.pyplot as plt\nfrom selfseed.plots import save\n"
+        "fig = plt.figure(figsize=(6, 6))\n"
+        "fig.gca().imshow(np.random.default_rng(0).random((300, 300)))\n"
+        "save(fig, out / 'km.png')",
+    ),
+}
 
 
 @pytest.mark.parametrize("kind", WRITES)
-@pytest.mark.parametrize("disk, problem", [("full", "the disk is full"),
-                                           ("read-only", "the file system is read-only")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("disk", "problem"),
+    [("full", "the disk is full"), ("read-only", "the file system is read-only")],
+)
 def test_full_or_read_only_disk_is_named_and_leaves_no_part_file(tmp_path, kind, disk, problem):
     """Each atomic writer on a real full (64 kB tmpfs) or read-only file system: the job stops with
     one message naming the job, the cohort and the file, no traceback, and no .part file."""
@@ -825,8 +1187,10 @@ def test_full_or_read_only_disk_is_named_and_leaves_no_part_file(tmp_path, kind,
     text = log.read_text()
     assert text.startswith(f"ERROR {problem}\n"), text
     assert f"job summarise, cohort 'gse1992', file {out / name}" in text
-    assert "Traceback" not in text and "unexpected failure" not in text + child.stderr
-    assert problem in child.stderr and "fix:" in text
+    assert "Traceback" not in text
+    assert "unexpected failure" not in text + child.stderr
+    assert problem in child.stderr
+    assert "fix:" in text
 
 
 def test_out_of_memory_is_an_environment_failure_not_a_bug(tmp_path, restore_logging, capsys):
@@ -840,29 +1204,41 @@ def test_out_of_memory_is_an_environment_failure_not_a_bug(tmp_path, restore_log
     assert text.startswith(
         "ERROR out of memory (MemoryError)\n  where:    job score, cohort 'gse1992'"
     )
-    assert "mem_mb" in text and "Traceback" not in text and "unexpected failure" not in text
+    assert "mem_mb" in text
+    assert "Traceback" not in text
+    assert "unexpected failure" not in text
     assert "out of memory" in capsys.readouterr().err
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize("ending", ["/", "/.."])
 def test_url_without_a_file_name_stops_before_any_job(tmp_path, ending):
     """A Xena URL ending in '/' (a folder) or '/..': a ConfigError naming the cohort and key when
     snakemake reads the config, not MissingInputException or an 'unexpected failure' later."""
     (tmp_path / "cdr.xlsx").write_bytes(b"")  # the preset table must exist; it is not read here
     url = "https://tcga-xena-hub.s3.us-east-1.amazonaws.com/download/TCGA.HNSC.sampleMap"
-    config = config_with({
-        "hnsc": {
-            "source": "xena", "expression": url + ending, "phenotype": url + "/HNSC_clinicalMatrix",
-            "endpoint": {"preset": "tcga_cdr", "table": "cdr.xlsx", "cancer_type": "HNSC"},
+    config = config_with(
+        {
+            "hnsc": {
+                "source": "xena",
+                "expression": url + ending,
+                "phenotype": url + "/HNSC_clinicalMatrix",
+                "endpoint": {"preset": "tcga_cdr", "table": "cdr.xlsx", "cancer_type": "HNSC"},
+            }
         }
-    })  # fmt: skip
+    )
     result = snakemake(workdir(tmp_path, config), "--dry-run")
     output = result.stdout + result.stderr  # a dry run prints to stdout
     assert result.returncode == 1
-    for text in ("ConfigError", "cannot name a cache file for this URL",
-                 "cohort 'hnsc', config key 'cohorts.hnsc.expression'", repr(url + ending)):  # fmt: skip
+    for text in (
+        "ConfigError",
+        "cannot name a cache file for this URL",
+        "cohort 'hnsc', config key 'cohorts.hnsc.expression'",
+        repr(url + ending),
+    ):
         assert text in output, output[-3000:]
-    assert "MissingInputException" not in output and "unexpected" not in output
+    assert "MissingInputException" not in output
+    assert "unexpected" not in output
 
 
 # --- wide files: a header line longer than 1 MiB is read whole ------------------------------
@@ -878,18 +1254,32 @@ def wide_cohort(path, orientation):
     else:
         samples = [f"S{i}" for i in range(30)]
         genes = [f"ENSG{i:011d}.{i % 20 + 1}" for i in range(62_700)]
-        genes[:5] = ["ENSG00000136244.12", "ENSG00000169429.11", "ENSG00000196611.5",
-                     "ENSG00000075618.18", "ENSG00000163739.5"]  # IL6 CXCL8 MMP1 FSCN1 CXCL1  # fmt: skip
-    values = pd.DataFrame(rng.normal(8, 2, (len(genes), len(samples))).round(3), index=genes,
-                          columns=samples)  # fmt: skip
+        genes[:5] = [
+            "ENSG00000136244.12",
+            "ENSG00000169429.11",
+            "ENSG00000196611.5",
+            "ENSG00000075618.18",
+            "ENSG00000163739.5",
+        ]  # IL6 CXCL8 MMP1 FSCN1 CXCL1
+    values = pd.DataFrame(
+        rng.normal(8, 2, (len(genes), len(samples))).round(3), index=genes, columns=samples
+    )
     values.index.name = "gene"
     frame = values if orientation == "genes_by_samples" else values.T.rename_axis("sample")
     frame.to_csv(path / "expr.tsv.gz", sep="\t", compression={"method": "gzip", "compresslevel": 1})
-    clinical = pd.DataFrame({"sample": samples, "rfs_days": rng.integers(30, 3000, len(samples)),
-                             "status": rng.choice(["relapse", "censored"], len(samples))})  # fmt: skip
+    clinical = pd.DataFrame(
+        {
+            "sample": samples,
+            "rfs_days": rng.integers(30, 3000, len(samples)),
+            "status": rng.choice(["relapse", "censored"], len(samples)),
+        }
+    )
     clinical.to_csv(path / "clinical.tsv", sep="\t", index=False)
-    entry = table_entry(path) | {"expression": str(path / "expr.tsv.gz"),
-                                 "orientation": orientation, "covariates": []}  # fmt: skip
+    entry = table_entry(path) | {
+        "expression": str(path / "expr.tsv.gz"),
+        "orientation": orientation,
+        "covariates": [],
+    }
     return entry, values
 
 
@@ -972,7 +1362,8 @@ def test_unquoted_yaml_boolean_event_code_says_quote_it(written):
     with pytest.raises(ConfigError, match="YAML read an unquoted word as true/false") as raised:
         check_schema(config, SCHEMA)
     message = str(raised.value)
-    assert "cohorts.gse1992.endpoint.event_values.0" in message and "quote it" in message
+    assert "cohorts.gse1992.endpoint.event_values.0" in message
+    assert "quote it" in message
     assert "is not of type" not in message
 
 
@@ -991,6 +1382,7 @@ SAFE_NAMES = [
 ]
 
 
+@pytest.mark.workflow
 def test_gmt_names_become_safe_signature_names_and_files_stay_in_results(tmp_path):
     """A traversal name and honest Reactome/WikiPathways names (spaces, '/', ',', '%') become
     names of letters, digits and _: the forest plots are results/plots/forest/<name>.png."""
@@ -1013,16 +1405,22 @@ def test_gmt_names_become_safe_signature_names_and_files_stay_in_results(tmp_pat
 
 
 @pytest.mark.parametrize(
-    "lines, problem, found",
+    ("lines", "problem", "found"),
     [
-        ("A B\tx\tIL6\nA-B\tx\tMMP1\n", "two .gmt gene sets get the same signature name",
-         "'A B' (line 1) and 'A-B' (line 2) -> 'A_B'"),
-        ("mine\tx\tIL6\nMINE\tx\tMMP1\n", "two .gmt gene sets get the same signature name",
-         "'mine' (line 1) and 'MINE' (line 2)"),
+        (
+            "A B\tx\tIL6\nA-B\tx\tMMP1\n",
+            "two .gmt gene sets get the same signature name",
+            "'A B' (line 1) and 'A-B' (line 2) -> 'A_B'",
+        ),
+        (
+            "mine\tx\tIL6\nMINE\tx\tMMP1\n",
+            "two .gmt gene sets get the same signature name",
+            "'mine' (line 1) and 'MINE' (line 2)",
+        ),
         ("//\tx\tIL6\n", "gives no usable signature name", "'//'"),
         ("Attractor\tx\tIL6\n", "signature defined twice", "'Attractor' in the .gmt file"),
     ],
-)  # fmt: skip
+)
 def test_gmt_name_clash_or_without_letters_is_an_error_naming_the_lines(
     tmp_path, lines, problem, found
 ):
@@ -1031,19 +1429,29 @@ def test_gmt_name_clash_or_without_letters_is_an_error_naming_the_lines(
     (tmp_path / "sets.gmt").write_text(lines)
     with pytest.raises(ConfigError, match=problem) as raised:
         load_signatures({"attractor": ["IL6", "CXCL8"]}, tmp_path / "sets.gmt")
-    assert found in str(raised.value) and "sets.gmt" in str(raised.value)
+    assert found in str(raised.value)
+    assert "sets.gmt" in str(raised.value)
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize(
-    "text, problem, line, fix",
+    ("text", "problem", "line", "fix"),
     [
-        ('cohorts:\n  x:\n    description: !!python/object/apply:os.system ["touch pwned"]\n',
-         "the config uses a YAML tag that would build a Python object", 3, "remove the tag"),
-        ("min_genes: 2\ncohorts:\n\tx: {}\n", "the config file is not valid YAML", 3,
-         "indent with spaces, not tabs"),
+        (
+            'cohorts:\n  x:\n    description: !!python/object/apply:os.system ["touch pwned"]\n',
+            "the config uses a YAML tag that would build a Python object",
+            3,
+            "remove the tag",
+        ),
+        (
+            "min_genes: 2\ncohorts:\n\tx: {}\n",
+            "the config file is not valid YAML",
+            3,
+            "indent with spaces, not tabs",
+        ),
     ],
     ids=["python-tag", "tab"],
-)  # fmt: skip
+)
 def test_yaml_error_in_the_config_names_the_line_and_the_problem(
     tmp_path, text, problem, line, fix
 ):
@@ -1056,9 +1464,11 @@ def test_yaml_error_in_the_config_names_the_line_and_the_problem(
     assert result.returncode == 1
     for expected in ("ConfigError", problem, f"file config/config.yaml, line {line}", fix):
         assert expected in output, output[-3000:]
-    assert "tab indentation" not in output and not (path / "pwned").exists()
+    assert "tab indentation" not in output
+    assert not (path / "pwned").exists()
 
 
+@pytest.mark.workflow
 def test_retry_of_a_job_that_failed_on_its_input_ends_at_once(tmp_path):
     """With retries (profiles/slurm sets `retries: 1` for memory and time kills), a job that failed
     on its input is started again by Snakemake, but its second attempt stops at once with the first
@@ -1066,24 +1476,41 @@ def test_retry_of_a_job_that_failed_on_its_input_ends_at_once(tmp_path):
     (tmp_path / "data").mkdir()
     genes = ["IL6", "CXCL8", "MMP1", "FSCN1", "CXCL1", "GAPDH"]
     samples = [f"S{i}" for i in range(12)]
-    expression = pd.DataFrame(7.0 + np.arange(72).reshape(6, 12) / 10, index=genes,
-                              columns=samples).astype(object)  # fmt: skip
+    expression = pd.DataFrame(
+        7.0 + np.arange(72).reshape(6, 12) / 10, index=genes, columns=samples
+    ).astype(object)
     expression.index.name = "gene"
     expression.loc["IL6", "S3"] = "n.d."
     expression.to_csv(tmp_path / "data" / "expr.tsv", sep="\t")
     pd.DataFrame({"sample": samples, "months": range(10, 22), "status": [1, 0] * 6}).to_csv(
         tmp_path / "data" / "clinical.tsv", sep="\t", index=False
     )
-    config = config_with({"broken": table_entry(tmp_path) | {
-        "expression": "data/expr.tsv", "clinical": "data/clinical.tsv", "covariates": [],
-        "endpoint": {"name": "RFS", "label": "relapse-free survival", "time_column": "months",
-                     "time_unit": "months", "event_column": "status", "event_values": [1],
-                     "censored_values": [0]}}})  # fmt: skip
+    config = config_with(
+        {
+            "broken": table_entry(tmp_path)
+            | {
+                "expression": "data/expr.tsv",
+                "clinical": "data/clinical.tsv",
+                "covariates": [],
+                "endpoint": {
+                    "name": "RFS",
+                    "label": "relapse-free survival",
+                    "time_column": "months",
+                    "time_unit": "months",
+                    "event_column": "status",
+                    "event_values": [1],
+                    "censored_values": [0],
+                },
+            }
+        }
+    )
     path = workdir(tmp_path, config)
     result = snakemake(path, "--retries", "1")
-    assert result.returncode == 1 and result.stderr.count("Trying to restart job") == 1
+    assert result.returncode == 1
+    assert result.stderr.count("Trying to restart job") == 1
     log = (path / "logs" / "cohort" / "broken.log").read_text()
-    assert log.startswith("ERROR non-numeric expression values") and log.count("ERROR") == 1
+    assert log.startswith("ERROR non-numeric expression values")
+    assert log.count("ERROR") == 1
     assert "retry:    attempt 2 not run: attempt 1 failed on its input" in log
     assert "Traceback" not in log
     expression.loc["IL6", "S3"] = 7.5

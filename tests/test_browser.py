@@ -28,11 +28,15 @@ CHROMEDRIVER = shutil.which("chromedriver")
 STYLESHEET = "workflow/report/report.css"
 ARTIFACTS = Path(os.environ.get("SELFSEED_TEST_ARTIFACTS", REPO / "test-artifacts"))
 
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER),
-    reason="chromium and chromium-driver are not installed (apt-get install chromium "
-    "chromium-driver, or run .ci/browser.sh)",
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.workflow,
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER),
+        reason="chromium and chromium-driver are not installed (apt-get install chromium "
+        "chromium-driver, or run .ci/browser.sh)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +48,10 @@ def report(tmp_path_factory):
     start = time.perf_counter()
     result = snakemake(path, "--report", "report.html", "--report-stylesheet", STYLESHEET)
     assert result.returncode == 0, result.stderr[-3000:]
-    print(f"report built in {time.perf_counter() - start:.1f} s, "
-          f"{(path / 'report.html').stat().st_size / 1e6:.1f} MB")  # fmt: skip
+    print(
+        f"report built in {time.perf_counter() - start:.1f} s, "
+        f"{(path / 'report.html').stat().st_size / 1e6:.1f} MB"
+    )
     return path
 
 
@@ -59,11 +65,18 @@ def browser():
     options.binary_location = CHROMIUM
     profile = tempfile.mkdtemp(prefix="selfseed-chromium-")
     for argument in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", f"--user-data-dir={profile}", "--window-size=1600,1000",
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        "--window-size=1600,1000",
         "--host-resolver-rules=MAP * ~NOTFOUND",  # offline: no host name resolves
-    ):  # fmt: skip
+    ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
@@ -134,9 +147,12 @@ def test_front_page_loads_offline_without_errors(report, browser):
 
     open_report(browser, report)
     text = browser.find_element(By.TAG_NAME, "body").text
-    assert "self-seeding" in text and "local" in text
+    assert "self-seeding" in text
+    assert "local" in text
     assert "self_seeding signature" in text.replace("\n", " ")  # the declared primary analysis
-    assert "0 Summary" in text and "Kaplan-Meier" in text and "Forest plot" in text
+    assert "0 Summary" in text
+    assert "Kaplan-Meier" in text
+    assert "Forest plot" in text
     browser.save_screenshot(str(ARTIFACTS / "report_landing.png"))
     assert console_errors(browser) == []
     external = [u for u in requested_urls(browser) if u.startswith(("http:", "https:", "ws"))]
@@ -167,14 +183,18 @@ def test_summary_page_shows_the_primary_result(report, browser):
         browser.switch_to.default_content()
     browser.save_screenshot(str(ARTIFACTS / "report_summary.png"))
     assert shown == statement
-    assert "pooled HR per SD" in page and "I²" in page  # the numbers, as a table
-    assert "95% prediction interval" in page and "pooled sHR per SD" in page
+    assert "pooled HR per SD" in page
+    assert "I²" in page
+    assert "95% prediction interval" in page
+    assert "pooled sHR per SD" in page
     for label in primary["label"]:  # the sensitivity rows beside the primary result
         assert label in page
     assert primary.loc[primary["role"] == "locality", "statement"].item() in page
     for cohort, n in {"tcga_ucs": 50, "tcga_acc": 79, "tcga_chol": 36}.items():
-        assert cohort in page and str(n) in page
-    assert "Skipped analyses" in page and "no treatment column configured" in page
+        assert cohort in page
+        assert str(n) in page
+    assert "Skipped analyses" in page
+    assert "no treatment column configured" in page
     assert forest > 0
     assert console_errors(browser) == []
 
@@ -212,7 +232,8 @@ def test_table_page_sorts_and_filters(report, browser):
         f"return Array.from(document.querySelectorAll('table.sortable tbody tr'))"
         f".map(r => parseFloat(r.cells[{column}].dataset.v));"
     )
-    assert first is not None and values == sorted(values)
+    assert first is not None
+    assert values == sorted(values)
     browser.find_element(By.ID, "filter").send_keys("tcga_chol")
     visible = [r for r in browser.find_elements(By.CSS_SELECTOR, "tbody tr") if r.is_displayed()]
     assert len(visible) == (cox["cohort"] == "tcga_chol").sum()
@@ -247,8 +268,9 @@ def payload_report(tmp_path_factory, gse1992):
         covariates=[{"name": "er_positive", "column": column, "type": "categorical"}],
         treatment={"name": "radiotherapy", "column": "radiotherapy"},
     )
-    entry["endpoint"].update(label=f"relapse-free survival {PAYLOAD}",
-                             event_values=[f"relapse {PAYLOAD}"])  # fmt: skip
+    entry["endpoint"].update(
+        label=f"relapse-free survival {PAYLOAD}", event_values=[f"relapse {PAYLOAD}"]
+    )
     config = config_with({"mine": entry})
     config["signatures"] = {**config["signatures"], "payload": ["IL6", "CXCL8", PAYLOAD]}
     workdir(path, config)
@@ -287,8 +309,12 @@ def test_config_text_never_runs_as_script_in_the_report(payload_report, browser)
     assert f"my cohort {PAYLOAD}" in page  # shown as text
     assert f"relapse-free survival {PAYLOAD}" in page
     pages = payload_report / "results" / "report"
-    for name in ("tables/cohorts.html", "tables/coverage.html", "tables/cox.html",
-                 "provenance.html"):  # fmt: skip
+    for name in (
+        "tables/cohorts.html",
+        "tables/coverage.html",
+        "tables/cox.html",
+        "provenance.html",
+    ):
         browser.get((pages / name).as_uri())
         assert_payload_inert(browser)
         assert PAYLOAD in browser.find_element(By.TAG_NAME, "body").text, name

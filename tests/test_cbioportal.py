@@ -5,7 +5,6 @@ import io
 import math
 import os
 import tarfile
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -18,20 +17,20 @@ from selfseed.sources.cbioportal import (
 )
 from selfseed.sources.textio import read_text
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-STUDY = DATA / "cbioportal" / "study_es_0"
-METABRIC = DATA / "metabric" / "brca_metabric"
 
-
-def need(path):
-    if not path.exists():
-        pytest.skip(f"real test data absent: {path}")
-    return path
+@pytest.fixture(scope="module")
+def study_folder(shared_data):
+    return shared_data / "cbioportal" / "study_es_0"
 
 
 @pytest.fixture(scope="module")
-def study():
-    return read_cbioportal_study(need(STUDY))
+def metabric(shared_data):
+    return shared_data / "metabric" / "brca_metabric"
+
+
+@pytest.fixture(scope="module")
+def study(study_folder):
+    return read_cbioportal_study(study_folder)
 
 
 def test_expression_profile_is_the_continuous_one(study):
@@ -46,7 +45,8 @@ def test_expression_profile_is_the_continuous_one(study):
 
 def test_samples_joined_with_patients_and_missing_markers_are_nan(study):
     samples = study.samples
-    assert samples.shape[0] == 845 and samples.index.name == "SAMPLE_ID"
+    assert samples.shape[0] == 845
+    assert samples.index.name == "SAMPLE_ID"
     assert samples["PATIENT_ID"].nunique() == 841  # rows of data_clinical_patients.txt
     assert samples.loc["TCGA-A1-A0SK-01", "OS_MONTHS"] == 31.77
     assert samples.loc["TCGA-A1-A0SK-01", "OS_STATUS"] == "1:DECEASED"
@@ -61,49 +61,48 @@ def test_samples_joined_with_patients_and_missing_markers_are_nan(study):
     assert column["description"] == "Overall survival in months since diagnosis"
 
 
-def test_zscore_profile_chosen_by_stable_id_or_file():
+def test_zscore_profile_chosen_by_stable_id_or_file(study_folder):
     for name in (
         "mrna_median_Zscores",
         "study_es_0_mrna_median_Zscores",
         "data_expression_median_Zscores.txt",
     ):
-        chosen = read_cbioportal_study(need(STUDY), expression_profile=name)
+        chosen = read_cbioportal_study(study_folder, expression_profile=name)
         assert chosen.profile == "mrna_median_Zscores"
         assert chosen.expression.shape == (5, 526)
         assert chosen.expression.loc["RPS11", "TCGA-A1-A0SD-01"] == 0.7393
     with pytest.raises(ConfigError, match="names no mRNA profile"):
-        read_cbioportal_study(STUDY, expression_profile="rna_seq_v2_mrna")
+        read_cbioportal_study(study_folder, expression_profile="rna_seq_v2_mrna")
 
 
-def test_tar_gz_archive_reads_like_the_folder(study, tmp_path):
+def test_tar_gz_archive_reads_like_the_folder(study, tmp_path, study_folder):
     archive = tmp_path / "study_es_0.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
-        tar.add(need(STUDY), arcname="study_es_0")
+        tar.add(study_folder, arcname="study_es_0")
     packed = read_cbioportal_study(archive)
     pd.testing.assert_frame_equal(packed.expression, study.expression)
     pd.testing.assert_frame_equal(packed.samples, study.samples)
 
 
-def test_metabric_cr_only_patient_file_without_final_newline():
-    patients, columns, _ = read_clinical_file(
-        need(METABRIC) / "data_clinical_patient.txt", "PATIENT_ID"
-    )
+def test_metabric_cr_only_patient_file_without_final_newline(metabric):
+    patients, columns, _ = read_clinical_file(metabric / "data_clinical_patient.txt", "PATIENT_ID")
     assert len(patients) == 2509
-    assert patients.index[0] == "MB-0000" and patients.index[-1] == "MTS-T2432"
+    assert patients.index[0] == "MB-0000"
+    assert patients.index[-1] == "MTS-T2432"
     assert patients.loc["MB-0002", "OS_MONTHS"] == pytest.approx(84.63333333)
     assert pd.isna(patients.loc["MB-0000", "CELLULARITY"])  # "null"
     assert columns["LATERALITY"]["description"].startswith('"For tumors in paired organs')
 
 
-def test_metabric_clinical():
-    samples, _, _ = read_cbioportal_clinical(need(METABRIC))
+def test_metabric_clinical(metabric):
+    samples, _, _ = read_cbioportal_clinical(metabric)
     assert len(samples) == 2509
     assert samples.loc["MB-0000", "TUMOR_SIZE"] == 22  # all-number STRING column made numeric
 
 
-def test_metabric_expression_file_named_but_absent():
+def test_metabric_expression_file_named_but_absent(metabric):
     with pytest.raises(InputDataError, match="data file named by meta_expression.txt") as error:
-        read_cbioportal_study(need(METABRIC))
+        read_cbioportal_study(metabric)
     assert "data_expression.txt" in str(error.value)
 
 
@@ -134,7 +133,8 @@ def test_entrez_only_duplicated_symbols_and_several_profiles(tmp_path):
     entrez = write_study(tmp_path / "a", {"e.txt": "Entrez_Gene_Id\tS1\tS2\n3569\t5.5\tNA\n"})
     study = read_cbioportal_study(entrez)
     assert study.expression.index.name == "Entrez_Gene_Id"
-    assert study.expression.loc["3569", "S1"] == 5.5 and pd.isna(study.expression.loc["3569", "S2"])
+    assert study.expression.loc["3569", "S1"] == 5.5
+    assert pd.isna(study.expression.loc["3569", "S2"])
     assert "genes are Entrez_Gene_Id" in " ".join(study.notes)
     repeated = "Hugo_Symbol\tEntrez_Gene_Id\tS1\tS2\nIL6\t3569\t1\t2\nIL6\t3569\t3\t4\n"
     study = read_cbioportal_study(write_study(tmp_path / "b", {"r.txt": repeated}))
@@ -147,7 +147,8 @@ def test_entrez_only_duplicated_symbols_and_several_profiles(tmp_path):
     bad = write_study(tmp_path / "d", {"x.txt": "Hugo_Symbol\tS1\nIL6\thigh\n"})
     with pytest.raises(InputDataError, match="non-numeric") as error:
         read_cbioportal_study(bad)
-    assert "'S1'" in str(error.value) and "x.txt" in str(error.value)
+    assert "'S1'" in str(error.value)
+    assert "x.txt" in str(error.value)
 
 
 CLINICAL = "#Patient Identifier\tAge\n#Patient id\tAge\n#STRING\tNUMBER\n#1\t1\n"
@@ -157,7 +158,7 @@ ROWS = CLINICAL + "PATIENT_ID\tAGE\nP1\t40\nP\u00e9\t[Not Available]"
 
 
 @pytest.mark.parametrize(
-    "encoded, latin1",
+    ("encoded", "latin1"),
     [
         (ROWS.encode("utf-8-sig"), False),
         ((ROWS + "\n").replace("\n", "\r\n").encode(), False),
@@ -171,7 +172,8 @@ def test_text_encodings_and_line_ends(tmp_path, encoded, latin1):
     path.write_bytes(encoded)
     patients, columns, notes = read_clinical_file(path, "PATIENT_ID")
     assert list(patients.index) == ["P1", "P\u00e9"]
-    assert patients["AGE"].tolist()[0] == 40 and math.isnan(patients["AGE"].tolist()[1])
+    assert patients["AGE"].tolist()[0] == 40
+    assert math.isnan(patients["AGE"].tolist()[1])
     assert columns["AGE"]["datatype"] == "NUMBER"
     assert ("read as latin-1" in " ".join(notes)) == latin1
 
@@ -199,7 +201,7 @@ def add_to_tar(archive, name, data=b"", **changes):
 
 
 @pytest.mark.parametrize(
-    "member, changes",
+    ("member", "changes"),
     [
         ("mini/../../elsewhere.txt", {}),
         ("mini/link", {"type": tarfile.SYMTYPE, "linkname": "/etc/passwd"}),
@@ -219,7 +221,8 @@ def test_unsafe_archive_member_is_an_input_error_naming_it(tmp_path, member, cha
         add_to_tar(tar, member, **changes)
     with pytest.raises(InputDataError, match="would be written outside its folder") as raised:
         read_cbioportal_study(archive)
-    assert repr(member) in str(raised.value) and "mini.tar.gz" in str(raised.value)
+    assert repr(member) in str(raised.value)
+    assert "mini.tar.gz" in str(raised.value)
 
 
 def test_meta_file_naming_a_file_outside_the_study_is_refused(tmp_path):
@@ -232,7 +235,8 @@ def test_meta_file_naming_a_file_outside_the_study_is_refused(tmp_path):
         )
         with pytest.raises(InputDataError, match="lies outside the study folder") as raised:
             read_cbioportal_study(study)
-        assert "meta_e.txt" in str(raised.value) and repr(name) in str(raised.value)
+        assert "meta_e.txt" in str(raised.value)
+        assert repr(name) in str(raised.value)
     (study / "meta_e.txt").write_text(
         "genetic_alteration_type: MRNA_EXPRESSION\ndatatype: CONTINUOUS\n"
         "stable_id: e\ndata_filename: e.txt\n"
@@ -276,20 +280,21 @@ def test_tar_bomb_placed_locally_is_refused_in_bounded_memory(tmp_path, kind):
         READ_STUDY.format(path=str(archive), tmp=str(tmp)), env={**os.environ, "TMPDIR": str(tmp)}
     )
     problem = "inflates to more than the limit" if kind == "big member" else "more members than"
-    assert child["stderr"].startswith("InflationError") and problem in child["stderr"]
+    assert child["stderr"].startswith("InflationError")
+    assert problem in child["stderr"]
     assert "bomb.tar.gz" in child["stderr"]
     assert child["stdout"].strip() == "[]"  # the extracted part is gone
     assert child["peak_mb"] < 250, child["peak_mb"]
 
 
-def test_full_disk_while_extracting_an_archive_is_an_environment_failure(tmp_path):
+def test_full_disk_while_extracting_an_archive_is_an_environment_failure(tmp_path, study_folder):
     from conftest import run_on_small_disk, small_disk_available
 
     if not small_disk_available():
         pytest.skip("cannot mount a private tmpfs here (unshare -rm)")
     archive = tmp_path / "study_es_0.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
-        tar.add(need(STUDY), arcname="study_es_0")
+        tar.add(study_folder, arcname="study_es_0")
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     code = (

@@ -22,8 +22,15 @@ from selfseed.errors import ConfigError
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 
-RFS = {"name": "RFS", "label": "relapse-free survival", "time_column": "time", "time_unit": "days",
-       "event_column": "status", "event_values": [1], "censored_values": [0]}  # fmt: skip
+RFS = {
+    "name": "RFS",
+    "label": "relapse-free survival",
+    "time_column": "time",
+    "time_unit": "days",
+    "event_column": "status",
+    "event_values": [1],
+    "censored_values": [0],
+}
 # the least each source needs, and one key of its own
 SOURCES = {
     "tcga_firehose": ({"cancer_type": "UCS", "endpoint": {"preset": "tcga_cdr"}}, "cancer_type"),
@@ -34,8 +41,12 @@ SOURCES = {
     "h5ad": ({"path": "cohort.h5ad", "endpoint": RFS}, "path"),
     "table": ({"expression": "expr.tsv", "clinical": "clin.tsv", "endpoint": RFS}, "orientation"),
 }
-COMMON_DEFAULTS = {"description": "", "covariates": [], "missing_values": [],
-                   "sample_column": "sample_id"}  # fmt: skip
+COMMON_DEFAULTS = {
+    "description": "",
+    "covariates": [],
+    "missing_values": [],
+    "sample_column": "sample_id",
+}
 SOURCE_DEFAULTS = {
     "geo": {"multi_platform": False, "multi_gene": "drop", "collapse": "max_mean"},
     "xena": {"values": "log2", "primary_tumour_only": True},
@@ -70,7 +81,8 @@ def test_unknown_key_of_a_source_is_named_with_that_source_s_keys(source, kind):
     with pytest.raises(ConfigError, match="unknown keys in the config") as raised:
         check_schema(config, SCHEMA)
     message = str(raised.value)
-    assert "cohorts.mine" in message and f"found:    unknown keys: {stray}\n" in message
+    assert "cohorts.mine" in message
+    assert f"found:    unknown keys: {stray}\n" in message
     expected = message.split("expected: ")[1].splitlines()[0]
     assert expected.startswith(f"keys of a {source} cohort: ")
     allowed = set(expected.split(": ")[1].split(", "))
@@ -177,7 +189,8 @@ def test_preset_rules_in_the_readme_are_the_presets_module_docstring():
     readme = (REPO / "config" / "README.md").read_text()
     rules = selfseed.presets.__doc__.split("TCGA Pan-Cancer Clinical Data Resource")[1]
     assert rules.replace("``", "`").strip() in readme
-    assert "17. A relapse at 0 days" in readme and "20. `DM_first`" in readme
+    assert "17. A relapse at 0 days" in readme
+    assert "20. `DM_first`" in readme
 
 
 def test_a_description_must_name_its_allowed_values(tmp_path):
@@ -207,10 +220,17 @@ NOT_SETTINGS = {
     ("selfseed.report.table_page", "description"),  # a page's text, not a cohort's
     ("selfseed.survival.cox_per_sd", "covariates"),  # one model's terms: none, the univariable
 }
-SYNONYMS = {"knots": "spline_knots", "n_knots": "spline_knots", "weight": "ssgsea_weight",
-            "groups": "groupings", "minprop": "cutpoint_minprop", "correction":
-            "cutpoint_correction", "horizons": "horizons_months", "base_url": "geo_base_url",
-            "method": "method"}  # fmt: skip
+SYNONYMS = {
+    "knots": "spline_knots",
+    "n_knots": "spline_knots",
+    "weight": "ssgsea_weight",
+    "groups": "groupings",
+    "minprop": "cutpoint_minprop",
+    "correction": "cutpoint_correction",
+    "horizons": "horizons_months",
+    "base_url": "geo_base_url",
+    "method": "method",
+}
 
 
 def schema_defaults():
@@ -246,8 +266,11 @@ def test_library_defaults_of_settings_are_the_schema_s():
     RESTATED, and then with the schema's value."""
     settings = schema_defaults()
     defaults = library_defaults()
-    named = {(where, p): d for (where, p), d in defaults.items()
-             if SYNONYMS.get(p, p) in settings and (where, p) not in NOT_SETTINGS}  # fmt: skip
+    named = {
+        (where, p): d
+        for (where, p), d in defaults.items()
+        if SYNONYMS.get(p, p) in settings and (where, p) not in NOT_SETTINGS
+    }
     assert set(named) == set(RESTATED), "remove the default, or list it in RESTATED"
     for (where, parameter), default in named.items():
         key = RESTATED[(where, parameter)]

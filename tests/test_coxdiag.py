@@ -112,7 +112,8 @@ def test_rcs_knots_small_sample_rule():
     # fewer than 100 values: the outer knots are the 5th smallest and 5th largest
     values = np.sort(ER1992.score.to_numpy())
     knots = rcs_knots(values, 4)
-    assert knots[0] == values[4] and knots[-1] == values[-5]
+    assert knots[0] == values[4]
+    assert knots[-1] == values[-5]
     assert list(knots) == pytest.approx(R["spline"]["gse1992_er_positive_k4"]["knots"])
 
 

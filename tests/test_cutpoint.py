@@ -41,7 +41,8 @@ def test_altman_approximation_equals_maxstat_lau92(name):
     data = COHORTS[name]
     result = optimal_cutpoint(data.time, data.event, data.score, minprop=0.1, method="altman")
     assert result["p_corrected"] == pytest.approx(R[name]["p_lau92"], rel=1e-4)
-    assert "Altman et al. 1994" in result["label"] and "eps = 0.1" in result["label"]
+    assert "Altman et al. 1994" in result["label"]
+    assert "eps = 0.1" in result["label"]
 
 
 def test_corrected_p_is_larger_than_the_naive_minimum_p():

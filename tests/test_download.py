@@ -241,7 +241,7 @@ def test_cached_file_makes_no_request(server, tmp_path):
     assert manifest_of(tmp_path / "data.gz") == before
 
 
-@pytest.mark.parametrize("path, status", [("/missing.gz", 404), ("/forbidden.gz", 403)])
+@pytest.mark.parametrize(("path", "status"), [("/missing.gz", 404), ("/forbidden.gz", 403)])
 def test_client_errors_fail_at_once(server, tmp_path, path, status):
     url = server.url(path)
     dest = tmp_path / "x.gz"
@@ -283,7 +283,8 @@ def test_partial_ranges_are_joined_until_complete(server, tmp_path):
     assert_cached(dest, TABLE, url)
     starts = [int(r.removeprefix("bytes=").removesuffix("-")) for _, r in server.requests[1:]]
     assert server.requests[0] == ("/pieces.txt", None)
-    assert len(starts) >= 3 and starts == sorted(set(starts))
+    assert len(starts) >= 3
+    assert starts == sorted(set(starts))
 
 
 def test_complete_part_file_answered_416_is_used(server, tmp_path):
@@ -478,7 +479,8 @@ def xena_config(expression_urls, phenotype="data/phenotype.tsv"):
 def test_url_ending_in_a_folder_stops_before_any_job_naming_the_cohort():
     with pytest.raises(ConfigError) as raised:
         public_downloads(xena_config(["https://tcga-xena-hub.s3.amazonaws.com/download/"]))
-    assert "cohort 'c0'" in str(raised.value) and "cohorts.c0.expression" in str(raised.value)
+    assert "cohort 'c0'" in str(raised.value)
+    assert "cohorts.c0.expression" in str(raised.value)
 
 
 def test_urls_differing_only_in_the_query_cannot_share_a_cache_file():
@@ -493,7 +495,8 @@ def test_two_urls_ending_in_the_same_name_get_their_own_cache_files(server, tmp_
     urls = [server.url(f"/download/TCGA.{c}.sampleMap/HiSeqV2.gz") for c in ("BRCA", "HNSC")]
     downloads = public_downloads(xena_config(urls))
     names = [downloads.cohort_files(cohort)["expression"] for cohort in ("c0", "c1")]
-    assert len(set(names)) == 2 and all(name.endswith("/HiSeqV2.gz") for name in names)
+    assert len(set(names)) == 2
+    assert all(name.endswith("/HiSeqV2.gz") for name in names)
     cache = tmp_path / "cache"
     for name, url, body in zip(names, urls, (BRCA, HNSC), strict=True):
         assert downloads[name] == url
@@ -508,7 +511,8 @@ def test_cached_file_of_another_url_is_never_served(server, tmp_path):
     quick_fetch(brca, dest)
     with pytest.raises(DownloadError, match="downloaded from another URL") as raised:
         check_cached(hnsc, dest)  # what ingest does before reading a downloaded file
-    assert brca in str(raised.value) and hnsc in str(raised.value)
+    assert brca in str(raised.value)
+    assert hnsc in str(raised.value)
     assert_cached(quick_fetch(hnsc, dest), HNSC, hnsc)  # downloaded again, not served
     assert [path for path, _ in server.requests] == [
         "/download/TCGA.BRCA.sampleMap/HiSeqV2.gz",
@@ -524,7 +528,8 @@ def test_manifest_records_the_inflated_size_and_is_checked_again_without_it(serv
     old = {k: v for k, v in manifest_of(dest).items() if k != "inflated_size"}
     dest.with_name("x.gz.manifest.json").write_text(json.dumps(old))  # from before the bounds
     quick_fetch(url, dest)
-    assert manifest_of(dest)["inflated_size"] == 200_000 and len(server.requests) == 1
+    assert manifest_of(dest)["inflated_size"] == 200_000
+    assert len(server.requests) == 1
 
 
 FETCH_IN_CHILD = """
@@ -540,7 +545,7 @@ except Exception as error:
 
 
 @pytest.mark.parametrize(
-    "path, problem, fix",
+    ("path", "problem", "fix"),
     [
         ("/bomb.txt.gz", "compressed file inflates to more than the limit", "raise download."),
         ("/bomb.tar.gz", "compressed file inflates to more than the limit", "raise download."),
@@ -554,8 +559,10 @@ def test_decompression_bomb_is_refused_and_not_cached(server, tmp_path, path, pr
     dest = tmp_path / "cache" / Path(path).name
     child = run_measured(FETCH_IN_CHILD.format(url=url, dest=str(dest)))
     assert child["returncode"] == 1, child["stderr"]
-    assert child["stderr"].startswith("DownloadError") and problem in child["stderr"]
-    assert url in child["stderr"] and fix in child["stderr"]
+    assert child["stderr"].startswith("DownloadError")
+    assert problem in child["stderr"]
+    assert url in child["stderr"]
+    assert fix in child["stderr"]
     assert child["peak_mb"] < 250, child["peak_mb"]
     assert len(server.requests) == 1  # a bomb is not worth another attempt
     assert not list(dest.parent.iterdir())  # no file, no manifest, no .part
@@ -593,7 +600,8 @@ def test_full_disk_stops_the_download_with_its_message_and_no_part_file(server, 
     )
     child = run_on_small_disk(code, cache)
     assert child.stderr.startswith("the disk is full\n  where:    file "), child.stderr
-    assert str(cache / "geo" / "data.gz") in child.stderr and "ENOSPC" in child.stderr
+    assert str(cache / "geo" / "data.gz") in child.stderr
+    assert "ENOSPC" in child.stderr
     assert child.stdout.strip() == "[]"  # no .part file, no manifest
 
 

@@ -45,7 +45,7 @@ def test_times_in_months_and_events_coded_0_1_2():
 
 
 @pytest.mark.parametrize(
-    "unit,factor", [("years", 12.0), ("months", 1.0), ("weeks", 12 * 7 / 365.25)]
+    ("unit", "factor"), [("years", 12.0), ("months", 1.0), ("weeks", 12 * 7 / 365.25)]
 )
 def test_time_units(unit, factor):
     endpoint = {**ENDPOINT, "time_unit": unit}
@@ -58,8 +58,15 @@ def test_numeric_codes_match_whatever_their_type():
     assert code_value(1) == code_value("1") == code_value(1.0) == code_value(" 1 ") == "1"
     assert code_value(np.nan) is None
     frame = pd.DataFrame({"t": [1, 2], "e": ["1.0", "0"]})
-    endpoint = {**ENDPOINT, "time_column": "t", "event_column": "e", "event_values": [1],
-                "competing_values": [], "censored_values": [0], "time_unit": "months"}  # fmt: skip
+    endpoint = {
+        **ENDPOINT,
+        "time_column": "t",
+        "event_column": "e",
+        "event_values": [1],
+        "competing_values": [],
+        "censored_values": [0],
+        "time_unit": "months",
+    }
     coded, _ = code_endpoint(frame, endpoint, cohort="c", file="f")
     assert coded["event"].tolist() == [1, 0]
 
@@ -69,7 +76,8 @@ def test_event_codes_that_match_nothing_stop_with_the_key():
     with pytest.raises(ConfigError) as error:
         code_endpoint(clinical(), endpoint, cohort="mine", file="clin.tsv")
     message = str(error.value)
-    assert "cohorts.mine.endpoint.event_values" in message and "clin.tsv" in message
+    assert "cohorts.mine.endpoint.event_values" in message
+    assert "clin.tsv" in message
     assert "Relapse" in message
 
 
@@ -85,9 +93,12 @@ def test_event_codes_match_regardless_of_case_and_the_log_says_so(caplog):
     )
     with caplog.at_level("INFO", logger="selfseed"):
         coded, dropped = code_endpoint(frame, ENDPOINT, cohort="mine", file="f")
-    assert coded["event"].tolist() == [1, 1, 1, 0, 2] and dropped.empty
+    assert coded["event"].tolist() == [1, 1, 1, 0, 2]
+    assert dropped.empty
     line = next(r.getMessage() for r in caplog.records if "regardless of case" in r.getMessage())
-    assert line.startswith("mine:") and "'LOCAL' (1 rows)" in line and "'Death' (1 rows)" in line
+    assert line.startswith("mine:")
+    assert "'LOCAL' (1 rows)" in line
+    assert "'Death' (1 rows)" in line
     assert "'local'" not in line  # listed as written: not reported
 
 
@@ -103,18 +114,24 @@ def test_codes_equal_up_to_case_in_two_lists_stop_before_any_job():
 
 def test_an_unlisted_code_shared_by_many_rows_stops_a_few_are_dropped():
     frame = pd.DataFrame(
-        {"days": np.arange(1, 13) * 100.0,
-         "status": ["local"] * 3 + ["none"] * 3 + ["relapsed"] * 5 + ["odd"]},
+        {
+            "days": np.arange(1, 13) * 100.0,
+            "status": ["local"] * 3 + ["none"] * 3 + ["relapsed"] * 5 + ["odd"],
+        },
         index=[f"p{i}" for i in range(12)],
-    )  # fmt: skip
+    )
     with pytest.raises(ConfigError, match="none of the configured lists") as error:
         code_endpoint(frame, ENDPOINT, cohort="mine", file="clin.tsv")
     message = str(error.value)
-    assert "'relapsed' in 5 rows" in message and "odd" not in message
-    assert "missing_values" in message and "cohorts.mine.endpoint.event_values" in message
-    coded, dropped = code_endpoint(frame.iloc[[0, 3, 6, 7, 8, 9, 11]], ENDPOINT, cohort="mine",
-                                   file="clin.tsv")  # fmt: skip
-    assert len(dropped) == 5 and len(coded) == 2  # 4 x 'relapsed' and 'odd': below the limit
+    assert "'relapsed' in 5 rows" in message
+    assert "odd" not in message
+    assert "missing_values" in message
+    assert "cohorts.mine.endpoint.event_values" in message
+    coded, dropped = code_endpoint(
+        frame.iloc[[0, 3, 6, 7, 8, 9, 11]], ENDPOINT, cohort="mine", file="clin.tsv"
+    )
+    assert len(dropped) == 5
+    assert len(coded) == 2
 
 
 @pytest.mark.parametrize(
@@ -136,5 +153,7 @@ def test_follow_up_longer_than_a_century_stops_naming_time_unit(unit, days, stop
     with pytest.raises(ConfigError, match="longer than 100 years") as error:
         code_endpoint(frame, endpoint, cohort="mine", file="f")
     message = str(error.value)
-    assert "cohorts.mine.endpoint.time_unit" in message and f"time_unit {unit}" in message
-    assert hint in message and "column 'days'" in message
+    assert "cohorts.mine.endpoint.time_unit" in message
+    assert f"time_unit {unit}" in message
+    assert hint in message
+    assert "column 'days'" in message

@@ -62,6 +62,7 @@ def run_dir(tmp_path):
     return path
 
 
+@pytest.mark.workflow
 def test_example_config_runs_alone_not_merged_with_the_default(run_dir):
     """--configfile used to extend config/config.yaml, so an example also ran the three default
     cohorts. A dry run plans jobs without downloading anything."""
@@ -72,6 +73,7 @@ def test_example_config_runs_alone_not_merged_with_the_default(run_dir):
     assert not (run_dir / "resources").exists()  # nothing was downloaded
 
 
+@pytest.mark.workflow
 def test_own_config_file_runs_alone(run_dir):
     survset = yaml.safe_load((REPO / "config" / "examples" / "survset_breast.yaml").read_text())
     mine = {"cohorts": {"only_vdv": survset["cohorts"]["vdv"]}}

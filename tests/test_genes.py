@@ -64,7 +64,8 @@ def test_duplicate_rows_that_disagree_warn_identical_ones_do_not(caplog):
     )
     with caplog.at_level("INFO", logger="selfseed"):
         genes, dropped = harmonise_genes(expression, cohort="mine")
-    assert list(genes.index) == ["CXCL8", "IL6"] and genes.loc["CXCL8"].tolist() == [5, 7, 6.5]
+    assert list(genes.index) == ["CXCL8", "IL6"]
+    assert genes.loc["CXCL8"].tolist() == [5, 7, 6.5]
     details = dict(zip(dropped["gene_id"], dropped["detail"], strict=True))
     assert details["NM_000600"] == "IL6: kept IL6 (same values)"
     assert details["IL8"] == (
@@ -83,20 +84,17 @@ FIREHOSE = ["UCS", "ACC", "CHOL"]
 SIGNATURE_ROWS = ["IL6|3569", "IL8|3576", "MMP1|4312", "FSCN1|6624", "CXCL1|2919"]
 
 
-def firehose_rnaseq(shared_data, cohort):
+def firehose_rnaseq(rtcga, cohort):
     """Real TCGA Firehose RNA-seq (RSEM, linear) as genes x samples, ids SYMBOL|EntrezID."""
-    import rdata
-
-    path = shared_data / "rtcga" / f"{cohort}.rnaseq.20160128.rda"
-    frame = rdata.conversion.convert(rdata.parser.parse_file(path))[f"{cohort}.rnaseq.20160128"]
+    frame = rtcga(f"{cohort}.rnaseq.20160128.rda")
     expression = frame.set_index("bcr_patient_barcode").T.astype(float)
     expression.index = expression.index.astype(str)
     return expression
 
 
 @pytest.fixture(scope="module")
-def ucs(shared_data):
-    return firehose_rnaseq(shared_data, "UCS")
+def ucs(rtcga):
+    return firehose_rnaseq(rtcga, "UCS")
 
 
 @pytest.mark.parametrize(
@@ -128,25 +126,38 @@ def test_firehose_rows_map_to_current_symbols(ucs, identifier, symbol, kind):
     [
         ("?|100130426", "no symbol given (?|id)", "Entrez id 100130426"),
         ("?|10431", "no symbol given (?|id)", "Entrez id 10431"),
-        ("C14orf181|400223", "neither the Entrez id nor the symbol part",
-         "Entrez id 400223, symbol part C14orf181"),
-        ("CRIPAK|285464", "neither the Entrez id nor the symbol part",
-         "Entrez id 285464, symbol part CRIPAK"),
+        (
+            "C14orf181|400223",
+            "neither the Entrez id nor the symbol part",
+            "Entrez id 400223, symbol part C14orf181",
+        ),
+        (
+            "CRIPAK|285464",
+            "neither the Entrez id nor the symbol part",
+            "Entrez id 285464, symbol part CRIPAK",
+        ),
     ],
-)  # fmt: skip
+)
 def test_firehose_rows_left_unmapped_say_why(ucs, identifier, reason, detail):
     assert identifier in ucs.index
     mapping = lookup_symbols([identifier])
     assert mapping["symbol"].isna().all()
     dropped = unmapped_reasons(mapping).iloc[0]
-    assert reason in dropped["reason"] and dropped["detail"] == detail
+    assert reason in dropped["reason"]
+    assert dropped["detail"] == detail
 
 
 @pytest.mark.parametrize(
     ("identifier", "symbol"),
-    [("3576", "CXCL8"), ("3569", "IL6"), ("4312", "MMP1"), ("6624", "FSCN1"), (" 2919 ", "CXCL1"),
-     ("5414", "SEPTIN4")],
-)  # fmt: skip
+    [
+        ("3576", "CXCL8"),
+        ("3569", "IL6"),
+        ("4312", "MMP1"),
+        ("6624", "FSCN1"),
+        (" 2919 ", "CXCL1"),
+        ("5414", "SEPTIN4"),
+    ],
+)
 def test_plain_entrez_ids(identifier, symbol):
     row = lookup_symbols([identifier]).iloc[0]
     assert (row["symbol"], row["kind"], row["entrez"]) == (symbol, "entrez", identifier.strip())
@@ -166,11 +177,12 @@ def test_signature_genes_accept_entrez_forms():
 
 
 @pytest.mark.parametrize("cohort", FIREHOSE)
-def test_firehose_gene_list_counts(shared_data, ucs, cohort):
-    ids = ucs.index if cohort == "UCS" else firehose_rnaseq(shared_data, cohort).index
+def test_firehose_gene_list_counts(rtcga, ucs, cohort):
+    ids = ucs.index if cohort == "UCS" else firehose_rnaseq(rtcga, cohort).index
     mapping = lookup_symbols(ids)
     no_symbol = mapping["symbol_part"] == "?"
-    assert len(mapping) == 20531 and no_symbol.sum() == 29
+    assert len(mapping) == 20531
+    assert no_symbol.sum() == 29
     assert (mapping["kind"] == "entrez").sum() == 20387
     assert (no_symbol & (mapping["kind"] == "entrez")).sum() == 17
     assert (mapping["kind"] == "symbol_part").sum() == 71
@@ -182,8 +194,16 @@ def test_firehose_gene_list_counts(shared_data, ucs, cohort):
     assert mapping["symbol"].nunique() == 20420  # rows kept by harmonise_genes
 
 
-REAL_ROWS = [*SIGNATURE_ROWS, "SEPT4|5414", "?|340602", "CASP12|120329", "NPR3|4883",
-             "C5orf23|79614", "?|100130426", "C14orf181|400223"]  # fmt: skip
+REAL_ROWS = [
+    *SIGNATURE_ROWS,
+    "SEPT4|5414",
+    "?|340602",
+    "CASP12|120329",
+    "NPR3|4883",
+    "C5orf23|79614",
+    "?|100130426",
+    "C14orf181|400223",
+]
 
 
 def test_harmonise_firehose_rows(ucs, caplog):
@@ -195,8 +215,17 @@ def test_harmonise_firehose_rows(ucs, caplog):
     npr3 = expression.loc[["NPR3|4883", "C5orf23|79614"]].mean(axis=1)
     kept, lost = "NPR3|4883", "C5orf23|79614"
     assert npr3[lost] > npr3[kept]
-    assert list(genes.index) == ["IL6", "CXCL8", "MMP1", "FSCN1", "CXCL1", "SEPTIN4", "EZHIP",
-                                 "CASP12", "NPR3"]  # fmt: skip
+    assert list(genes.index) == [
+        "IL6",
+        "CXCL8",
+        "MMP1",
+        "FSCN1",
+        "CXCL1",
+        "SEPTIN4",
+        "EZHIP",
+        "CASP12",
+        "NPR3",
+    ]
     assert genes.loc["CXCL8"].tolist() == expression.loc["IL8|3576"].tolist()
     assert genes.loc["NPR3"].tolist() == expression.loc[kept].tolist()
     reasons = dict(zip(dropped["gene_id"], dropped["reason"], strict=True))
@@ -229,17 +258,32 @@ def test_firehose_reasons_reach_the_cohort_dropped_table(tmp_path, ucs):
     expression = np.log2(ucs.loc[REAL_ROWS] + 1)
     expression.index.name = "gene"
     rng = np.random.default_rng(7)
-    clinical = pd.DataFrame({"sample": expression.columns,
-                             "days": rng.integers(30, 3000, expression.shape[1]),
-                             "status": rng.choice(["relapse", "censored"], expression.shape[1])})  # fmt: skip
+    clinical = pd.DataFrame(
+        {
+            "sample": expression.columns,
+            "days": rng.integers(30, 3000, expression.shape[1]),
+            "status": rng.choice(["relapse", "censored"], expression.shape[1]),
+        }
+    )
     expression.to_csv(tmp_path / "expr.tsv", sep="\t")
     clinical.to_csv(tmp_path / "clinical.tsv", sep="\t", index=False)
-    entry = {"source": "table", "expression": str(tmp_path / "expr.tsv"),
-             "clinical": str(tmp_path / "clinical.tsv"), "orientation": "genes_by_samples",
-             "sample_column": "sample", "covariates": [],
-             "endpoint": {"name": "RFS", "label": "relapse-free survival", "time_column": "days",
-                          "time_unit": "days", "event_column": "status", "event_values": ["relapse"],
-                          "censored_values": ["censored"]}}  # fmt: skip
+    entry = {
+        "source": "table",
+        "expression": str(tmp_path / "expr.tsv"),
+        "clinical": str(tmp_path / "clinical.tsv"),
+        "orientation": "genes_by_samples",
+        "sample_column": "sample",
+        "covariates": [],
+        "endpoint": {
+            "name": "RFS",
+            "label": "relapse-free survival",
+            "time_column": "days",
+            "time_unit": "days",
+            "event_column": "status",
+            "event_values": ["relapse"],
+            "censored_values": ["censored"],
+        },
+    }
     config = {"cohorts": {"ucs": entry}}
     validate(config, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
     adata, dropped = build_cohort(entry, "ucs", {}, max_missing_fraction=0.2)

@@ -24,8 +24,10 @@ def cohorts():
 
 @pytest.fixture(scope="module")
 def tables(cohorts):
-    return {name: gene_decomposition(adata, "self_seeding", SELF_SEEDING, **SETTINGS)
-            for name, adata in cohorts.items()}  # fmt: skip
+    return {
+        name: gene_decomposition(adata, "self_seeding", SELF_SEEDING, **SETTINGS)
+        for name, adata in cohorts.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +86,16 @@ def test_leave_one_out_is_the_pipeline_score_of_the_smaller_signature(cohorts, t
     adata = cohorts["tcga_ucs"]
     table = tables["tcga_ucs"].set_index(["symbol", "method"])
     signatures = {gene: [g for g in SELF_SEEDING if g != gene] for gene in SELF_SEEDING}
-    long, _, _ = score_cohort(adata, signatures, methods=list(LEAVE_ONE_OUT_METHODS), min_genes=2,
-                              ctrl_size=50, n_bins=25, random_state=0, weight=0.25)  # fmt: skip
+    long, _, _ = score_cohort(
+        adata,
+        signatures,
+        methods=list(LEAVE_ONE_OUT_METHODS),
+        min_genes=2,
+        ctrl_size=50,
+        n_bins=25,
+        random_state=0,
+        weight=0.25,
+    )
     primary = coded_samples(adata.obs)
     for (gene, method), scores in long.groupby(["signature", "method"]):
         fit = cox_per_sd(primary.assign(score=scores.set_index("sample_id")["score"]))
@@ -133,7 +143,8 @@ def test_no_events_and_unknown_method(cohorts):
     table = gene_decomposition(
         adata, "self_seeding", SELF_SEEDING, **{**SETTINGS, "methods": ["zmean"]}
     )
-    assert table["hr"].isna().all() and table["loo_hr"].isna().all()
+    assert table["hr"].isna().all()
+    assert table["loo_hr"].isna().all()
     assert table["note"].str.contains("gene Cox not fitted: no events of interest").all()
     assert table["note"].str.contains("leave-one-out not fitted: no events of interest").all()
     with pytest.raises(ValueError, match="leave-one-out methods"):

@@ -87,7 +87,8 @@ def test_cohort_ranking_of_the_shipped_cohort(genes, r):
     adata = shipped_cohort("tcga_ucs")
     everything = cohort_ranking(adata, min_expressing=1).set_index("gene")
     assert len(everything) == adata.n_vars
-    assert (everything["n"] == 50).all() and (everything["events"] == 14).all()
+    assert (everything["n"] == 50).all()
+    assert (everything["events"] == 14).all()
     np.testing.assert_allclose(
         everything.loc[genes, "z"], r.loc[("as_is", "efron")].loc[genes, "score_z"], rtol=1e-6
     )
@@ -102,7 +103,8 @@ def test_cohort_ranking_of_the_shipped_cohort(genes, r):
 
     ranking = cohort_ranking(adata).set_index("gene")  # genes above their floor in >= 10 patients
     sparse = (ranking["expressing"] < 10) & ranking["expressing"].gt(0)
-    assert sparse.sum() > 100 and ranking.loc[sparse, "z"].isna().all()
+    assert sparse.sum() > 100
+    assert ranking.loc[sparse, "z"].isna().all()
     assert (
         ranking.loc[sparse, "note"]
         == "not ranked: above its lowest value in fewer than 10 patients"
@@ -140,14 +142,19 @@ def test_bad_input_is_refused(inputs, genes):
 
 
 def test_stouffer_weights_are_sqrt_events():
-    rankings = pd.DataFrame({
-        "gene": ["A", "B", "A", "B", "C"], "cohort": ["x", "x", "y", "y", "y"],
-        "events": [9, 9, 16, 16, 16], "z": [1.0, -1.0, 2.0, np.nan, -0.5],
-    })  # fmt: skip
+    rankings = pd.DataFrame(
+        {
+            "gene": ["A", "B", "A", "B", "C"],
+            "cohort": ["x", "x", "y", "y", "y"],
+            "events": [9, 9, 16, 16, 16],
+            "z": [1.0, -1.0, 2.0, np.nan, -0.5],
+        }
+    )
     combined = stouffer(rankings).set_index("gene")
     assert combined.loc["A", "z"] == pytest.approx((3 * 1.0 + 4 * 2.0) / 5)
     assert combined.loc["B", "z"] == pytest.approx(-1.0)  # only cohort x has a z for B
     assert combined.loc["C", "z"] == pytest.approx(-0.5)
-    assert combined.loc["A", "cohorts"] == "x,y" and combined.loc["A", "events"] == 25
+    assert combined.loc["A", "cohorts"] == "x,y"
+    assert combined.loc["A", "events"] == 25
     assert combined.loc["A", "p"] == pytest.approx(2 * 0.013903447513498597, rel=1e-9)
     assert list(stouffer(rankings)["gene"]) == ["A", "C", "B"]  # by decreasing z

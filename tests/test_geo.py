@@ -2,7 +2,6 @@
 GEO2R's log2 rule on small frames with known answers."""
 
 import gzip
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,21 +15,17 @@ from selfseed.sources.geo import (
     read_series_matrix,
 )
 
-GEO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "geo"
 
-
-def geo_file(name: str) -> Path:
-    path = GEO / name
-    if not path.exists():
-        pytest.skip(f"shared GEO test file {path} is absent")
-    return path
+@pytest.fixture(scope="module")
+def geo(shared_data):
+    return shared_data / "geo"
 
 
 # --- series matrices (values read off the files with zcat | grep) ---------------------------
 
 
-def test_gse26471_single_sample_gpl570_quoted_ids():
-    matrix = read_series_matrix(geo_file("GSE26471_series_matrix.txt.gz"))
+def test_gse26471_single_sample_gpl570_quoted_ids(geo):
+    matrix = read_series_matrix(geo / "GSE26471_series_matrix.txt.gz")
     expression = matrix.expression
     assert expression.shape == (54675, 1)
     assert list(expression.columns) == ["GSM650992"]
@@ -38,7 +33,8 @@ def test_gse26471_single_sample_gpl570_quoted_ids():
     assert expression.loc["235982_at", "GSM650992"] == 1.48077
     assert expression.loc["AFFX-TrpnX-M_at", "GSM650992"] == 4.06012
     assert expression.index.str.startswith("AFFX").sum() == 62
-    assert expression.dtypes.eq(np.float64).all() and expression.index.is_unique
+    assert expression.dtypes.eq(np.float64).all()
+    assert expression.index.is_unique
     assert matrix.platform == "GPL570"
     assert matrix.series["geo_accession"] == "GSE26471"
     assert matrix.series["contributor"] == ["Anindya,,Dutta", "Neerja,,Karnani", "Ankit,,Malhotra"]
@@ -47,8 +43,8 @@ def test_gse26471_single_sample_gpl570_quoted_ids():
     assert matrix.samples.loc["GSM650992", "supplementary_file.1"].endswith("GSM650992.CHP.gz")
 
 
-def test_gse42872_numeric_probe_ids_are_strings():
-    matrix = read_series_matrix(geo_file("GSE42872_series_matrix.txt.gz"))
+def test_gse42872_numeric_probe_ids_are_strings(geo):
+    matrix = read_series_matrix(geo / "GSE42872_series_matrix.txt.gz")
     expression = matrix.expression
     assert expression.shape == (33297, 6)
     assert list(expression.columns) == [f"GSM105261{i}" for i in range(5, 10)] + ["GSM1052620"]
@@ -69,8 +65,8 @@ def test_gse42872_numeric_probe_ids_are_strings():
     assert (matrix.samples["cell line:ch1"] == "A375").all()
 
 
-def test_gse14520_two_platform_lines_and_missing_characteristics():
-    matrix = read_series_matrix(geo_file("GSE14520-GPL571_series_matrix.txt.gz"))
+def test_gse14520_two_platform_lines_and_missing_characteristics(geo):
+    matrix = read_series_matrix(geo / "GSE14520-GPL571_series_matrix.txt.gz")
     assert matrix.expression.shape == (22268, 43)
     assert matrix.series["platform_id"] == ["GPL571", "GPL3921"]
     assert matrix.series["pubmed_id"] == ["21159642", "22202459"]
@@ -91,8 +87,8 @@ def test_gse14520_two_platform_lines_and_missing_characteristics():
     assert samples["Disease state:ch1"].notna().sum() == 41
 
 
-def test_gse99709_header_without_rows_is_a_clear_error():
-    path = geo_file("phantasus/GSE99709_series_matrix.txt.gz")
+def test_gse99709_header_without_rows_is_a_clear_error(geo):
+    path = geo / "phantasus/GSE99709_series_matrix.txt.gz"
     with pytest.raises(InputDataError) as caught:
         read_series_matrix(path)
     message = str(caught.value)
@@ -102,13 +98,13 @@ def test_gse99709_header_without_rows_is_a_clear_error():
     assert "GSE99709_Stat3RNA-Seq-counts.csv.gz" in message
 
 
-def test_a_platform_file_is_not_a_series_matrix():
+def test_a_platform_file_is_not_a_series_matrix(geo):
     with pytest.raises(InputDataError, match="no !series_matrix_table_begin"):
-        read_series_matrix(geo_file("GPL97.annot.gz"))
+        read_series_matrix(geo / "GPL97.annot.gz")
 
 
-def test_truncated_download_is_an_error(tmp_path):
-    raw = gzip.decompress(geo_file("GSE42872_series_matrix.txt.gz").read_bytes())
+def test_truncated_download_is_an_error(tmp_path, geo):
+    raw = gzip.decompress((geo / "GSE42872_series_matrix.txt.gz").read_bytes())
     cut = tmp_path / "GSE42872_series_matrix.txt.gz"
     cut.write_bytes(gzip.compress(raw[: len(raw) // 2]))
     with pytest.raises(InputDataError, match="cannot parse the expression table|ends without"):
@@ -184,12 +180,12 @@ def test_wrong_number_of_cells_names_the_file(tmp_path):
 # --- platform annotations -------------------------------------------------------------------
 
 
-def gpl97():
-    return read_platform_annotation(geo_file("GPL97.annot.gz"))
+def gpl97(geo):
+    return read_platform_annotation(geo / "GPL97.annot.gz")
 
 
-def test_gpl97_annot_symbols_and_multi_gene_probes():
-    annotation = gpl97()
+def test_gpl97_annot_symbols_and_multi_gene_probes(geo):
+    annotation = gpl97(geo)
     assert list(annotation.columns) == ["probe_id", "gene_symbol"]
     assert len(annotation) == 22645
     symbols = annotation.set_index("probe_id")["gene_symbol"]
@@ -200,8 +196,8 @@ def test_gpl97_annot_symbols_and_multi_gene_probes():
     assert symbols.isna().sum() == 9466
 
 
-def test_gpl97_probes_to_genes_drops_multi_gene_and_controls():
-    annotation = gpl97()
+def test_gpl97_probes_to_genes_drops_multi_gene_and_controls(geo):
+    annotation = gpl97(geo)
     rng = np.random.default_rng(3)
     expression = pd.DataFrame(
         rng.normal(8, 2, (len(annotation), 4)), index=annotation["probe_id"], columns=list("abcd")
@@ -225,26 +221,28 @@ def test_gpl97_probes_to_genes_drops_multi_gene_and_controls():
     assert not dropped_first["reason"].str.startswith("multi-gene").any()
 
 
-def test_full_platform_table_gene_symbol_column():
-    annotation = read_platform_annotation(geo_file("geoparse_tests/GPL4133.txt"))
+def test_full_platform_table_gene_symbol_column(geo):
+    annotation = read_platform_annotation(geo / "geoparse_tests/GPL4133.txt")
     assert annotation["probe_id"].tolist() == [str(i) for i in range(1, 14)]
     assert annotation["gene_symbol"].notna().sum() == 1
     assert annotation.loc[annotation["probe_id"] == "12", "gene_symbol"].item() == "APOBEC3B"
 
 
-def test_soft_family_platform_table_only():
-    annotation = read_platform_annotation(geo_file("geoparse_tests/soft_ex_family.txt"))
+def test_soft_family_platform_table_only(geo):
+    annotation = read_platform_annotation(geo / "geoparse_tests/soft_ex_family.txt")
     assert len(annotation) == 20  # the platform table, not the sample tables after it
     symbols = annotation.set_index("probe_id")["gene_symbol"]
-    assert symbols["1"] == "Nfatc2" and symbols["20"] == "Gnb1l"
+    assert symbols["1"] == "Nfatc2"
+    assert symbols["20"] == "Gnb1l"
     assert symbols[["17", "19"]].isna().all()
 
 
-def test_platform_without_symbol_column_is_a_clear_error():
+def test_platform_without_symbol_column_is_a_clear_error(geo):
     with pytest.raises(InputDataError) as caught:
-        read_platform_annotation(geo_file("geoparse_tests/GPL20814_family.soft"))
+        read_platform_annotation(geo / "geoparse_tests/GPL20814_family.soft")
     message = str(caught.value)
-    assert "no gene symbol column" in message and "miRNA_ID" in message
+    assert "no gene symbol column" in message
+    assert "miRNA_ID" in message
     assert "GPL20814_family.soft" in message
 
 
@@ -271,7 +269,8 @@ def test_gene_assignment_and_spaced_multi_gene_symbols(tmp_path):
         "1552258_at\t\t\n"
     )
     symbols = read_platform_annotation(gpl570).set_index("probe_id")["gene_symbol"]
-    assert symbols.tolist()[:2] == ["SCARB1", "TTLL12///TUBA1"] and pd.isna(symbols.iloc[2])
+    assert symbols.tolist()[:2] == ["SCARB1", "TTLL12///TUBA1"]
+    assert pd.isna(symbols.iloc[2])
 
 
 # --- probes -> genes on a hand-made frame ---------------------------------------------------
@@ -347,7 +346,8 @@ def test_log2_applied_when_99th_percentile_above_100():
     assert "(1024 > 100) or (1025 > 50 and -1 > 0) = True" in note
     assert note.endswith("30 values <= 0 set to NaN, log2 applied")
     assert logged.isna().sum().sum() == 30
-    assert logged.iloc[15].tolist() == [2.0, 2.0] and logged.iloc[49].tolist() == [10.0, 10.0]
+    assert logged.iloc[15].tolist() == [2.0, 2.0]
+    assert logged.iloc[49].tolist() == [10.0, 10.0]
 
 
 def test_log2_applied_for_wide_range_with_positive_lower_quartile():
@@ -360,7 +360,10 @@ def test_log2_applied_for_wide_range_with_positive_lower_quartile():
 def test_log2_not_applied_to_log_scale_or_centred_data():
     log_scale = frame(np.linspace(2, 14, 100))
     same, note = log2_if_unlogged(log_scale)
-    assert same is log_scale and note.endswith("left unchanged") and "= False" in note
+    assert same is log_scale
+    assert note.endswith("left unchanged")
+    assert "= False" in note
     centred = frame(np.linspace(-40, 60, 100))  # range 100 > 50 but q25 = -15 <= 0
     same, note = log2_if_unlogged(centred)
-    assert same is centred and "= False" in note
+    assert same is centred
+    assert "= False" in note

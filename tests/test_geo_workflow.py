@@ -74,6 +74,7 @@ def geo_server(tmp_path, shared_data):
     server.shutdown()
 
 
+@pytest.mark.workflow
 def test_geo_cohort_from_download_to_cox_table(tmp_path, geo_server):
     base_url, values, status = geo_server
     config = config_with({})
@@ -87,12 +88,16 @@ def test_geo_cohort_from_download_to_cox_table(tmp_path, geo_server):
             "accession": "GSE999001",
             "platform": "GPL97",
             "endpoint": {
-                "name": "RFS", "label": "relapse-free survival (test-made)",
-                "time_column": "rfs months:ch1", "time_unit": "months",
-                "event_column": "relapse:ch1", "event_values": ["yes"], "censored_values": ["no"],
+                "name": "RFS",
+                "label": "relapse-free survival (test-made)",
+                "time_column": "rfs months:ch1",
+                "time_unit": "months",
+                "event_column": "relapse:ch1",
+                "event_values": ["yes"],
+                "censored_values": ["no"],
             },
         }
-    }  # fmt: skip
+    }
     (tmp_path / "run").mkdir()
     path = workdir(tmp_path / "run", config)
     result = snakemake(path)
@@ -101,7 +106,8 @@ def test_geo_cohort_from_download_to_cox_table(tmp_path, geo_server):
     assert matrix.with_name(matrix.name + ".manifest.json").exists()  # <host>/<URL path>
     cox = pd.read_csv(path / "results" / "tables" / "cox.tsv", sep="\t")
     fitted = cox[cox["signature"] == "u133b_test"]
-    assert len(fitted) == 3 and fitted["hr"].notna().all()
+    assert len(fitted) == 3
+    assert fitted["hr"].notna().all()
     assert (fitted["n"] == values.shape[1]).all()
     assert (fitted["events"] == (status == "yes").sum()).all()
     skipped = cox[cox["signature"] == "attractor"]

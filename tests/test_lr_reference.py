@@ -85,8 +85,14 @@ def test_pooled_prediction_interval_equals_metafor(fits, r, what, coef, se):
     key = "cox" if what == "cox" else "dm"
     part = pd.DataFrame([fits[c][key] for c in sorted(fits)])
     row = random_effects_row(part, STATISTICS, coef, se)
-    for ours, theirs in (("hr", "hr"), ("ci_low", "ci_low"), ("ci_high", "ci_high"),
-                         ("pi_low", "pi_low"), ("pi_high", "pi_high"), ("p", "p")):  # fmt: skip
+    for ours, theirs in (
+        ("hr", "hr"),
+        ("ci_low", "ci_low"),
+        ("ci_high", "ci_high"),
+        ("pi_low", "pi_low"),
+        ("pi_high", "pi_high"),
+        ("p", "p"),
+    ):
         assert row[ours] == pytest.approx(r["pooled", f"{what}_rma_{theirs}"], rel=1e-6), ours
     assert row["tau2"] == pytest.approx(r["pooled", f"{what}_rma_tau2"], abs=1e-8)
 

@@ -76,7 +76,8 @@ def test_random_effects_equals_metafor(name, method, hartung_knapp):
     fit = random_effects(*_set(name), method=method, hartung_knapp=hartung_knapp)
     _assert_matches(fit, _r()["meta"][name][method + ("_knha" if hartung_knapp else "")])
     assert fit["hr_ci_low"] == pytest.approx(np.exp(fit["ci_low"]))
-    assert fit["estimable"] and fit["q_df"] == fit["k"] - 1
+    assert fit["estimable"]
+    assert fit["q_df"] == fit["k"] - 1
 
 
 @pytest.mark.parametrize("name", SETS)
@@ -96,21 +97,29 @@ def test_homogeneous_inputs_clip_negative_dl_tau2_to_zero():
     assert q < len(log_hr) - 1  # the unclipped DL tau2 would be negative
     for method in ("REML", "DL", "PM"):
         fit = random_effects(log_hr, se, method=method, hartung_knapp=False)
-        assert fit["tau2"] == 0 and fit["i2"] == 0 and fit["h2"] == 1
+        assert fit["tau2"] == 0
+        assert fit["i2"] == 0
+        assert fit["h2"] == 1
         assert fit["estimate"] == pytest.approx(w @ log_hr / w.sum(), abs=1e-12)  # fixed effect
 
 
 def test_heterogeneous_set_is_detected():
     fit = random_effects(*_set("k5_heterogeneous"), method="REML", hartung_knapp=False)
-    assert fit["i2"] > 75 and fit["q_p"] < 1e-6
-    assert fit["method"] == "REML" and not fit["hartung_knapp"]
+    assert fit["i2"] > 75
+    assert fit["q_p"] < 1e-6
+    assert fit["method"] == "REML"
+    assert not fit["hartung_knapp"]
 
 
 @pytest.mark.parametrize("k", [0, 1])
 def test_fewer_than_two_cohorts_is_not_estimable(k):
     fit = random_effects([0.3][:k], [0.1][:k], method="REML", hartung_knapp=True)
-    assert not fit["estimable"] and fit["k"] == k and "not estimable" in fit["note"]
-    assert np.isnan(fit["estimate"]) and np.isnan(fit["tau2"]) and np.isnan(fit["p"])
+    assert not fit["estimable"]
+    assert fit["k"] == k
+    assert "not estimable" in fit["note"]
+    assert np.isnan(fit["estimate"])
+    assert np.isnan(fit["tau2"])
+    assert np.isnan(fit["p"])
 
 
 @pytest.mark.parametrize(

@@ -53,22 +53,28 @@ def enrichment(ranking, sets):
 def test_shipped_hallmark_is_the_public_file(shared_data):
     data = hallmark_path().read_bytes()
     manifest = json.loads((hallmark_path().parent / "manifest.json").read_text())
-    assert manifest["file"] == HALLMARK and manifest["sets"] == 50
+    assert manifest["file"] == HALLMARK
+    assert manifest["sets"] == 50
     assert hashlib.sha256(data).hexdigest() == manifest["sha256"]
     assert data == (shared_data / "genesets" / HALLMARK).read_bytes()
     assert manifest["source"]["repository"] == "GSEA-MSigDB/GSEA2.jl"
     readme = (hallmark_path().parent / "README.md").read_text()
-    assert "CC BY 4.0" in readme and "Liberzon" in readme and "Subramanian" in readme
+    assert "CC BY 4.0" in readme
+    assert "Liberzon" in readme
+    assert "Subramanian" in readme
 
 
 def test_collection_hallmark_user_gmt_and_clashes(tmp_path, sets):
     gene_sets, sources = sets
-    assert len(gene_sets) == 52 and sources["HALLMARK_HYPOXIA"] == "Hallmark v2022.1.Hs"
-    assert gene_sets["self_seeding"] == SELF_SEEDING and sources["self_seeding"] == "signature"
+    assert len(gene_sets) == 52
+    assert sources["HALLMARK_HYPOXIA"] == "Hallmark v2022.1.Hs"
+    assert gene_sets["self_seeding"] == SELF_SEEDING
+    assert sources["self_seeding"] == "signature"
     gmt = tmp_path / "mine.gmt"
     gmt.write_text("MY SET\tdescription\tMMP1\tFSCN1\n")
     own, own_sources = collection({"self_seeding": SELF_SEEDING}, gmt)
-    assert list(own) == ["MY_SET", "self_seeding"] and own_sources["MY_SET"] == str(gmt)
+    assert list(own) == ["MY_SET", "self_seeding"]
+    assert own_sources["MY_SET"] == str(gmt)
     with pytest.raises(ConfigError, match="name of a gene set of the collection"):
         collection({"hallmark_hypoxia": SELF_SEEDING})
 
@@ -78,20 +84,35 @@ def test_prerank_equals_a_direct_gseapy_call(ranking, sets, enrichment):
 
     gene_sets, _ = sets
     table, _ = enrichment
-    direct = gseapy.prerank(ranked(ranking), gene_sets, permutation_num=PERMUTATIONS, seed=7,
-                            min_size=5, max_size=500, threads=1, outdir=None, no_plot=True)  # fmt: skip
+    direct = gseapy.prerank(
+        ranked(ranking),
+        gene_sets,
+        permutation_num=PERMUTATIONS,
+        seed=7,
+        min_size=5,
+        max_size=500,
+        threads=1,
+        outdir=None,
+        no_plot=True,
+    )
     expected = direct.res2d.set_index("Term")
     tested = table[table["note"] == ""].set_index("set")
     assert len(tested) == len(expected) == 51
-    for column, theirs in (("es", "ES"), ("nes", "NES"), ("nominal_p", "NOM p-val"),
-                           ("fdr", "FDR q-val"), ("fwer_p", "FWER p-val")):  # fmt: skip
+    for column, theirs in (
+        ("es", "ES"),
+        ("nes", "NES"),
+        ("nominal_p", "NOM p-val"),
+        ("fdr", "FDR q-val"),
+        ("fwer_p", "FWER p-val"),
+    ):
         np.testing.assert_array_equal(
             tested[column], expected.loc[tested.index, theirs].astype(float)
         )
     assert tested["leading_edge"].equals(
         expected.loc[tested.index, "Lead_genes"].rename("leading_edge")
     )
-    assert (table["permutations"] == PERMUTATIONS).all() and (table["seed"] == 7).all()
+    assert (table["permutations"] == PERMUTATIONS).all()
+    assert (table["seed"] == 7).all()
 
 
 def test_the_seed_is_used(ranking, sets, enrichment):
@@ -114,9 +135,11 @@ def test_untested_set_says_why(enrichment):
     table, _ = enrichment
     row = table.set_index("set").loc["attractor"]
     assert row["note"] == "not tested: 2 genes in the ranking, outside 5-500"
-    assert np.isnan(row["nes"]) and table.iloc[-1]["set"] == "attractor"  # untested sets last
+    assert np.isnan(row["nes"])
+    assert table.iloc[-1]["set"] == "attractor"
     self_seeding = table.set_index("set").loc["self_seeding"]
-    assert self_seeding["in_ranking"] == 5 and self_seeding["note"] == ""
+    assert self_seeding["in_ranking"] == 5
+    assert self_seeding["note"] == ""
     assert set(self_seeding["leading_edge"].split(";")) <= set(SELF_SEEDING)
 
 
@@ -135,7 +158,8 @@ def test_signature_sentence(ranking, enrichment):
     text = signature_sentence(table, standing, "self_seeding")
     row = table.set_index("set").loc["self_seeding"]
     assert f"IL6 {standing.loc[0, 'percentile']:.0f}," in text
-    assert f"{PERMUTATIONS} permutations, seed 7" in text and f"NES {row['nes']:.2f}" in text
+    assert f"{PERMUTATIONS} permutations, seed 7" in text
+    assert f"NES {row['nes']:.2f}" in text
     fixed = table.copy()
     at = fixed["set"] == "self_seeding"
     fixed.loc[at, ["nominal_p", "permutations"]] = [0.3, 1000]
@@ -146,7 +170,8 @@ def test_signature_sentence(ranking, enrichment):
     assert "cannot settle it" in signature_sentence(fixed, standing, "self_seeding")
     fixed.loc[at, ["nominal_p", "nes"]] = [0.0, -1.9]
     sentence = signature_sentence(fixed, standing, "self_seeding")
-    assert "nominal p < 0.004" in sentence and "with a lower hazard (nominal p < 0.05)." in sentence
+    assert "nominal p < 0.004" in sentence
+    assert "with a lower hazard (nominal p < 0.05)." in sentence
     untested = signature_sentence(table, gene_standing(ranking, ["IL6", "CXCL8"]), "attractor")
     assert untested.endswith(
         "the attractor set was not tested: 2 genes in the ranking, outside 5-500."
@@ -161,7 +186,8 @@ def test_enrichment_plot_png_and_svg(tmp_path, enrichment):
         assert image.info["dpi"] == pytest.approx((300, 300), abs=0.01)
         assert image.size[1] > image.size[0]  # one panel per set, stacked
     svg = path.with_suffix(".svg").read_text()
-    assert "self_seeding: NES" in svg and table.iloc[0]["set"] in svg
+    assert "self_seeding: NES" in svg
+    assert table.iloc[0]["set"] in svg
     first = path.read_bytes()
     enrichment_plot(result, table, path, title="pathway context")
     assert path.read_bytes() == first  # byte-identical reruns

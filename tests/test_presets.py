@@ -1,7 +1,5 @@
 """Locoregional endpoint presets: TCGA-CDR (real file) and Rueda et al. METABRIC (hand-made)."""
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -15,21 +13,12 @@ from selfseed.presets import (
     tcga_cdr_sensitivity,
 )
 
-CDR_FILE = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "data"
-    / "tcga_cdr"
-    / "TCGA-CDR-SupplementalTableS1.xlsx"
-)
 HEAD_NECK_SITES = ["Oral Cavity", "Oropharynx", "Larynx", "Hypopharynx", "Cervical Lymph Nodes"]
 
 
 @pytest.fixture(scope="module")
-def cdr():
-    if not CDR_FILE.is_file():
-        pytest.skip(f"real TCGA-CDR file not present: {CDR_FILE}")
-    return read_tcga_cdr(CDR_FILE)
+def cdr(tcga_cdr_sheet):
+    return tcga_cdr_sheet
 
 
 def counts_from_raw_columns(cdr, cancer):
@@ -148,7 +137,8 @@ def test_read_tcga_cdr_tsv_extract(tmp_path):
     )
     frame.to_csv(path, sep="\t", index=False)
     read = read_tcga_cdr(path)
-    assert read["new_tumor_event_type"].isna().all() and read["new_tumor_event_site"].isna().all()
+    assert read["new_tumor_event_type"].isna().all()
+    assert read["new_tumor_event_site"].isna().all()
     assert read["OS.time"].tolist() == [200, 9]
     frame.drop(columns="OS.time").to_csv(path, sep="\t", index=False)
     with pytest.raises(InputDataError, match="OS.time"):
@@ -375,11 +365,16 @@ def history(rows):
     """A new-tumour-event history as tools/build_tcga_data.py writes it: (patient, type, days);
     type None and days None is a patient without any recorded event."""
     return pd.DataFrame(
-        [{"bcr_patient_barcode": p, "record": "" if t is None and d is None else "slot",
-          "new_neoplasm_event_type": t,
-          "days_to_new_tumor_event_after_initial_treatment": None if d is None else str(d)}
-         for p, t, d in rows]
-    )  # fmt: skip
+        [
+            {
+                "bcr_patient_barcode": p,
+                "record": "" if t is None and d is None else "slot",
+                "new_neoplasm_event_type": t,
+                "days_to_new_tumor_event_after_initial_treatment": None if d is None else str(d),
+            }
+            for p, t, d in rows
+        ]
+    )
 
 
 def test_tcga_cdr_sensitivity_codings_on_small_frame():
@@ -413,9 +408,15 @@ def test_tcga_cdr_sensitivity_codings_on_small_frame():
     as_lr, as_competing = codings["LR_unknown_as_LR"][0], codings["LR_unknown_as_competing"][0]
     # the two unknown-site patients enter at their first event, as LR, then as competing
     assert as_lr["event"].to_dict() == {
-        "lr": 1, "dm_then_lr": 2, "unknown": 1, "unknown_then_lr": 1, "np_then_lr": 0,
-        "death": 2, "alive": 0, "no_history": 0,
-    }  # fmt: skip
+        "lr": 1,
+        "dm_then_lr": 2,
+        "unknown": 1,
+        "unknown_then_lr": 1,
+        "np_then_lr": 0,
+        "death": 2,
+        "alive": 0,
+        "no_history": 0,
+    }
     assert as_competing.loc[["unknown", "unknown_then_lr"], "event"].tolist() == [2, 2]
     assert as_lr.loc["unknown", "time_months"] == pytest.approx(300 * 12 / 365.25)
     distant = codings["DM_first"][0]
@@ -430,8 +431,12 @@ def test_tcga_cdr_sensitivity_codings_on_small_frame():
     any_time, dropped = codings["LR_any"]
     # LR after a distant metastasis counts (day 400); a new primary first censors at its date
     assert any_time["event"].to_dict() == {
-        "lr": 1, "dm_then_lr": 1, "np_then_lr": 0, "death": 2, "alive": 0,
-    }  # fmt: skip
+        "lr": 1,
+        "dm_then_lr": 1,
+        "np_then_lr": 0,
+        "death": 2,
+        "alive": 0,
+    }
     days = (any_time["time_months"] * 365.25 / 12).round(6).to_dict()
     assert days == {"lr": 100, "dm_then_lr": 400, "np_then_lr": 120, "death": 500, "alive": 600}
     assert dict(zip(dropped["sample_id"], dropped["reason"], strict=True)) == {
@@ -455,25 +460,56 @@ def test_metabric_sensitivity_codings_on_small_frame():
     )
     codings = metabric_sensitivity(frame)
     any_time = codings["LR_any"][0]
-    assert any_time["event"].to_dict() == {"lr": 1, "dr_then_lr": 1, "dr": 2, "death": 2,
-                                           "alive": 0}  # fmt: skip
+    assert any_time["event"].to_dict() == {
+        "lr": 1,
+        "dr_then_lr": 1,
+        "dr": 2,
+        "death": 2,
+        "alive": 0,
+    }
     assert (any_time["time_months"] * 365.25 / 12).round(6).to_dict()["dr_then_lr"] == 800
-    assert codings["DM_first"][0]["event"].to_dict() == {"lr": 2, "dr_then_lr": 1, "dr": 1,
-                                                         "death": 2, "alive": 0}  # fmt: skip
+    assert codings["DM_first"][0]["event"].to_dict() == {
+        "lr": 2,
+        "dr_then_lr": 1,
+        "dr": 1,
+        "death": 2,
+        "alive": 0,
+    }
     assert list(codings["LR_any"][1]["sample_id"]) == ["stage4"]
 
 
 @pytest.mark.parametrize(
     ("cancer", "expected"),
     [
-        ("UCS", {"LR_unknown_as_LR": (56, 20, 21), "LR_unknown_as_competing": (56, 14, 27),
-                 "DM_first": (50, 11, 24), "LR_any": (50, 16, 18)}),
-        ("ACC", {"LR_unknown_as_LR": (79, 9, 33), "LR_unknown_as_competing": (79, 9, 33),
-                 "DM_first": (79, 27, 15), "LR_any": (79, 10, 20)}),
-        ("CHOL", {"LR_unknown_as_LR": (36, 12, 7), "LR_unknown_as_competing": (36, 12, 7),
-                  "DM_first": (36, 4, 15), "LR_any": (36, 13, 4)}),
+        (
+            "UCS",
+            {
+                "LR_unknown_as_LR": (56, 20, 21),
+                "LR_unknown_as_competing": (56, 14, 27),
+                "DM_first": (50, 11, 24),
+                "LR_any": (50, 16, 18),
+            },
+        ),
+        (
+            "ACC",
+            {
+                "LR_unknown_as_LR": (79, 9, 33),
+                "LR_unknown_as_competing": (79, 9, 33),
+                "DM_first": (79, 27, 15),
+                "LR_any": (79, 10, 20),
+            },
+        ),
+        (
+            "CHOL",
+            {
+                "LR_unknown_as_LR": (36, 12, 7),
+                "LR_unknown_as_competing": (36, 12, 7),
+                "DM_first": (36, 4, 15),
+                "LR_any": (36, 13, 4),
+            },
+        ),
     ],
-)  # fmt: skip
+)
 def test_sensitivity_codings_of_the_shipped_cohorts(cancer, expected):
     """(patients, events, competing) per coding, on the shipped CDR rows and event history."""
     from selfseed.presets import read_new_tumor_events
@@ -491,11 +527,16 @@ def test_sensitivity_codings_of_the_shipped_cohorts(cancer, expected):
 def test_metabric_preset_reads_its_table_gzipped_or_not(tmp_path, name):
     from selfseed.presets import preset_endpoint
 
-    frame = rueda_frame([("MB-1", 3000, 0, 1, 365.25, 0, None, 2, "IDC"),
-                         ("MB-2", 2500, 0, 0, None, 0, None, 3, "IDC")])  # fmt: skip
+    frame = rueda_frame(
+        [
+            ("MB-1", 3000, 0, 1, 365.25, 0, None, 2, "IDC"),
+            ("MB-2", 2500, 0, 0, None, 0, None, 3, "IDC"),
+        ]
+    )
     frame.to_csv(tmp_path / name, sep="\t", index=False)
     clinical = pd.DataFrame({"PATIENT_ID": ["MB-1", "MB-2", "MB-3"]}, index=["s1", "s2", "s3"])
     spec = {"preset": "metabric_rueda", "table": str(tmp_path / name)}
     coded, dropped, endpoint, _ = preset_endpoint(spec, clinical, cohort="metabric")
-    assert coded["event"].to_dict() == {"s1": 1, "s2": 0} and endpoint["name"] == "LR"
+    assert coded["event"].to_dict() == {"s1": 1, "s2": 0}
+    assert endpoint["name"] == "LR"
     assert dropped["sample_id"].tolist() == ["s3"]

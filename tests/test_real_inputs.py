@@ -32,8 +32,10 @@ def base_config():
     """The default config with two signatures (the figures' panels are most of the time), one of
     them with a gene name as a user may write it."""
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    config["signatures"] = {"attractor": ["IL6", "CXCL8", r"$\alpha$"],
-                            "self_seeding": ["IL6", "CXCL8", "MMP1", "FSCN1", "CXCL1"]}  # fmt: skip
+    config["signatures"] = {
+        "attractor": ["IL6", "CXCL8", r"$\alpha$"],
+        "self_seeding": ["IL6", "CXCL8", "MMP1", "FSCN1", "CXCL1"],
+    }
     return config
 
 
@@ -56,10 +58,13 @@ def gse1992_frames(gse1992):
     """gse1992 (Agilent log ratios, RFS in months) as genes x samples and a clinical table."""
     genes = [c for c in gse1992.columns if c.startswith("num_HS_")]
     expression = gse1992.set_index("pid")[genes].rename(columns=lambda c: c[7:]).T
-    clinical = pd.DataFrame({
-        "sample": gse1992["pid"], "rfs_months": gse1992["time"],
-        "status": np.where(gse1992["event"] == 1, "relapse", "censored"),
-    })  # fmt: skip
+    clinical = pd.DataFrame(
+        {
+            "sample": gse1992["pid"],
+            "rfs_months": gse1992["time"],
+            "status": np.where(gse1992["event"] == 1, "relapse", "censored"),
+        }
+    )
     return expression, clinical
 
 
@@ -68,9 +73,13 @@ def write_cohort(folder, name, expression, clinical, endpoint):
     folder.mkdir(parents=True, exist_ok=True)
     expression.rename_axis("gene").to_csv(folder / f"{name}.expr.tsv", sep="\t")
     clinical.to_csv(folder / f"{name}.clinical.tsv", sep="\t", index=False)
-    return {"source": "table", "expression": str(folder / f"{name}.expr.tsv"),
-            "clinical": str(folder / f"{name}.clinical.tsv"), "sample_column": "sample",
-            "endpoint": endpoint}  # fmt: skip
+    return {
+        "source": "table",
+        "expression": str(folder / f"{name}.expr.tsv"),
+        "clinical": str(folder / f"{name}.clinical.tsv"),
+        "sample_column": "sample",
+        "endpoint": endpoint,
+    }
 
 
 def tcga_cohort(folder, name, expression):
@@ -79,15 +88,26 @@ def tcga_cohort(folder, name, expression):
     clinical = pd.DataFrame(
         {"sample": expression.columns, "patient_id": expression.columns.str[:12]}
     )
-    endpoint = {"preset": "tcga_cdr", "cancer_type": "UCS", "table": files["endpoint_table"],
-                "events": files["events"]}  # fmt: skip
+    endpoint = {
+        "preset": "tcga_cdr",
+        "cancer_type": "UCS",
+        "table": files["endpoint_table"],
+        "events": files["events"],
+    }
     return write_cohort(folder, name, expression, clinical, endpoint)
 
 
 def gse_endpoint(**changes):
-    return {"name": "RFS", "label": LABEL, "time_column": "rfs_months", "time_unit": "months",
-            "event_column": "status", "event_values": ["relapse"],
-            "censored_values": ["censored"], **changes}  # fmt: skip
+    return {
+        "name": "RFS",
+        "label": LABEL,
+        "time_column": "rfs_months",
+        "time_unit": "months",
+        "event_column": "status",
+        "event_values": ["relapse"],
+        "censored_values": ["censored"],
+        **changes,
+    }
 
 
 def corpus(folder, ucs, gse1992_frames):
@@ -114,33 +134,40 @@ def corpus(folder, ucs, gse1992_frames):
         [expression, (expression.loc[["IL8"]] * 0.5 + 1).rename({"IL8": "CXCL8"})]
     )
     return {
-        "panel3": write_cohort(folder, "panel3", expression.loc[["IL6", "IL8", "MMP1"]], clinical,
-                               gse_endpoint()),
+        "panel3": write_cohort(
+            folder, "panel3", expression.loc[["IL6", "IL8", "MMP1"]], clinical, gse_endpoint()
+        ),
         "panel5_tcga": tcga_cohort(folder, "panel5_tcga", ucs.loc[SIGNATURE_ROWS]),
         "panel50_tcga": tcga_cohort(folder, "panel50_tcga", ucs.loc[panel50]),
         "standardised_tcga": tcga_cohort(folder, "standardised_tcga", standardised),
         "constant_gene": write_cohort(folder, "constant_gene", constant, clinical, gse_endpoint()),
-        "one_sample": write_cohort(folder, "one_sample", expression.iloc[:, :1], clinical,
-                                   gse_endpoint()),
+        "one_sample": write_cohort(
+            folder, "one_sample", expression.iloc[:, :1], clinical, gse_endpoint()
+        ),
         "tied_scores": write_cohort(folder, "tied_scores", tied, clinical, gse_endpoint()),
-        "two_score_values": write_cohort(folder, "two_score_values", two_values, clinical,
-                                         gse_endpoint()),
+        "two_score_values": write_cohort(
+            folder, "two_score_values", two_values, clinical, gse_endpoint()
+        ),
         "mixed_case": write_cohort(folder, "mixed_case", expression, mixed, gse_endpoint()),
-        "days_as_months": write_cohort(folder, "days_as_months", expression, days,
-                                       gse_endpoint()),
-        "duplicate_rows": write_cohort(folder, "duplicate_rows", duplicated, clinical,
-                                       gse_endpoint()),
-    }  # fmt: skip
+        "days_as_months": write_cohort(folder, "days_as_months", expression, days, gse_endpoint()),
+        "duplicate_rows": write_cohort(
+            folder, "duplicate_rows", duplicated, clinical, gse_endpoint()
+        ),
+    }
 
 
 def cohort_outputs(results, cohort):
     models = results / "models" / cohort
     outputs = {name: models / f"{name}.tsv" for name in MODEL_TABLES}
-    outputs.update(coverage=models / "coverage.tsv", patients=models / "patients.tsv",
-                   record=models / "cohort.json", h5ad=results / "cohorts" / f"{cohort}.h5ad",
-                   dropped=results / "qc" / f"{cohort}.dropped.tsv",
-                   scores_h5ad=results / "scores" / f"{cohort}.h5ad",
-                   scores_tsv=results / "scores" / f"{cohort}.tsv")  # fmt: skip
+    outputs.update(
+        coverage=models / "coverage.tsv",
+        patients=models / "patients.tsv",
+        record=models / "cohort.json",
+        h5ad=results / "cohorts" / f"{cohort}.h5ad",
+        dropped=results / "qc" / f"{cohort}.dropped.tsv",
+        scores_h5ad=results / "scores" / f"{cohort}.h5ad",
+        scores_tsv=results / "scores" / f"{cohort}.tsv",
+    )
     for plot in ("km", "cif", "spline", "scores"):
         outputs[plot] = results / "plots" / plot / f"{cohort}.png"
     return outputs
@@ -151,9 +178,13 @@ def run_cohort(config, cohort, results, log):
     exit_code = None
     try:
         with logged(log):
-            analyse_cohort(config["cohorts"][cohort], cohort, {},
-                           cohort_settings(config, cohort),
-                           outputs=cohort_outputs(results, cohort))  # fmt: skip
+            analyse_cohort(
+                config["cohorts"][cohort],
+                cohort,
+                {},
+                cohort_settings(config, cohort),
+                outputs=cohort_outputs(results, cohort),
+            )
     except SystemExit as stop:
         exit_code = stop.code
     return log.read_text(), exit_code
@@ -168,26 +199,40 @@ def corpus_run(tmp_path_factory, ucs, gse1992_frames):
     for cohort in config["cohorts"]:
         runs[cohort] = run_cohort(config, cohort, results, folder / f"{cohort}.log")
     finished = [cohort for cohort, (_, code) in runs.items() if code is None]
-    tables = {name: results / "tables" / f"{name}.tsv" for name in
-              (*MODEL_TABLES, "meta", "primary", "coverage", "cohorts", "skipped", "versions")}  # fmt: skip
-    plots = {name: results / "plots" / f"{name}.png" for name in
-             ("forest", "coverage", "correlation")}  # fmt: skip
+    tables = {
+        name: results / "tables" / f"{name}.tsv"
+        for name in (*MODEL_TABLES, "meta", "primary", "coverage", "cohorts", "skipped", "versions")
+    }
+    plots = {
+        name: results / "plots" / f"{name}.png" for name in ("forest", "coverage", "correlation")
+    }
     summary_log = folder / "summarise.log"
     with logged(summary_log):
         summarise(
             {name: [cohort_outputs(results, c)[name] for c in finished] for name in MODEL_TABLES},
             {name: [cohort_outputs(results, c)[name] for c in finished] for name in COHORT_FILES},
             {c: {"source": "table", "description": ""} for c in finished},
-            config["statistics"], {**config["primary"], "pool": "all"}, tables=tables,
+            config["statistics"],
+            {**config["primary"], "pool": "all"},
+            tables=tables,
             plots=plots,
-        )[1]()  # fmt: skip
-    return {"config": config, "runs": runs, "results": results, "finished": finished,
-            "summary_log": summary_log.read_text()}  # fmt: skip
+        )[1]()
+    return {
+        "config": config,
+        "runs": runs,
+        "results": results,
+        "finished": finished,
+        "summary_log": summary_log.read_text(),
+    }
 
 
 def table(corpus_run, name, cohort=None):
-    frame = pd.read_csv(corpus_run["results"] / "tables" / f"{name}.tsv", sep="\t",
-                        keep_default_na=False, na_values=["NA"])  # fmt: skip
+    frame = pd.read_csv(
+        corpus_run["results"] / "tables" / f"{name}.tsv",
+        sep="\t",
+        keep_default_na=False,
+        na_values=["NA"],
+    )
     if "note" in frame:  # the run-wide tables write an empty note as NA
         frame["note"] = frame["note"].fillna("")
     return frame if cohort is None else frame[frame["cohort"] == cohort]
@@ -198,22 +243,49 @@ STOPS = {"days_as_months": "follow-up longer than 100 years: is time_unit right?
 
 @pytest.mark.parametrize(
     "cohort",
-    ["panel3", "panel5_tcga", "panel50_tcga", "standardised_tcga", "constant_gene", "one_sample",
-     "tied_scores", "two_score_values", "mixed_case", "days_as_months", "duplicate_rows"],
-)  # fmt: skip
+    [
+        "panel3",
+        "panel5_tcga",
+        "panel50_tcga",
+        "standardised_tcga",
+        "constant_gene",
+        "one_sample",
+        "tied_scores",
+        "two_score_values",
+        "mixed_case",
+        "days_as_months",
+        "duplicate_rows",
+    ],
+)
 def test_every_case_ends_with_rows_and_reasons_or_a_clear_error(corpus_run, cohort):
     log, exit_code = corpus_run["runs"][cohort]
-    assert "unexpected failure" not in log and "Traceback" not in log, log[-3000:]
+    assert "unexpected failure" not in log, log[-3000:]
+    assert "Traceback" not in log, log[-3000:]
     if cohort in STOPS:
-        assert exit_code == 1 and f"ERROR {STOPS[cohort]}" in log
+        assert exit_code == 1
+        assert f"ERROR {STOPS[cohort]}" in log
         return
     assert exit_code is None, log[-3000:]
-    for name in ("cox", "groups", "competing", "nonlinearity", "discrimination", "sensitivity",
-                 "locality"):  # fmt: skip
+    for name in (
+        "cox",
+        "groups",
+        "competing",
+        "nonlinearity",
+        "discrimination",
+        "sensitivity",
+        "locality",
+    ):
         rows = table(corpus_run, name, cohort)
         assert len(rows), name
-        estimate = {"cox": "hr", "groups": "p", "competing": "shr", "nonlinearity": "p",
-                    "discrimination": "harrell_c", "sensitivity": "hr", "locality": "p_equal"}[name]  # fmt: skip
+        estimate = {
+            "cox": "hr",
+            "groups": "p",
+            "competing": "shr",
+            "nonlinearity": "p",
+            "discrimination": "harrell_c",
+            "sensitivity": "hr",
+            "locality": "p_equal",
+        }[name]
         unexplained = rows[rows[estimate].isna() & (rows["note"] == "")] if estimate in rows else []
         if estimate not in rows:  # nothing estimable anywhere in this table: every row says why
             assert (rows["note"] != "").all(), name
@@ -235,9 +307,8 @@ def test_panels_skip_the_genome_wide_methods_and_fit_zmean(corpus_run, cohort):
     for method, minimum in (("score_genes", "at least 12"), ("ssgsea", "at least 1000 genes")):
         reasons = notes(corpus_run, cohort, method)
         assert reasons.str.contains(f"skipped: {method} needs genome-wide data").all()
-        assert (
-            reasons.str.contains(minimum).all() and reasons.str.contains(f"found {n_genes}").all()
-        )
+        assert reasons.str.contains(minimum).all()
+        assert reasons.str.contains(f"found {n_genes}").all()
     cox = table(corpus_run, "cox", cohort)
     fitted = cox[(cox["method"] == "zmean") & cox["hr"].notna()]
     assert set(fitted["signature"]) >= {"attractor", "self_seeding"}
@@ -245,20 +316,25 @@ def test_panels_skip_the_genome_wide_methods_and_fit_zmean(corpus_run, cohort):
 
 def test_genome_wide_cohorts_keep_every_method(corpus_run):
     cox = table(corpus_run, "cox", "standardised_tcga")
-    assert len(cox) == 2 * 3 and cox["hr"].notna().all()  # 2 signatures x 3 methods
+    assert len(cox) == 2 * 3
+    assert cox["hr"].notna().all()
 
 
 def test_a_score_without_variation_never_reaches_a_model(corpus_run):
     one = table(corpus_run, "cox", "one_sample")  # one sample: every gene is constant
-    assert one["hr"].isna().all() and len(one) == 2 * 3
+    assert one["hr"].isna().all()
+    assert len(one) == 2 * 3
     reason = "fewer than min_genes=2 (constant across samples: IL6, CXCL8"
     assert one["note"].str.contains(reason, regex=False).all()
     tied = table(corpus_run, "cox", "tied_scores")
     attractor = tied[(tied["signature"] == "attractor") & (tied["method"] == "zmean")]
     assert attractor["note"].str.startswith("not run: the score takes one value").all()
     groups = table(corpus_run, "groups", "two_score_values")
-    tertiles = groups[(groups["signature"] == "attractor") & (groups["method"] == "zmean")
-                      & (groups["grouping"] == "tertile")]  # fmt: skip
+    tertiles = groups[
+        (groups["signature"] == "attractor")
+        & (groups["method"] == "zmean")
+        & (groups["grouping"] == "tertile")
+    ]
     assert tertiles["note"].str.contains("tied values").all()
 
 
@@ -275,7 +351,8 @@ def test_event_codes_in_mixed_case_keep_every_event(corpus_run, gse1992):
     assert cohorts.loc["mixed_case", "events"] == cohorts.loc["constant_gene", "events"] == events
     log, _ = corpus_run["runs"]["mixed_case"]
     line = next(line for line in log.splitlines() if "regardless of case" in line)
-    assert "'Relapse' (12 rows)" in line and "'RELAPSE' (15 rows)" in line
+    assert "'Relapse' (12 rows)" in line
+    assert "'RELAPSE' (15 rows)" in line
     cox = table(corpus_run, "cox", "mixed_case").set_index(["signature", "method", "model"])
     same = table(corpus_run, "cox", "constant_gene").set_index(["signature", "method", "model"])
     key = ("attractor", "zmean", "univariable")  # constant_gene differs in MMP1 only
@@ -288,7 +365,8 @@ def test_duplicate_rows_that_disagree_are_a_warning_and_a_detail(corpus_run):
     assert re.search(r"WARNING duplicate_rows: 15 duplicate gene rows have other values", log)
     dropped = pd.read_csv(corpus_run["results"] / "qc" / "duplicate_rows.dropped.tsv", sep="\t")
     (detail,) = dropped.loc[dropped["id"].isin(["IL8", "CXCL8"]), "detail"]
-    assert detail.startswith("CXCL8: kept ") and "values differ" in detail
+    assert detail.startswith("CXCL8: kept ")
+    assert "values differ" in detail
 
 
 def test_text_is_drawn_as_written_never_as_mathtext(corpus_run):
@@ -331,25 +409,46 @@ def test_random_subsets_of_a_real_cohort_never_fail_unexpectedly(tmp_path_factor
     n_other = data.draw(st.sampled_from([0, 1, 10, 300, 2000]))
     seed = data.draw(st.integers(0, 2**16))
     rng = np.random.default_rng(seed)
-    others = list(rng.choice([g for g in ucs.index if g not in SIGNATURE_ROWS], n_other,
-                             replace=False))  # fmt: skip
+    others = list(
+        rng.choice([g for g in ucs.index if g not in SIGNATURE_ROWS], n_other, replace=False)
+    )
     n_samples = data.draw(st.integers(1, ucs.shape[1]))
     samples = list(rng.choice(ucs.columns, n_samples, replace=False))
     folder = tmp_path_factory.mktemp("subset")
-    config = validated({**base_config(), "cohorts": {
-        "subset": tcga_cohort(folder, "subset", ucs.loc[signature_rows + others, samples])}})  # fmt: skip
+    config = validated(
+        {
+            **base_config(),
+            "cohorts": {
+                "subset": tcga_cohort(folder, "subset", ucs.loc[signature_rows + others, samples])
+            },
+        }
+    )
     log = folder / "subset.log"
     try:
         with logged(log):
             settings_ = cohort_settings(config, "subset")
-            adata, _ = build_cohort(config["cohorts"]["subset"], "subset",
-                                    max_missing_fraction=settings_["max_missing_fraction"])  # fmt: skip
-            scored = score(adata, settings_["signatures"], settings_["scoring"],
-                           min_genes=settings_["min_genes"], scores_h5ad=folder / "s.h5ad",
-                           scores_tsv=folder / "s.tsv")  # fmt: skip
-            model(scored, [], None, settings_["scoring"]["methods"], settings_["statistics"],
-                  tables={n: folder / f"{n}.tsv" for n in MODEL_TABLES},
-                  plots=None)  # fmt: skip
+            adata, _ = build_cohort(
+                config["cohorts"]["subset"],
+                "subset",
+                max_missing_fraction=settings_["max_missing_fraction"],
+            )
+            scored = score(
+                adata,
+                settings_["signatures"],
+                settings_["scoring"],
+                min_genes=settings_["min_genes"],
+                scores_h5ad=folder / "s.h5ad",
+                scores_tsv=folder / "s.tsv",
+            )
+            model(
+                scored,
+                [],
+                None,
+                settings_["scoring"]["methods"],
+                settings_["statistics"],
+                tables={n: folder / f"{n}.tsv" for n in MODEL_TABLES},
+                plots=None,
+            )
     except SystemExit:
         pass  # a clear error (an expected failure)
     except SelfseedError:
@@ -369,8 +468,15 @@ def test_a_score_missing_for_every_patient_never_reaches_a_model(corpus_run, tmp
     scored.obs["score:attractor:zmean"] = np.nan
     config = corpus_run["config"]
     with caplog.at_level("INFO", logger="selfseed"):
-        model(scored, [], None, ["zmean"], config["statistics"],
-              tables={n: tmp_path / f"{n}.tsv" for n in MODEL_TABLES}, plots=None)  # fmt: skip
+        model(
+            scored,
+            [],
+            None,
+            ["zmean"],
+            config["statistics"],
+            tables={n: tmp_path / f"{n}.tsv" for n in MODEL_TABLES},
+            plots=None,
+        )
     reason = "not run: the score is missing (NaN) for every patient with the endpoint"
     for name in MODEL_TABLES:
         rows = pd.read_csv(tmp_path / f"{name}.tsv", sep="\t")
@@ -386,9 +492,13 @@ def test_only_not_estimable_becomes_a_note_any_other_error_is_a_bug(gse1992, mon
     from selfseed import analysis
     from selfseed.errors import NotEstimable
 
-    frame = pd.DataFrame({"time_months": gse1992["time"].astype(float),
-                          "event": gse1992["event"].astype(int),
-                          "score": gse1992["num_HS_IL6"].astype(float)})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "time_months": gse1992["time"].astype(float),
+            "event": gse1992["event"].astype(int),
+            "score": gse1992["num_HS_IL6"].astype(float),
+        }
+    )
     assert analysis.nonlinearity_row(frame, 4)[0]["note"] == ""
 
     def not_estimable(*args, **kwargs):

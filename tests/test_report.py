@@ -22,8 +22,12 @@ def patients():
     """Two signatures x two methods of seeded scores, 80 patients, with competing events."""
     rng = np.random.default_rng(1)
     n = 80
-    base = pd.DataFrame({"time_months": rng.exponential(40, n).round(1) + 0.5,
-                         "event": rng.choice([0, 1, 2], n, p=[0.5, 0.3, 0.2])})  # fmt: skip
+    base = pd.DataFrame(
+        {
+            "time_months": rng.exponential(40, n).round(1) + 0.5,
+            "event": rng.choice([0, 1, 2], n, p=[0.5, 0.3, 0.2]),
+        }
+    )
     obs = base.copy()
     for signature in SIGNATURES:
         latent = rng.normal(size=n)
@@ -41,15 +45,32 @@ def km_inputs(obs):
         for method in METHODS:
             data = obs.assign(score=obs[f"score:{signature}:{method}"])
             summary, km = km_median_split(data)
-            rows.append({"signature": signature, "method": method, **summary, "hr": 1.3,
-                         "ci_low": 1.01, "ci_high": 1.7})  # fmt: skip
+            rows.append(
+                {
+                    "signature": signature,
+                    "method": method,
+                    **summary,
+                    "hr": 1.3,
+                    "ci_low": 1.01,
+                    "ci_high": 1.7,
+                }
+            )
             curves.append(km.assign(signature=signature, method=method))
-            long.append(data[["time_months", "event", "score"]].assign(signature=signature,
-                                                                      method=method))  # fmt: skip
+            long.append(
+                data[["time_months", "event", "score"]].assign(signature=signature, method=method)
+            )
             groups = np.where(data["score"] > data["score"].median(), "high", "low")
-            cifs.append(cumulative_incidence(data["time_months"], data["event"], groups)
-                        .assign(signature=signature, method=method))  # fmt: skip
+            cifs.append(
+                cumulative_incidence(data["time_months"], data["event"], groups).assign(
+                    signature=signature, method=method
+                )
+            )
     return pd.DataFrame(rows), curves, pd.concat(long), cifs
+
+
+def svg_texts(path):
+    """The text elements of an SVG figure, in drawing order."""
+    return re.findall(r"<text[^>]*>([^<]*)</text>", path.read_text())
 
 
 def png_dpi(path):
@@ -62,12 +83,17 @@ def test_km_grid_writes_png_at_300_dpi_and_svg_with_numbers_at_risk(tmp_path, pa
     path = tmp_path / "km" / "demo.png"
     plots.km_grid(curves, table, cohort="demo", endpoint=ENDPOINT, path=path, patients=long)
     dpi, (width, height) = png_dpi(path)
-    assert dpi == pytest.approx(300, abs=0.5) and width > 1500 and height > 1500
+    assert dpi == pytest.approx(300, abs=0.5)
+    assert width > 1500
+    assert height > 1500
     svg = path.with_suffix(".svg").read_text()
-    assert "<svg" in svg and "Date" not in svg and not list(path.parent.glob(".*part"))
+    assert "<svg" in svg
+    assert "Date" not in svg
+    assert not list(path.parent.glob(".*part"))
     # numbers at risk at 0 months are the group sizes, drawn as text under every panel
     n_low = str(int(table.loc[0, "n_low"]))
-    assert svg.count("at risk") == len(SIGNATURES) * len(METHODS) and n_low in svg
+    assert svg.count("at risk") == len(SIGNATURES) * len(METHODS)
+    assert n_low in svg
 
 
 def test_figures_are_byte_identical_on_rerun(tmp_path, patients):
@@ -104,21 +130,48 @@ def test_cif_title_says_when_no_competing_events(tmp_path, patients, monkeypatch
 
 
 def test_forest_rows_group_cohorts_and_pooled_estimate_by_method():
-    cox = pd.DataFrame({
-        "cohort": ["a", "b", "a", "b"], "endpoint": ["LR", "OS", "LR", "OS"],
-        "signature": "attractor", "method": ["zmean", "zmean", "ssgsea", "ssgsea"],
-        "model": "univariable", "n": [50, 60, 50, 60], "events": [10, 20, 10, 20],
-        "hr": [1.2, np.nan, 1.1, 1.4], "ci_low": [0.9, np.nan, 0.8, 1.0],
-        "ci_high": [1.6, np.nan, 1.5, 1.9],
-    })  # fmt: skip
-    meta = pd.DataFrame([{"signature": "attractor", "method": "ssgsea", "model": "univariable",
-                          "pool": "all", "analysis": "random_effects", "k": 2,
-                          "hazard": "cause_specific",
-                          "endpoints": "LR,OS", "hr": 1.25, "ci_low": 1.0, "ci_high": 1.5,
-                          "i2": 12.0}])  # fmt: skip
+    cox = pd.DataFrame(
+        {
+            "cohort": ["a", "b", "a", "b"],
+            "endpoint": ["LR", "OS", "LR", "OS"],
+            "signature": "attractor",
+            "method": ["zmean", "zmean", "ssgsea", "ssgsea"],
+            "model": "univariable",
+            "n": [50, 60, 50, 60],
+            "events": [10, 20, 10, 20],
+            "hr": [1.2, np.nan, 1.1, 1.4],
+            "ci_low": [0.9, np.nan, 0.8, 1.0],
+            "ci_high": [1.6, np.nan, 1.5, 1.9],
+        }
+    )
+    meta = pd.DataFrame(
+        [
+            {
+                "signature": "attractor",
+                "method": "ssgsea",
+                "model": "univariable",
+                "pool": "all",
+                "analysis": "random_effects",
+                "k": 2,
+                "hazard": "cause_specific",
+                "endpoints": "LR,OS",
+                "hr": 1.25,
+                "ci_low": 1.0,
+                "ci_high": 1.5,
+                "i2": 12.0,
+            }
+        ]
+    )
     rows = plots.forest_rows(cox, meta, "attractor")
-    assert list(rows["kind"]) == ["header", "cohort", "cohort", "header", "cohort", "cohort",
-                                  "pooled"]  # fmt: skip
+    assert list(rows["kind"]) == [
+        "header",
+        "cohort",
+        "cohort",
+        "header",
+        "cohort",
+        "cohort",
+        "pooled",
+    ]
     assert rows.iloc[1]["label"] == "a (LR, n=50, 10 events)"
     assert "I² = 12%" in rows.iloc[-1]["label"]
     assert plots.hr_text(rows.iloc[2].to_dict()) == "not estimable"
@@ -126,17 +179,35 @@ def test_forest_rows_group_cohorts_and_pooled_estimate_by_method():
 
 
 def test_run_wide_figures(tmp_path, patients):
-    coverage = pd.DataFrame({
-        "cohort": ["a", "a", "b", "b"], "signature": "attractor", "gene": ["IL6", "CXCL8"] * 2,
-        "symbol": ["IL6", "CXCL8", "IL6", "CXCL8"], "present": [True, True, True, False],
-        "note": ["", "", "", "not measured"],
-    })  # fmt: skip
+    coverage = pd.DataFrame(
+        {
+            "cohort": ["a", "a", "b", "b"],
+            "signature": "attractor",
+            "gene": ["IL6", "CXCL8"] * 2,
+            "symbol": ["IL6", "CXCL8", "IL6", "CXCL8"],
+            "present": [True, True, True, False],
+            "note": ["", "", "", "not measured"],
+        }
+    )
     plots.coverage_heatmap(coverage, tmp_path / "coverage.png")
     plots.score_correlation({"a": patients, "b": patients.iloc[:40]}, tmp_path / "corr.png")
     plots.score_distributions(patients, cohort="a", endpoint=ENDPOINT, path=tmp_path / "s.png")
     for name in ("coverage", "corr", "s"):
         assert png_dpi(tmp_path / f"{name}.png")[0] == pytest.approx(300, abs=0.5)
-        assert (tmp_path / f"{name}.svg").stat().st_size > 5000
+    # what the SVGs show (their text is kept as text): the coverage cells in cohort x gene order
+    coverage_text = svg_texts(tmp_path / "coverage.svg")
+    assert [t for t in coverage_text if t in ("present", "missing")] == ["present"] * 3 + [
+        "missing"
+    ]
+    correlation = svg_texts(tmp_path / "corr.svg")
+    assert {"a (n=80)", "b (n=40)"} <= set(correlation)
+    assert correlation.count("1.00") >= 2 * len(SIGNATURES) * len(METHODS)  # each diagonal
+    distributions = svg_texts(tmp_path / "s.svg")
+    events = int((patients["event"] == 1).sum())
+    for signature in SIGNATURES:
+        for method in METHODS:
+            assert f"{signature} · {method}" in distributions
+    assert distributions.count(f"event (n={events})") == len(SIGNATURES) * len(METHODS)
 
 
 # ---------------------------------------------------------------- provenance
@@ -155,7 +226,8 @@ def test_git_state_reads_the_commit_and_dirty_flag(tmp_path):
     git("add", "f.txt")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c")
     commit, dirty = report.git_state(tmp_path)
-    assert len(commit) == 40 and dirty is False
+    assert len(commit) == 40
+    assert dirty is False
     (tmp_path / "f.txt").write_text("two")
     assert report.git_state(tmp_path) == (commit, True)
 
@@ -163,16 +235,30 @@ def test_git_state_reads_the_commit_and_dirty_flag(tmp_path):
 def test_cohort_inputs_record_size_and_sha256_or_the_package(tmp_path):
     data = tmp_path / "expr.tsv"
     data.write_bytes(b"gene\ts1\nIL6\t1.5\n")
-    recorded = {"source": "table", "files": [f"{data} sha256:{report.sha256(data)}",
-                                             f"{tmp_path / 'gone.tsv'} sha256:abc"]}  # fmt: skip
+    recorded = {
+        "source": "table",
+        "files": [f"{data} sha256:{report.sha256(data)}", f"{tmp_path / 'gone.tsv'} sha256:abc"],
+    }
     entry = report.cohort_inputs("mine", recorded)
-    assert entry["files"][0] == {"path": str(data), "size_bytes": 16,
-                                 "sha256": report.sha256(data)}  # fmt: skip
-    assert entry["files"][1]["size_bytes"] is None and entry["files"][1]["sha256"] == "abc"
-    survset = report.cohort_inputs("vdv", {"source": "survset", "package": "SurvSet 0.2.11",
-                                           "dataset": "vdv", "dropped_genes": np.int64(3)})  # fmt: skip
-    assert survset == {"cohort": "vdv", "source": "survset", "files": [],
-                       "package": "SurvSet 0.2.11", "dataset": "vdv"}  # fmt: skip
+    assert entry["files"][0] == {"path": str(data), "size_bytes": 16, "sha256": report.sha256(data)}
+    assert entry["files"][1]["size_bytes"] is None
+    assert entry["files"][1]["sha256"] == "abc"
+    survset = report.cohort_inputs(
+        "vdv",
+        {
+            "source": "survset",
+            "package": "SurvSet 0.2.11",
+            "dataset": "vdv",
+            "dropped_genes": np.int64(3),
+        },
+    )
+    assert survset == {
+        "cohort": "vdv",
+        "source": "survset",
+        "files": [],
+        "package": "SurvSet 0.2.11",
+        "dataset": "vdv",
+    }
 
 
 def rewrite_keeping_mtime(path, data):
@@ -191,40 +277,56 @@ def rewrite_keeping_mtime(path, data):
 def test_a_file_changed_since_ingest_keeps_both_sha256_and_is_a_warning(tmp_path, caplog):
     data = tmp_path / "expr.tsv"
     data.write_bytes(b"gene\ts1\nIL6\t1.5\n")
-    recorded = {"source": "table", "files": [f"{data} sha256:{report.sha256(data)}"],
-                "file_stats": [report.file_stat(data)]}  # fmt: skip
+    recorded = {
+        "source": "table",
+        "files": [f"{data} sha256:{report.sha256(data)}"],
+        "file_stats": [report.file_stat(data)],
+    }
     at_ingest = report.sha256(data)
     rewrite_keeping_mtime(data, b"gene\ts1\nIL6\t9.5\n")  # same size, same mtime
     with caplog.at_level("WARNING", logger="selfseed"):
         (item,) = report.cohort_inputs("mine", recorded)["files"]
     assert item["sha256_at_ingest"] == at_ingest != item["sha256"] == report.sha256(data)
-    assert item["changed_since_ingest"] is True and "touch the file" in item["note"]
+    assert item["changed_since_ingest"] is True
+    assert "touch the file" in item["note"]
     (warning,) = caplog.messages
     assert warning.startswith(f"mine: input file {data}: content changed since the cohort's")
-    assert at_ingest in warning and item["sha256"] in warning
+    assert at_ingest in warning
+    assert item["sha256"] in warning
     record = {"inputs": [{"cohort": "mine", "files": [item]}]}
     changed = report.changed_inputs(record)
-    assert changed.to_dict("records") == [{"cohort": "mine", "file": str(data),
-                                           "sha256 at ingest": at_ingest,
-                                           "sha256 now": item["sha256"]}]  # fmt: skip
+    assert changed.to_dict("records") == [
+        {
+            "cohort": "mine",
+            "file": str(data),
+            "sha256 at ingest": at_ingest,
+            "sha256 now": item["sha256"],
+        }
+    ]
     pipeline = {"version": "0.1.0", "git_commit": "abc123", "git_dirty": False}
-    html = report.front_page(primary_table(), cohorts_frame(), pd.DataFrame(), pd.DataFrame(),
-                             pipeline, changed=changed)  # fmt: skip
-    assert 'id="changed-inputs"' in html and at_ingest in html and str(data) in html
+    html = report.front_page(
+        primary_table(), cohorts_frame(), pd.DataFrame(), pd.DataFrame(), pipeline, changed=changed
+    )
+    assert 'id="changed-inputs"' in html
+    assert at_ingest in html
+    assert str(data) in html
 
 
 def test_a_file_with_its_recorded_size_and_change_time_is_not_hashed_again(tmp_path, monkeypatch):
     data = tmp_path / "expr.tsv"
     data.write_bytes(b"gene\ts1\nIL6\t1.5\n")
-    recorded = {"files": [f"{data} sha256:{report.sha256(data)}"],
-                "file_stats": [report.file_stat(data)]}  # fmt: skip
+    recorded = {
+        "files": [f"{data} sha256:{report.sha256(data)}"],
+        "file_stats": [report.file_stat(data)],
+    }
 
     def never(path):
         raise AssertionError(f"{path} hashed again")
 
     monkeypatch.setattr(report, "sha256", never)
     (item,) = report.cohort_inputs("mine", recorded)["files"]
-    assert "changed_since_ingest" not in item and item["size_bytes"] == 16
+    assert "changed_since_ingest" not in item
+    assert item["size_bytes"] == 16
 
 
 def test_provenance_record_is_json_with_date_config_and_versions(tmp_path):
@@ -232,16 +334,21 @@ def test_provenance_record_is_json_with_date_config_and_versions(tmp_path):
     config.write_text("min_genes: 2\n")
     versions = pd.DataFrame({"software": ["python", "snakemake"], "version": ["3.11.7", "9.27.1"]})
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    record = report.provenance({"min_genes": np.int64(2), "x": [np.float64(0.5)]}, versions,
-                               {"vdv": {"source": "survset", "package": "SurvSet 0.2.11"}},
-                               [config], now=now)  # fmt: skip
+    record = report.provenance(
+        {"min_genes": np.int64(2), "x": [np.float64(0.5)]},
+        versions,
+        {"vdv": {"source": "survset", "package": "SurvSet 0.2.11"}},
+        [config],
+        now=now,
+    )
     report.write_json(record, tmp_path / "provenance.json")
     loaded = json.loads((tmp_path / "provenance.json").read_text())
     assert loaded["date"] == "2026-01-02T03:04:05+00:00"
     assert loaded["config"] == {"min_genes": 2, "x": [0.5]}
     assert loaded["software"] == {"python": "3.11.7", "snakemake": "9.27.1"}
     assert loaded["config_files"][0]["sha256"] == report.sha256(config)
-    assert loaded["pipeline"]["name"] == "selfseed" and loaded["pipeline"]["git_commit"]
+    assert loaded["pipeline"]["name"] == "selfseed"
+    assert loaded["pipeline"]["git_commit"]
     assert "2026-01-02" in report.provenance_page(loaded)
 
 
@@ -249,36 +356,71 @@ def test_provenance_record_is_json_with_date_config_and_versions(tmp_path):
 
 
 def primary_table(hr=1.38):
-    return pd.DataFrame([{
-        "role": "primary", "label": "primary: declared in the config", "signature": "self_seeding",
-        "method": "zmean", "model": "univariable", "hazard": "cause_specific", "pool": "all",
-        "endpoints": "DMFS,OS", "cohorts": "a,b", "k": 2, "estimator": "REML", "hr": hr,
-        "ci_low": 1.17, "ci_high": 1.63, "pi_low": 1.1, "pi_high": 1.75, "p": 0.000152,
-        "tau2": 0.0, "i2": 0.0, "n": 200, "events": 60, "note": "",
-        "statement": "self_seeding signature ...: pooled HR per SD 1.38 (95% CI 1.17-1.63) <b>",
-    }])  # fmt: skip
+    return pd.DataFrame(
+        [
+            {
+                "role": "primary",
+                "label": "primary: declared in the config",
+                "signature": "self_seeding",
+                "method": "zmean",
+                "model": "univariable",
+                "hazard": "cause_specific",
+                "pool": "all",
+                "endpoints": "DMFS,OS",
+                "cohorts": "a,b",
+                "k": 2,
+                "estimator": "REML",
+                "hr": hr,
+                "ci_low": 1.17,
+                "ci_high": 1.63,
+                "pi_low": 1.1,
+                "pi_high": 1.75,
+                "p": 0.000152,
+                "tau2": 0.0,
+                "i2": 0.0,
+                "n": 200,
+                "events": 60,
+                "note": "",
+                "statement": "self_seeding signature ...: pooled HR per SD 1.38 (95% CI 1.17-1.63) <b>",
+            }
+        ]
+    )
 
 
 def cohorts_frame():
-    return pd.DataFrame({
-        "cohort": ["a", "b"], "source": ["survset", "geo"], "description": ["Study A", "Study B"],
-        "endpoint": ["DMFS", "OS"], "endpoint_label": ["metastasis", "overall survival"],
-        "censored": [30, 70], "competing": [0, 0], "events": [20, 40], "n": [50, 110],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "cohort": ["a", "b"],
+            "source": ["survset", "geo"],
+            "description": ["Study A", "Study B"],
+            "endpoint": ["DMFS", "OS"],
+            "endpoint_label": ["metastasis", "overall survival"],
+            "censored": [30, 70],
+            "competing": [0, 0],
+            "events": [20, 40],
+            "n": [50, 110],
+        }
+    )
 
 
 def test_front_page_states_primary_result_cohorts_and_skipped_reasons():
-    skipped = pd.DataFrame({
-        "cohort": ["a", "b", "b"], "signature": ["attractor", "attractor", "invasion"],
-        "method": "zmean", "reason": ["not run: no competing events"] * 2 + ["too few genes"],
-        "analysis": ["competing", "competing", "cox"],
-    })  # fmt: skip
+    skipped = pd.DataFrame(
+        {
+            "cohort": ["a", "b", "b"],
+            "signature": ["attractor", "attractor", "invasion"],
+            "method": "zmean",
+            "reason": ["not run: no competing events"] * 2 + ["too few genes"],
+            "analysis": ["competing", "competing", "cox"],
+        }
+    )
     pipeline = {"version": "0.1.0", "git_commit": "abc123", "git_dirty": True}
     html = report.front_page(primary_table(), cohorts_frame(), skipped, pd.DataFrame(), pipeline)
     assert 'id="primary-statement">self_seeding signature ...: pooled HR per SD 1.38' in html
     assert "&lt;b&gt;" in html  # escaped
-    assert ("<td>pooled HR per SD</td><td>1.38</td><td>1.17–1.63</td><td>1.10–1.75</td>"
-            "<td>0.00015</td><td>0%</td>") in html  # fmt: skip
+    assert (
+        "<td>pooled HR per SD</td><td>1.38</td><td>1.17–1.63</td><td>1.10–1.75</td>"
+        "<td>0.00015</td><td>0%</td>"
+    ) in html
     assert "<td>a</td><td>survset</td><td>Study A</td><td>DMFS (metastasis)</td>" in html
     assert "None of these cohorts records local recurrence" in html
     assert "3 analyses were not run" in html
@@ -288,9 +430,19 @@ def test_front_page_states_primary_result_cohorts_and_skipped_reasons():
 
 
 def test_front_page_when_primary_not_estimable():
-    primary = pd.DataFrame([{"role": "primary", "signature": "s", "method": "m",
-                             "model": "univariable", "pool": "LR", "hr": np.nan,
-                             "statement": "s: not estimable"}])  # fmt: skip
+    primary = pd.DataFrame(
+        [
+            {
+                "role": "primary",
+                "signature": "s",
+                "method": "m",
+                "model": "univariable",
+                "pool": "LR",
+                "hr": np.nan,
+                "statement": "s: not estimable",
+            }
+        ]
+    )
     pipeline = {"version": "0.1.0", "git_commit": "unknown", "git_dirty": None}
     html = report.front_page(
         primary,
@@ -299,47 +451,79 @@ def test_front_page_when_primary_not_estimable():
         pd.DataFrame(),
         pipeline,
     )
-    assert "s: not estimable" in html and "Nothing was skipped" in html
+    assert "s: not estimable" in html
+    assert "Nothing was skipped" in html
 
 
 def test_table_page_is_sortable_by_value_and_escaped():
     frame = pd.DataFrame({"cohort": ["<x>", "b"], "hr": [1.23456789, np.nan], "p": [3e-7, 0.04]})
     html = report.table_page("cox", frame, "Cox models")
-    assert '<table class="sortable">' in html and "&lt;x&gt;" in html
+    assert '<table class="sortable">' in html
+    assert "&lt;x&gt;" in html
     assert '<td class="num" data-v="1.23456789">1.235</td>' in html
-    assert ">3.0e-07</td>" in html and ">0.04</td>" in html
+    assert ">3.0e-07</td>" in html
+    assert ">0.04</td>" in html
     assert "<td></td>" in html  # NaN shown empty
-    assert "<script>" in html and "http" not in html  # no external resources
+    assert "<script>" in html
+    assert "http" not in html
 
 
 def test_build_writes_every_output(tmp_path):
     tables = {}
     frames = {
-        "primary": primary_table(), "cohorts": cohorts_frame(),
+        "primary": primary_table(),
+        "cohorts": cohorts_frame(),
         "skipped": pd.DataFrame(columns=["cohort", "signature", "method", "reason", "analysis"]),
-        "meta": pd.DataFrame(columns=["signature", "method", "model", "pool", "analysis",
-                                      "hazard"]),  # fmt: skip
+        "meta": pd.DataFrame(
+            columns=["signature", "method", "model", "pool", "analysis", "hazard"]
+        ),
         "versions": pd.DataFrame({"software": ["python"], "version": ["3.11"]}),
-        "coverage": pd.DataFrame({"cohort": "a", "signature": "attractor", "gene": ["IL6"],
-                                  "symbol": ["IL6"], "present": [True], "note": [""]}),
-        "cox": pd.DataFrame({"cohort": "a", "endpoint": "LR", "signature": "attractor",
-                             "method": "zmean", "model": "univariable", "n": [80], "events": [20],
-                             "hr": [1.2], "ci_low": [1.0], "ci_high": [1.5]}),
-    }  # fmt: skip
+        "coverage": pd.DataFrame(
+            {
+                "cohort": "a",
+                "signature": "attractor",
+                "gene": ["IL6"],
+                "symbol": ["IL6"],
+                "present": [True],
+                "note": [""],
+            }
+        ),
+        "cox": pd.DataFrame(
+            {
+                "cohort": "a",
+                "endpoint": "LR",
+                "signature": "attractor",
+                "method": "zmean",
+                "model": "univariable",
+                "n": [80],
+                "events": [20],
+                "hr": [1.2],
+                "ci_low": [1.0],
+                "ci_high": [1.5],
+            }
+        ),
+    }
     for name, frame in frames.items():
         tables[name] = tmp_path / f"{name}.tsv"
         frame.to_csv(tables[name], sep="\t", index=False)
     cohort_provenance = {"a": {"source": "survset", "package": "SurvSet 0.2.11"}}
     out = tmp_path / "out"
     outputs = {
-        "summary": out / "summary.html", "provenance": out / "provenance.json",
+        "summary": out / "summary.html",
+        "provenance": out / "provenance.json",
         "provenance_html": out / "provenance.html",
         "tables": {n: out / f"{n}.html" for n in tables},
         "forest": {"attractor": out / "forest_a.png"},
-    }  # fmt: skip
+    }
     config = {"primary": {"signature": "attractor"}}
-    report.build(tables, cohort_provenance, config=config, configfiles=[],
-                 descriptions={"cox": "Cox models"}, outputs=outputs)  # fmt: skip
+    report.build(
+        tables,
+        cohort_provenance,
+        config=config,
+        configfiles=[],
+        descriptions={"cox": "Cox models"},
+        outputs=outputs,
+    )
     written = sorted(p.name for p in out.iterdir())
     assert len(written) == 3 + len(tables) + 1 * 2  # pages, table pages, forest as PNG and SVG
     summary = (out / "summary.html").read_text()

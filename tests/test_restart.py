@@ -2,8 +2,8 @@
 
 Run 1 and run 2 are uninterrupted runs in fresh directories; run 3 is killed with SIGKILL (the whole
 snakemake process group, jobs included) once the first cohort is ingested and other jobs are running,
-then started again. All three must give byte-identical tables (results/tables/*.tsv and
-results/qc/*.tsv). Each run costs about 40 s of both cores, so there are three and no more.
+then started again. All three must give byte-identical tables (results/tables, qc, models and
+scores: what tests/snapshot/default_run.tsv records, and the software versions). Each run costs about 40 s of both cores, so there are three and no more.
 """
 
 import os
@@ -15,7 +15,9 @@ import time
 import pytest
 from test_workflow import SNAKEMAKE, default_config, snakemake, workdir
 
-from conftest import REPO
+from conftest import REPO, load_tool, starting_snakemake
+
+pytestmark = pytest.mark.workflow
 
 
 def fresh_workdir(path):
@@ -25,15 +27,15 @@ def fresh_workdir(path):
 
 
 def tables(path):
-    """Relative path -> bytes of every table a run writes."""
-    results = path / "results"
-    files = sorted([*results.glob("tables/*.tsv"), *results.glob("qc/*.tsv")])
-    return {str(f.relative_to(path)): f.read_bytes() for f in files}
+    """Relative path -> bytes of every table a run writes (those of tools/snapshot.py, and the
+    software versions)."""
+    return {name: (path / name).read_bytes() for name in load_tool("snapshot").table_files(path)}
 
 
 def kill_when_ingested(path, timeout=300):
     """Start snakemake in its own process group; SIGKILL the group once a cohort is ingested
     while a job runs (Snakemake marks a running job's outputs in .snakemake/incomplete)."""
+    starting_snakemake()
     process = subprocess.Popen(
         [SNAKEMAKE, "--cores", "2"],
         cwd=path,
@@ -68,7 +70,8 @@ def test_two_runs_give_byte_identical_tables(tmp_path, uninterrupted):
     path = fresh_workdir(tmp_path)
     result = snakemake(path)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert len(uninterrupted) == 15 + 3  # 15 run-wide tables, 3 dropped-sample/gene lists
+    # 15 run-wide tables, 3 dropped-sample/gene lists, 11 model tables and 1 score table per cohort
+    assert len(uninterrupted) == 15 + 3 + 3 * (11 + 1)
     second = tables(path)
     assert second.keys() == uninterrupted.keys()
     differ = [name for name in second if second[name] != uninterrupted[name]]

@@ -49,7 +49,8 @@ def test_coverage_maps_aliases_and_skips_small_signatures():
     assert genes.loc[genes["gene"] == "IL8", "symbol"].item() == "CXCL8"
     coverage = gene_coverage(genes, ["IL6", "CXCL8", "MMP1", "FSCN1"], constant=["FSCN1"])
     status = signature_status(coverage, min_genes=2).set_index("signature")
-    assert status.loc["attractor", "scored"] and status.loc["attractor", "present"] == "IL6,CXCL8"
+    assert status.loc["attractor", "scored"]
+    assert status.loc["attractor", "present"] == "IL6,CXCL8"
     assert status.loc["invasion", "n_present"] == 1  # FSCN1 constant, CXCL1 not measured
     assert not status.loc["invasion", "scored"]
     assert "1 of 3 genes present" in status.loc["invasion", "reason"]
@@ -78,11 +79,18 @@ def cohort_adata(frame):
 
 def test_score_cohort_on_a_real_cohort(gse1992):
     adata = cohort_adata(gse1992.drop_duplicates("pid"))
-    kwargs = dict(methods=["zmean", "score_genes", "ssgsea"], min_genes=2, ctrl_size=50,
-                  n_bins=25, random_state=0, weight=0.25)  # fmt: skip
+    kwargs = dict(
+        methods=["zmean", "score_genes", "ssgsea"],
+        min_genes=2,
+        ctrl_size=50,
+        n_bins=25,
+        random_state=0,
+        weight=0.25,
+    )
     scores, coverage, status = score_cohort(adata, SIGNATURES, **kwargs)
     assert set(status.loc[status["scored"], "signature"]) == {"attractor", "invasion"}
-    assert len(scores) == 2 * 3 * adata.n_obs and scores["score"].notna().all()
+    assert len(scores) == 2 * 3 * adata.n_obs
+    assert scores["score"].notna().all()
     wide = scores.pivot(index="sample_id", columns=["signature", "method"], values="score")
     # zmean: mean of the two genes' z-scores, recomputed independently from the source table
     z = gse1992.set_index("pid")[["num_HS_IL6", "num_HS_IL8"]].apply(
@@ -105,7 +113,8 @@ def test_genome_wide_methods_declare_their_minimum():
     assert method_unmet("score_genes", 1252, 2, True, **options) == ""
     reason = method_unmet("score_genes", 1251, 2, True, **options)
     assert reason.startswith("skipped: score_genes needs genome-wide data: at least 1252 genes")
-    assert "n_bins x ctrl_size = 25 x 50" in reason and reason.endswith("found 1251")
+    assert "n_bins x ctrl_size = 25 x 50" in reason
+    assert reason.endswith("found 1251")
     assert method_unmet("ssgsea", 1000, 5, True, **options) == ""
     assert "at least 1000 genes" in method_unmet("ssgsea", 999, 5, True, **options)
     assert method_unmet("ssgsea", 5000, 5, False, **options) == (
@@ -118,10 +127,17 @@ def test_a_panel_of_signature_genes_is_scored_by_zmean_only(gse1992):
     score_genes would stop ("No control genes found in any cut") and ssGSEA give NaN."""
     adata = cohort_adata(gse1992.drop_duplicates("pid"))
     panel = adata[:, ["IL6", "CXCL8", "MMP1"]].copy()
-    kwargs = dict(methods=["zmean", "score_genes", "ssgsea"], min_genes=2, ctrl_size=50,
-                  n_bins=25, random_state=0, weight=0.25)  # fmt: skip
+    kwargs = dict(
+        methods=["zmean", "score_genes", "ssgsea"],
+        min_genes=2,
+        ctrl_size=50,
+        n_bins=25,
+        random_state=0,
+        weight=0.25,
+    )
     scores, _, status = score_cohort(panel, {"attractor": ["IL6", "IL8"]}, **kwargs)
     assert status["method"].tolist() == ["zmean", "score_genes", "ssgsea"]
     assert status["scored"].tolist() == [True, False, False]
     assert status["reason"].str.endswith("found 3").tolist() == [False, True, True]
-    assert set(scores["method"]) == {"zmean"} and scores["score"].notna().all()
+    assert set(scores["method"]) == {"zmean"}
+    assert scores["score"].notna().all()

@@ -48,8 +48,10 @@ def test_generators_give_intended_event_shares(model, low, high):
     rng = np.random.default_rng(1)
     data = pd.concat([sim.GENERATORS[model](rng, n=300) for _ in range(10)])
     assert len(data) == 3000
-    assert (data["time_months"] > 0).all() and (data["time_months"] <= sim.ADMIN_MONTHS).all()
-    assert np.all(shares(data) >= low) and np.all(shares(data) <= high), shares(data)
+    assert (data["time_months"] > 0).all()
+    assert (data["time_months"] <= sim.ADMIN_MONTHS).all()
+    assert np.all(shares(data) >= low), shares(data)
+    assert np.all(shares(data) <= high), shares(data)
 
 
 def within(fit, truth):
@@ -120,7 +122,8 @@ def test_pipeline_cox_per_sd_has_the_same_wald_p_as_the_cause_specific_cox():
 
 def test_proportion_row_gives_monte_carlo_se_and_exact_interval():
     row = sim.proportion_row(np.r_[np.ones(50), np.zeros(950), np.nan])
-    assert row["replicates"] == 1000 and row["estimate"] == 0.05
+    assert row["replicates"] == 1000
+    assert row["estimate"] == 0.05
     assert row["mc_se"] == pytest.approx(np.sqrt(0.05 * 0.95 / 1000))
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((0.0373, 0.0653), abs=5e-4)
 
@@ -135,15 +138,21 @@ def test_cli_writes_summary_with_a_row_per_check(tmp_path):
     assert set(summary.loc[summary["check"] == "coverage", "replicates"]) == {2}
     assert set(summary.loc[summary["scenario"] == "null_cs", "replicates"]) == {4}
     warning = summary[summary["check"] == sim.WARNING]
-    assert len(warning) == 3 and warning["target_low"].isna().all() and warning["met"].isna().all()
+    assert len(warning) == 3
+    assert warning["target_low"].isna().all()
+    assert warning["met"].isna().all()
 
 
 def test_committed_summary_labels_are_the_script_s():
     """The slow test compares the whole table; this checks its labels without rerunning it."""
     committed = pd.read_csv(SUMMARY, sep="\t")
     labels = {**sim.TESTS, **{k: label for k, (label, _) in sim.STATISTICS.items()}}
-    expected = {labels[name] for checks in sim.CHECKS.values() for names in checks.values()
-                for name in names}  # fmt: skip
+    expected = {
+        labels[name]
+        for checks in sim.CHECKS.values()
+        for names in checks.values()
+        for name in names
+    }
     assert set(committed["statistic"]) == expected
 
 
@@ -162,7 +171,8 @@ def test_full_study_reproduces_the_committed_summary_and_meets_targets(tmp_path,
     assert (fresh["failed_fits"] == 0).all()
 
     coverage = fresh[fresh["check"] == "coverage"]
-    assert len(coverage) == 3 and (coverage["met"] == "yes").all()
+    assert len(coverage) == 3
+    assert (coverage["met"] == "yes").all()
 
     type1 = fresh[fresh["check"] == "type I error"].set_index(["scenario", "statistic"])
     method = type1.index.get_level_values("statistic")
@@ -180,7 +190,8 @@ def test_full_study_reproduces_the_committed_summary_and_meets_targets(tmp_path,
     # default correction, now permutation) is valid but conservative for a continuous score with hundreds of candidate
     # cuts (1.7-2.5%), and so, less, is the Altman et al. formula (3.2-3.9%); the permutation p of
     # the same maximal statistic is at level, so the simulated statistic is right
-    assert type1.loc[lausen, "ci_high"].lt(0.04).all() and type1.loc[lausen, "hits"].gt(0).all()
+    assert type1.loc[lausen, "ci_high"].lt(0.04).all()
+    assert type1.loc[lausen, "hits"].gt(0).all()
     assert type1.loc[altman, "estimate"].between(0.03, 0.05).all()
     # the uncorrected minimum p, what the correction is for, rejects a true null ~40% of the time
     assert fresh.loc[fresh["check"] == sim.WARNING, "estimate"].gt(0.4).all()

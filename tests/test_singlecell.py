@@ -46,8 +46,8 @@ def test_equals_score_genes_on_real_pbmc(tmp_path):
         np.testing.assert_allclose(got, expected.loc[got.index], rtol=0, atol=1e-12)
 
 
-@pytest.fixture
-def counts(tmp_path):
+@pytest.fixture(scope="module")
+def counts(tmp_path_factory):
     """Sparse log1p counts, 5,000 cells x 3,000 genes (real symbols), with the signature genes."""
     rng = np.random.default_rng(1)
     genes = pd.read_parquet(
@@ -57,9 +57,10 @@ def counts(tmp_path):
     rates = rng.lognormal(-1.5, 1.5, size=len(names))
     x = sp.random(5000, len(names), density=0.08, random_state=2, format="csr", dtype=np.float32)
     x.data = np.log1p(rng.poisson(rates[x.indices] * 5) + 1).astype(np.float32)
-    adata = ad.AnnData(x, obs=pd.DataFrame(index=[f"c{i}" for i in range(5000)]),
-                       var=pd.DataFrame(index=names))  # fmt: skip
-    path = tmp_path / "counts.h5ad"
+    adata = ad.AnnData(
+        x, obs=pd.DataFrame(index=[f"c{i}" for i in range(5000)]), var=pd.DataFrame(index=names)
+    )
+    path = tmp_path_factory.mktemp("counts") / "counts.h5ad"
     adata.write_h5ad(path)
     return adata, path
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import REPO, starting_snakemake
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 SLURM_DIR = Path(os.environ.get("SELFSEED_SLURM_DIR", "/tmp/selfseed-slurm"))
@@ -25,6 +25,8 @@ PARTITION = (
 # First status check after 5 s (default 40 s); the plugin keeps squeue while MinJobAge (300 s) >= 3 x 5 s.
 FAST = ("--slurm-init-seconds-before-status-checks", "5")
 SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+)")
+
+pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +47,11 @@ def slurm_env():
     try:
         state = subprocess.run(
             ["sinfo", "--noheader", "--partition", PARTITION, "--format", "%T"],
-            env=env, capture_output=True, text=True, timeout=30,
-        )  # fmt: skip
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except subprocess.TimeoutExpired:
         pytest.skip("SLURM test cluster not answering; start it with tests/slurm/start_slurm.sh")
     if state.returncode != 0 or not {"idle", "mixed", "allocated"} & set(state.stdout.split()):
@@ -59,7 +64,7 @@ def slurm_env():
 
 def workdir(path, config):
     path.mkdir(exist_ok=True)
-    for item in ("Snakefile", "workflow", "environment.yml", "profiles"):
+    for item in ("Snakefile", "workflow", "profiles"):
         (shutil.copytree if (REPO / item).is_dir() else shutil.copy)(REPO / item, path / item)
     (path / "config").mkdir()
     (path / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -67,6 +72,7 @@ def workdir(path, config):
 
 
 def snakemake(path, env, *args):
+    starting_snakemake()
     result = subprocess.run(
         [SNAKEMAKE, *args], cwd=path, env=env, capture_output=True, text=True, timeout=1200
     )
@@ -108,8 +114,11 @@ def test_default_run_on_slurm_equals_local_run(tmp_path, slurm_env):
     # the rules' resources reached sbatch: --mem is a mem_mb, --time a runtime that snakemake printed
     shown = subprocess.run(
         ["scontrol", "show", "job", jobs[min(jobs)][0]],
-        env=slurm_env, capture_output=True, text=True, timeout=30,
-    ).stdout  # fmt: skip
+        env=slurm_env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout
     assert f"Partition={PARTITION} " in shown, shown
     memory = re.search(r"MinMemoryNode=(\d+)M", shown).group(1)
     assert f"mem_mb={memory}," in output, shown
@@ -131,8 +140,9 @@ def broken_cohort(path):
     samples = [f"S{i}" for i in range(20)]
     expression = pd.DataFrame(
         [[float(i + j) for j in range(len(samples))] for i in range(len(genes))],
-        index=pd.Index(genes, name="gene"), columns=samples,
-    )  # fmt: skip
+        index=pd.Index(genes, name="gene"),
+        columns=samples,
+    )
     expression = expression.astype(object)
     expression.loc["IL6", "S5"] = "n.d."
     expression.to_csv(path / "expr.tsv", sep="\t")
@@ -152,17 +162,24 @@ def broken_cohort(path):
         "clinical": "clinical.tsv",
         "sample_column": "patient",
         "endpoint": {
-            "name": "RFS", "label": "relapse-free survival", "time_column": "months",
-            "time_unit": "months", "event_column": "status", "event_values": [1],
+            "name": "RFS",
+            "label": "relapse-free survival",
+            "time_column": "months",
+            "time_unit": "months",
+            "event_column": "status",
+            "event_values": [1],
             "censored_values": [0],
         },
         "covariates": [],
-    }  # fmt: skip
+    }
 
 
 def test_input_error_on_slurm_is_not_rerun_and_ends_the_run_with_its_log(tmp_path, slurm_env):
-    config = {**default_config(), "cohorts": {"broken": broken_cohort(tmp_path)},
-              "primary": {"pool": "all"}}  # fmt: skip
+    config = {
+        **default_config(),
+        "cohorts": {"broken": broken_cohort(tmp_path)},
+        "primary": {"pool": "all"},
+    }
     path = workdir(tmp_path, config)
     assert snakemake(path, slurm_env, "--dry-run").returncode == 0  # the config checks pass
 
@@ -172,10 +189,12 @@ def test_input_error_on_slurm_is_not_rerun_and_ends_the_run_with_its_log(tmp_pat
     # profiles/slurm: retries 1 (for memory and time kills), so Snakemake submits the failed ingest
     # job once more, with twice the memory; that attempt ends at once with attempt 1's message
     jobs = submissions(output)
-    assert len(jobs) == 1 and len(next(iter(jobs.values()))) == 2, output[-5000:]
+    assert len(jobs) == 1, output[-5000:]
+    assert len(next(iter(jobs.values()))) == 2, output[-5000:]
     assert output.count("Trying to restart job") == 1
     memory = [int(m) for m in re.findall(r"mem_mb=(\d+)", output)]
-    assert memory and max(memory) == 2 * min(memory), output[-5000:]
+    assert memory, output[-5000:]
+    assert max(memory) == 2 * min(memory), output[-5000:]
     # --show-failed-logs: the job's own log, with the reason, is in the output
     assert "non-numeric expression values" in output
     assert "attempt 2 not run: attempt 1 failed on its input" in output

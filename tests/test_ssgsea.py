@@ -87,7 +87,8 @@ def test_equals_gsva_on_real_cohorts_tie_free(real_cohort):
     expected = gsva_reference(cohort, "ranks")
     ranks = ssgsea_inputs.tie_free_ranks(values)
     got = ssgsea(ranks, sets, weight=0.25)
-    assert set(expected.columns) == set(sets) and len(expected) == len(values)
+    assert set(expected.columns) == set(sets)
+    assert len(expected) == len(values)
     np.testing.assert_allclose(
         got.loc[expected.index, expected.columns], expected, rtol=0, atol=1e-6
     )

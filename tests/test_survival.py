@@ -60,9 +60,11 @@ def test_competing_events_are_censored_in_the_cause_specific_model(attractor):
 
 def test_degenerate_fits_give_a_reason_not_a_crash(attractor):
     no_events = cox_per_sd(attractor.assign(event=0))
-    assert np.isnan(no_events["hr"]) and no_events["note"] == "not fitted: no events of interest"
+    assert np.isnan(no_events["hr"])
+    assert no_events["note"] == "not fitted: no events of interest"
     constant = cox_per_sd(attractor.assign(score=1.0))
-    assert np.isnan(constant["hr"]) and constant["note"] == "not fitted: score is constant"
+    assert np.isnan(constant["hr"])
+    assert constant["note"] == "not fitted: score is constant"
     # every patient with a higher score fails earlier: the partial likelihood has no maximum
     ordered = attractor.assign(time_months=200 - attractor["score"].rank(method="first"), event=1)
     separated = cox_per_sd(ordered)
@@ -76,9 +78,11 @@ def test_km_log_rank_equals_lifelines(attractor):
     summary, curves = km_median_split(attractor)
     high = attractor["score"] > attractor["score"].median()
     reference = logrank_test(
-        attractor.loc[high, "time_months"], attractor.loc[~high, "time_months"],
-        attractor.loc[high, "event"], attractor.loc[~high, "event"],
-    )  # fmt: skip
+        attractor.loc[high, "time_months"],
+        attractor.loc[~high, "time_months"],
+        attractor.loc[high, "event"],
+        attractor.loc[~high, "event"],
+    )
     assert summary["chi2"] == pytest.approx(reference.test_statistic, rel=1e-8)
     assert summary["p"] == pytest.approx(reference.p_value, rel=1e-8)
     assert (summary["n_low"], summary["n_high"]) == (62, 62)
@@ -89,4 +93,5 @@ def test_fdr_by_hand():
     table = pd.DataFrame({"p": [0.01, 0.04, 0.03, np.nan, 0.5]})
     # BH: sorted 0.01, 0.03, 0.04, 0.5 (m = 4) -> 0.04, 0.0533, 0.0533, 0.5
     assert add_fdr(table)["fdr"].tolist()[:3] == pytest.approx([0.04, 0.16 / 3, 0.16 / 3])
-    assert np.isnan(add_fdr(table)["fdr"][3]) and add_fdr(table)["fdr"][4] == pytest.approx(0.5)
+    assert np.isnan(add_fdr(table)["fdr"][3])
+    assert add_fdr(table)["fdr"][4] == pytest.approx(0.5)

@@ -1,16 +1,12 @@
 """The embedded TCGA cohorts (src/selfseed/data/tcga): rebuilt byte for byte from ../shared/data, and
 faithful to the RTCGA expression and clinical files and to the TCGA-CDR sheet."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-import rdata
 
-from conftest import REPO
+from conftest import REPO, load_tool
 from selfseed.presets import read_tcga_cdr, tcga_cdr_locoregional
 
 EMBEDDED = REPO / "src" / "selfseed" / "data" / "tcga"
@@ -26,14 +22,9 @@ EVENT_FIELDS = [
 ]
 
 
-def r_frame(path):
-    (frame,) = rdata.read_rda(path).values()
-    return frame
-
-
 @pytest.fixture(scope="module")
-def shared_cdr(shared_data):
-    return read_tcga_cdr(shared_data / "tcga_cdr" / "TCGA-CDR-SupplementalTableS1.xlsx")
+def shared_cdr(tcga_cdr_sheet):
+    return tcga_cdr_sheet
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +39,12 @@ def events():
     )
 
 
-def test_rebuild_gives_the_committed_bytes(shared_data, tmp_path):
-    build = REPO / "tools" / "build_tcga_data.py"
-    subprocess.run(
-        [sys.executable, build, "--shared", shared_data, "--out", tmp_path],
-        check=True,
-        capture_output=True,
-    )
+def test_rebuild_gives_the_committed_bytes(shared_data, rtcga, tmp_path, monkeypatch):
+    """tools/build_tcga_data.py's build, reading each .rda file through the session's copy (the
+    same rdata.read_rda; the other tests here read the same files)."""
+    tool = load_tool("build_tcga_data")
+    monkeypatch.setattr(tool, "read_r_frame", lambda path: rtcga(path.name).copy())
+    tool.build(shared_data, tmp_path)
     committed = sorted(p.name for p in EMBEDDED.iterdir())
     assert sorted(p.name for p in tmp_path.iterdir()) == committed
     assert len(committed) == 7
@@ -67,9 +57,9 @@ def test_embedded_data_stays_small():
 
 
 @pytest.mark.parametrize("cohort", COHORTS)
-def test_expression_is_the_source_primary_tumours(shared_data, cohort):
+def test_expression_is_the_source_primary_tumours(rtcga, cohort):
     table = pq.read_table(EMBEDDED / f"{cohort}.rsem.parquet")
-    source = r_frame(shared_data / "rtcga" / f"{cohort}.rnaseq.20160128.rda")
+    source = rtcga(f"{cohort}.rnaseq.20160128.rda")
     barcodes = table.column_names[1:]
     assert table.column_names[0] == "gene"
     assert barcodes == sorted(barcodes)
@@ -82,7 +72,8 @@ def test_expression_is_the_source_primary_tumours(shared_data, cohort):
     genes = table.column("gene").to_pylist()
     assert len(genes) == 20531
     assert genes == [str(gene) for gene in source.columns[1:]]
-    assert "IL8|3576" in genes and "?|100130426" in genes
+    assert "IL8|3576" in genes
+    assert "?|100130426" in genes
     source_rows = pd.Series(range(len(source)), index=source_barcodes.to_numpy())
     values = source[source.columns[1:]].to_numpy()
     for barcode in barcodes:
@@ -97,7 +88,9 @@ def test_cdr_extract_reads_as_the_sheet(embedded_cdr, shared_cdr):
     sheet = shared_cdr.set_index("bcr_patient_barcode").loc[embedded_cdr["bcr_patient_barcode"]]
     pd.testing.assert_frame_equal(embedded_cdr, sheet.reset_index(), check_dtype=False)
     text = (EMBEDDED / "cdr.tsv").read_text()
-    assert "#N/A" in text and "[Not Available]" in text and ".0\t" not in text
+    assert "#N/A" in text
+    assert "[Not Available]" in text
+    assert ".0\t" not in text
 
 
 @pytest.mark.parametrize("cohort", COHORTS)
@@ -121,7 +114,7 @@ def test_cdr_extract_gives_the_sheet_endpoint(embedded_cdr, shared_cdr, cohort):
 
 
 @pytest.mark.parametrize("cohort", COHORTS)
-def test_new_tumour_events_are_the_clinical_records(shared_data, embedded_cdr, events, cohort):
+def test_new_tumour_events_are_the_clinical_records(rtcga, embedded_cdr, events, cohort):
     rows = events[events["cancer_type"] == cohort]
     assert len(rows) == EVENT_ROWS[cohort]
     cdr = embedded_cdr[embedded_cdr["type"] == cohort].set_index("bcr_patient_barcode")
@@ -133,7 +126,7 @@ def test_new_tumour_events_are_the_clinical_records(shared_data, embedded_cdr, e
     assert not set(empty["bcr_patient_barcode"]) & set(recorded["bcr_patient_barcode"])
     assert ((recorded["new_neoplasm_event_type"] != "") | (recorded[EVENT_FIELDS[1]] != "")).all()
 
-    clinical = r_frame(shared_data / "rtcga" / f"{cohort}.clinical.20160128.rda")
+    clinical = rtcga(f"{cohort}.clinical.20160128.rda")
     clinical = clinical.set_index("patient.bcr_patient_barcode")
     for row in recorded.itertuples(index=False):
         source = clinical.loc[row.bcr_patient_barcode.lower()]

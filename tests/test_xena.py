@@ -1,7 +1,6 @@
 """TCGA barcodes, log2-CPM, UCSC Xena files (real files)."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,14 +13,10 @@ from selfseed.sources.xena import (
     read_xena_phenotype,
 )
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-XENA = DATA / "xena"
 
-
-def need(path):
-    if not path.exists():
-        pytest.skip(f"real test data absent: {path}")
-    return path
+@pytest.fixture(scope="module")
+def xena(shared_data):
+    return shared_data / "xena"
 
 
 def test_log2cpm_by_hand():
@@ -66,15 +61,16 @@ def test_primary_tumour_one_per_patient():
     assert reasons["TCGA-A1-A0SK-01"] == "repeated sample id"
 
 
-def test_xena_phenotype():
-    pheno = read_xena_phenotype(need(XENA / "KIRC_clinicalMatrix.gz"))
-    assert pheno.shape == (945, 120) and pheno.index.name == "sampleID"
+def test_xena_phenotype(xena):
+    pheno = read_xena_phenotype(xena / "KIRC_clinicalMatrix.gz")
+    assert pheno.shape == (945, 120)
+    assert pheno.index.name == "sampleID"
     assert pheno.loc["TCGA-A3-3306-11", "sample_type_id"] == "11"  # kept as text
     assert (pheno["sample_type_id"] == "01").sum() == 537
 
 
-def test_xena_matrix_with_many_na():
-    matrix = read_xena_matrix(need(XENA / "miRNA_HiSeq_gene.gz"))
+def test_xena_matrix_with_many_na(xena):
+    matrix = read_xena_matrix(xena / "miRNA_HiSeq_gene.gz")
     assert matrix.shape == (2048, 311)
     assert int(matrix.isna().sum().sum()) == 419061  # "NA" fields counted with zcat | grep
     assert matrix.loc["MIMAT0019868", "TCGA-CZ-4863-01"] == 1.0552

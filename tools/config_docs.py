@@ -99,8 +99,9 @@ def table(header, rows):
 def cohort_rows(schema):
     """(key, sources, default, meaning): the keys every cohort has, then each source's own."""
     cohort = schema["$defs"]["cohort"]
-    rows = [(k, "all", d, m) for k, d, m in key_rows(schema, cohort["properties"],
-                                                      cohort["required"])]  # fmt: skip
+    rows = [
+        (k, "all", d, m) for k, d, m in key_rows(schema, cohort["properties"], cohort["required"])
+    ]
     for branch in cohort["allOf"]:
         source = branch["if"]["properties"]["source"]["const"]
         then = branch["then"]

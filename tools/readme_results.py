@@ -16,18 +16,34 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 START, END = "<!-- results: start -->", "<!-- results: end -->"
-FIGURES = {"forest.png": "forest.png", "cif/tcga_ucs.png": "cif_tcga_ucs.png",
-           "km/tcga_ucs.png": "km_tcga_ucs.png"}  # fmt: skip
+FIGURES = {
+    "forest.png": "forest.png",
+    "cif/tcga_ucs.png": "cif_tcga_ucs.png",
+    "km/tcga_ucs.png": "km_tcga_ucs.png",
+}
 ROWS = [
     ("primary", "LR", "cause_specific", "**primary**: cause-specific Cox, LR as first event"),
     ("sensitivity", "LR", "subdistribution", "Fine–Gray subdistribution HR, LR as first event"),
-    ("sensitivity", "LR_unknown_as_LR", "cause_specific", "bound: first events of unknown site as LR"),
-    ("sensitivity", "LR_unknown_as_competing", "cause_specific",
-     "bound: first events of unknown site as competing"),
-    ("sensitivity", "LR_any", "cause_specific",
-     "LR at any time, also after distant metastasis (another estimand)"),
+    (
+        "sensitivity",
+        "LR_unknown_as_LR",
+        "cause_specific",
+        "bound: first events of unknown site as LR",
+    ),
+    (
+        "sensitivity",
+        "LR_unknown_as_competing",
+        "cause_specific",
+        "bound: first events of unknown site as competing",
+    ),
+    (
+        "sensitivity",
+        "LR_any",
+        "cause_specific",
+        "LR at any time, also after distant metastasis (another estimand)",
+    ),
     ("competing cause", "DM_first", "cause_specific", "distant metastasis as first event"),
-]  # fmt: skip
+]
 
 
 def interval(low, high):

@@ -21,17 +21,27 @@ def cohort_inputs(name, entry, config):
     adata, _ = build_cohort({**defaults, **entry}, name, max_missing_fraction=0.2)
     scoring = config["scoring"]
     long, _, _ = score_cohort(
-        adata, {"self_seeding": config["signatures"]["self_seeding"]}, methods=["zmean"],
-        min_genes=2, ctrl_size=scoring["ctrl_size"], n_bins=scoring["n_bins"],
-        random_state=scoring["random_state"], weight=scoring["ssgsea_weight"],
-    )  # fmt: skip
+        adata,
+        {"self_seeding": config["signatures"]["self_seeding"]},
+        methods=["zmean"],
+        min_genes=2,
+        ctrl_size=scoring["ctrl_size"],
+        n_bins=scoring["n_bins"],
+        random_state=scoring["random_state"],
+        weight=scoring["ssgsea_weight"],
+    )
     score = long.set_index("sample_id")["score"]
     primary = coded_samples(adata.obs)
-    return pd.DataFrame({
-        "cohort": name, "sample_id": primary.index, "time_months": primary["time_months"],
-        "event": primary["event"], "event_dm": primary["event:DM_first"].astype(int),
-        "score": score.reindex(primary.index),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "cohort": name,
+            "sample_id": primary.index,
+            "time_months": primary["time_months"],
+            "event": primary["event"],
+            "event_dm": primary["event:DM_first"].astype(int),
+            "score": score.reindex(primary.index),
+        }
+    )
 
 
 def lr_cohorts():

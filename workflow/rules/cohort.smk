@@ -48,8 +48,6 @@ rule cohort:
         "logs/cohort/{cohort}.log",
     benchmark:
         "results/benchmarks/cohort/{cohort}.tsv"
-    conda:
-        "../../environment.yml"
     threads: 1
     resources:
         attempt=job_attempt,

@@ -10,8 +10,6 @@ rule download:
         "logs/download/{file}.log",
     wildcard_constraints:
         file="|".join(re.escape(name) for name in DOWNLOADS),
-    conda:
-        "../../environment.yml"
     resources:
         attempt=job_attempt,
         mem_mb=500,

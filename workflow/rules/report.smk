@@ -130,8 +130,6 @@ rule summarise:
         "logs/summarise.log",
     benchmark:
         "results/benchmarks/summarise.tsv"
-    conda:
-        "../../environment.yml"
     # it runs last, alone: a second process draws the coverage and agreement figures meanwhile
     threads: 2
     resources:
