@@ -176,8 +176,8 @@ def open_reference(path, cell_type_columns, *, counts="X", gene_column=None, nam
     the layer named `counts`) and the gene ids (var_names, or the var column `gene_column`).
 
     Raises InputDataError for: a file that is not h5ad; a missing layer or cell-type column
-    (naming those there); counts that are not non-negative whole numbers or whose cell totals are
-    all equal (normalised or logged data); gene ids of which fewer than half map to a current
+    (naming those there); counts that are not non-negative whole numbers, or look normalised
+    (`check_totals`); gene ids of which fewer than half map to a current
     symbol; fewer than MIN_CELLS labelled cells or fewer than two cell types.
     Cells without a label, blank labels and labels without cells are listed in `dropped`."""
     import h5py
@@ -330,11 +330,12 @@ def map_genes(ids, path, var_columns, name=None):
             fix=f"set gene_column to the var column with gene symbols (var columns: "
             f"{', '.join(var_columns) or 'none'})",
         )  # fmt: skip
+    priority = mapping["kind"].map({k: i for i, k in enumerate(KIND_PRIORITY)})
     genes = pd.DataFrame({
         "column": np.arange(len(ids)), "id": ids,
         "name": mapping["symbol"].fillna(mapping["identifier"]).to_numpy(),
         "symbol": mapping["symbol"].to_numpy(), "kind": mapping["kind"].to_numpy(),
-        "priority": mapping["kind"].map({k: i for i, k in enumerate(KIND_PRIORITY)}).fillna(len(KIND_PRIORITY)).to_numpy(),
+        "priority": priority.fillna(len(KIND_PRIORITY)).to_numpy(),
     })  # fmt: skip
     order = genes.sort_values(["name", "priority", "column"], kind="stable")
     first = ~order["name"].duplicated()
@@ -350,6 +351,9 @@ def map_genes(ids, path, var_columns, name=None):
 def check_counts(chunk, path, counts, layers, rows):
     """Raw counts are finite, non-negative whole numbers; else a clear error."""
     data = chunk.data
+    whole = data.dtype.kind != "f" or not (np.floor(data) != data).any()  # NaN is not whole
+    if not data.size or (whole and data.min() >= 0 and np.isfinite(data.max())):
+        return
     where = f"cells {rows[0] + 1}-{rows[1]}"
     fix = (f"set counts to the layer with raw counts (layers: {', '.join(layers)})" if layers
            else "give the raw counts (e.g. from adata.raw or adata.layers) in X or a layer, "
@@ -415,19 +419,25 @@ class Summary:
 def normalised(chunk, totals, keep=None):
     """log1p(CP10k) of a CSR counts chunk given its cell totals (scanpy's normalize_total with
     target_sum 1e4, then log1p; cells with no counts stay 0), in float64; with `keep` (boolean per
-    gene), only those genes' entries are kept."""
-    rows = np.repeat(np.arange(chunk.shape[0]), np.diff(chunk.indptr))
-    data, indices, indptr = chunk.data, chunk.indices, chunk.indptr
-    if keep is not None:
-        mask = keep[indices]
-        rows, data, indices = rows[mask], data[mask], indices[mask]
-        indptr = np.concatenate([[0], np.cumsum(mask)])[chunk.indptr]
+    gene), only those genes' entries."""
     scale = np.where(totals > 0, totals / TARGET_SUM, 1.0)
-    values = np.log1p(data / scale[rows])
-    return sp.csr_matrix((values, indices, indptr), shape=chunk.shape), rows
+    indices, indptr = chunk.indices, chunk.indptr
+    if keep is None:
+        values = chunk.data / np.repeat(scale, np.diff(indptr))
+    else:
+        kept = np.flatnonzero(keep[indices])
+        values = chunk.data[kept] / scale[row_of(indptr, kept)]
+        indices, indptr = indices[kept], np.searchsorted(kept, indptr)
+    np.log1p(values, out=values)
+    return sp.csr_matrix((values, indices, indptr), shape=chunk.shape)
 
 
-def cell_type_summary(reference, signatures, *, chunk_cells=20_000, ctrl_size=50, n_bins=25,
+def row_of(indptr, positions):
+    """The row of each stored entry at `positions` of a CSR matrix."""
+    return np.searchsorted(indptr, positions, side="right") - 1
+
+
+def cell_type_summary(reference, signatures, *, chunk_cells=5_000, ctrl_size=50, n_bins=25,
                       random_state=0):  # fmt: skip
     """Per cell type (every level) and signature gene: cells, mean log1p(CP10k), fraction of
     cells with a count > 0 and summed UMIs; each cell type's median UMIs and detected genes per
@@ -448,8 +458,9 @@ def cell_type_summary(reference, signatures, *, chunk_cells=20_000, ctrl_size=50
                 "no gene of the signature is in the reference", file=reference.path, column=name,
                 found=f"{list(members)[:5]}", expected="current gene symbols of the reference",
             )  # fmt: skip
-    slot = np.full(reference.n_genes, -1)
+    slot = np.full(reference.n_genes, -1)  # column -> position in `present`
     slot[by_name[present].to_numpy()] = np.arange(len(present))
+    signature_gene = slot >= 0
     n_cells, k = len(reference.labels), len(present)
     codes = {lv: reference.labels[lv].cat.codes.to_numpy() for lv in reference.levels}
     sizes = {lv: len(reference.labels[lv].cat.categories) for lv in reference.levels}
@@ -464,14 +475,14 @@ def cell_type_summary(reference, signatures, *, chunk_cells=20_000, ctrl_size=50
             stop = start + chunk.shape[0]
             check_counts(chunk, reference.path, reference.counts, layers, rows=(start, stop))
             totals[start:stop] = np.asarray(chunk.sum(axis=1, dtype=np.float64)).ravel()
-            norm, rows = normalised(chunk, totals[start:stop])
+            norm = normalised(chunk, totals[start:stop])
             gene_sum += np.bincount(norm.indices, weights=norm.data, minlength=reference.n_genes)
-            expressed = chunk.data > 0
-            detected[start:stop] = np.bincount(rows, weights=expressed, minlength=stop - start)
-            picked = slot[norm.indices]
-            hit = picked >= 0
-            cell, gene = rows[hit] + start, picked[hit]
-            values = (norm.data[hit], expressed[hit], chunk.data[hit])
+            stored_zeros = row_of(chunk.indptr, np.flatnonzero(chunk.data == 0))
+            zeros_per_cell = np.bincount(stored_zeros, minlength=stop - start)
+            detected[start:stop] = np.diff(chunk.indptr) - zeros_per_cell
+            hit = np.flatnonzero(signature_gene[chunk.indices])
+            cell, gene = row_of(chunk.indptr, hit) + start, slot[chunk.indices[hit]]
+            values = (norm.data[hit], chunk.data[hit] > 0, chunk.data[hit])
             for level, level_codes in codes.items():
                 code = level_codes[cell]
                 ok = code >= 0
@@ -494,7 +505,7 @@ def cell_type_summary(reference, signatures, *, chunk_cells=20_000, ctrl_size=50
         for start in range(0, n_cells, chunk_cells):
             chunk = read_rows(matrix, slice(start, start + chunk_cells))
             stop = start + chunk.shape[0]
-            norm, _ = normalised(chunk, totals[start:stop], keep)
+            norm = normalised(chunk, totals[start:stop], keep)
             scores[start:stop] = (norm @ design).toarray()
     scores = pd.DataFrame(scores, index=reference.labels.index, columns=list(signatures))
     return Summary(
@@ -659,6 +670,12 @@ def marker_sample(labels, *, cells_per_type, min_cells, seed):
         if len(members) > cells_per_type:
             members = rng.choice(members, cells_per_type, replace=False)
         chosen.append(members)
+    if len(chosen) < 2:
+        raise InputDataError(
+            "too few cell types with enough cells for marker genes", column=labels.name,
+            found=f"{len(chosen)} cell types with at least {min_cells} cells",
+            expected="at least 2",
+        )  # fmt: skip
     return np.sort(np.concatenate(chosen)), left_out
 
 
@@ -667,7 +684,8 @@ def marker_genes(reference, *, level=None, exclude=(), **rule):
 
     The rule (MARKERS, each entry can be overridden): cell types sampled by `marker_sample`; each
     tested against all other sampled cells with scanpy's t-test; a marker has a current symbol, is
-    not in `exclude` (the signature genes), has Benjamini-Hochberg adjusted p < 0.05, log2 fold
+    not in `exclude` (the signature genes) nor a mitochondrial or ribosomal-protein gene, has
+    Benjamini-Hochberg adjusted p < 0.05, log2 fold
     change >= 1, is detected in >= 25% of the type's cells and <= 50% of the other cells; the set
     is the `set_size` passing genes with the largest t statistic. Returns a DataFrame: cell_type,
     gene, rank, score, logfoldchange, pval_adj, pct_in, pct_out, n_cells (cells tested), and the
@@ -686,8 +704,9 @@ def marker_genes(reference, *, level=None, exclude=(), **rule):
     rows = np.flatnonzero(labels.notna())[rows]
     with h5py.File(reference.path, "r") as f:
         chunk = read_rows(counts_matrix(f, reference.counts, reference.path), rows)
+        check_counts(chunk, reference.path, reference.counts, layer_names(f), rows=(0, len(labels)))
     totals = np.asarray(chunk.sum(axis=1, dtype=np.float64)).ravel()
-    norm, _ = normalised(chunk, totals)
+    norm = normalised(chunk, totals)
     genes = reference.genes
     tested = ad.AnnData(
         norm[:, genes["column"].to_numpy()],
@@ -781,7 +800,8 @@ def expression_dotplot(summary, signatures, path, *, level=None, malignant=None)
                  for value in ("mean_log1p_cp10k", "fraction_expressing")}  # fmt: skip
         y, x = np.meshgrid(np.arange(len(types)), np.arange(len(genes)), indexing="ij")
         dots = ax.scatter(x.ravel(), y.ravel(), s=200 * pivot["fraction_expressing"],
-                          c=pivot["mean_log1p_cp10k"], cmap="viridis", vmin=0, edgecolors="none")  # fmt: skip
+                          c=pivot["mean_log1p_cp10k"], cmap="viridis", vmin=0,
+                          edgecolors="none")  # fmt: skip
         ax.set_xticks(range(len(genes)), genes, rotation=45, ha="right", rotation_mode="anchor",
                       parse_math=False)  # fmt: skip
         ax.set_xlim(-0.6, len(genes) - 0.4)
