@@ -26,6 +26,7 @@ from selfseed.singlecell import (
     dominance_sentences,
     expression_dotplot,
     marker_genes,
+    marker_rule,
     open_reference,
     score_genes_chunked,
     score_violins,
@@ -251,6 +252,12 @@ def test_markers_follow_the_rule_and_equal_scanpy(wu, in_memory):
     assert (markers["n_cells"] == markers["cell_type"].map(wu.labels["celltype_major"].value_counts())).all()  # fmt: skip
 
 
+def test_marker_rule_names_the_exclusions():
+    text = marker_rule(["IL6", "CXCL8", "IL6"], set_size=10)
+    assert "is not a signature gene (IL6, CXCL8); each set is the 10 such genes" in text
+    assert "at most 1,000 cells per type (drawn with seed 0)" in text
+
+
 def test_markers_on_a_seeded_sample(wu):
     """Cell types larger than cells_per_type are sampled (seeded); smaller than min_cells left out."""
     markers, left_out = marker_genes(wu, cells_per_type=100, min_cells=50)
@@ -403,6 +410,17 @@ def test_unlabelled_cells_and_empty_cell_types_are_listed(tmp_path):
     summary = cell_type_summary(reference, SELF_SEEDING)
     assert summary.cell_types["n_cells"].sum() == 1564 - 45
     assert summary.scores["celltype_major"].isna().sum() == 45  # scored, in no cell type
+
+
+def test_dense_counts_give_the_same_summary(tmp_path):
+    path, adata = small_reference(tmp_path)
+    sparse = cell_type_summary(open_reference(path, "celltype_major"), SELF_SEEDING, chunk_cells=64)
+    adata.X = adata.X.toarray()
+    adata.write_h5ad(tmp_path / "dense.h5ad")
+    dense = open_reference(tmp_path / "dense.h5ad", "celltype_major")
+    dense = cell_type_summary(dense, SELF_SEEDING, chunk_cells=64)
+    pd.testing.assert_frame_equal(dense.expression, sparse.expression)
+    pd.testing.assert_frame_equal(dense.scores, sparse.scores)
 
 
 def test_counts_stored_by_column_or_not_h5ad(tmp_path):

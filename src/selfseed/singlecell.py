@@ -679,6 +679,22 @@ def marker_sample(labels, *, cells_per_type, min_cells, seed):
     return np.sort(np.concatenate(chosen)), left_out
 
 
+def marker_rule(exclude=(), **rule):
+    """The marker rule in one sentence, for the report (MARKERS with the overrides in `rule`)."""
+    r = {**MARKERS, **rule}
+    return (
+        f"scanpy rank_genes_groups ({r['method']}) of each cell type against the other tested "
+        f"cells on log1p(CP10k); at most {r['cells_per_type']:,} cells per type (drawn with seed "
+        f"{r['seed']}), types with fewer than {r['min_cells']} cells left out; a marker has "
+        f"Benjamini-Hochberg adjusted p < {r['max_pval_adj']}, log2 fold change >= "
+        f"{r['min_logfoldchange']:g}, is detected in >= {r['min_in_group_fraction']:.0%} of the "
+        f"type's cells and <= {r['max_out_group_fraction']:.0%} of the others, has a current "
+        "symbol, is not a mitochondrial or ribosomal-protein gene (MT-, RPL, RPS)"
+        + (f" and is not a signature gene ({', '.join(dict.fromkeys(exclude))})" if exclude else "")
+        + f"; each set is the {r['set_size']} such genes with the largest t statistic."
+    )
+
+
 def marker_genes(reference, *, level=None, exclude=(), **rule):
     """Marker genes per cell type with `scanpy.tl.rank_genes_groups` on log1p(CP10k).
 
