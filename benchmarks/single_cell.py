@@ -125,7 +125,8 @@ def step(name):
     start = time.perf_counter()
 reference = s.open_reference({path!r}, "cell_type", name="synthetic")
 step("open_reference")
-summary = s.cell_type_summary(reference, {signatures!r}, chunk_cells={chunk})
+summary = s.cell_type_summary(reference, {signatures!r}, chunk_cells={chunk}, ctrl_size=50,
+                              n_bins=25, random_state=0)
 step("cell_type_summary")
 shares = s.compartment_shares(summary, {signatures!r})
 sentences = s.dominance_sentences(shares, reference="synthetic", malignant="Cancer Epithelial")

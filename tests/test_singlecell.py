@@ -39,6 +39,7 @@ SELF_SEEDING = {
     "invasion": ["MMP1", "FSCN1", "CXCL1"],
     "self_seeding": ["IL6", "CXCL8", "MMP1", "FSCN1", "CXCL1"],
 }
+SCORING = {"ctrl_size": 50, "n_bins": 25, "random_state": 0}  # the config defaults
 
 
 def library_scores(adata, signatures, **kwargs):
@@ -118,7 +119,7 @@ def wu():
 
 @pytest.fixture(scope="module")
 def wu_summary(wu):
-    return cell_type_summary(wu, SELF_SEEDING, chunk_cells=500)
+    return cell_type_summary(wu, SELF_SEEDING, chunk_cells=500, **SCORING)
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +167,7 @@ def test_wu_highest_cell_types(wu_summary):
 
 @pytest.mark.parametrize("chunk", [97, 5000])
 def test_chunked_equals_in_memory(wu, in_memory, chunk):
-    summary = cell_type_summary(wu, SELF_SEEDING, chunk_cells=chunk)
+    summary = cell_type_summary(wu, SELF_SEEDING, chunk_cells=chunk, **SCORING)
     # per cell type, from the in-memory matrix
     for level in LEVELS:
         for gene in ["IL6", "CXCL8", "MMP1", "FSCN1", "CXCL1"]:
@@ -213,7 +214,7 @@ def test_summary_reads_a_counts_layer_and_ensembl_ids(wu, wu_summary, tmp_path):
     sc.pp.log1p(adata)
     adata.write_h5ad(tmp_path / "ensembl.h5ad")
     reference = open_reference(tmp_path / "ensembl.h5ad", LEVELS, counts="counts")
-    summary = cell_type_summary(reference, SELF_SEEDING)
+    summary = cell_type_summary(reference, SELF_SEEDING, **SCORING)
     pd.testing.assert_frame_equal(summary.expression, wu_summary.expression, atol=1e-12)
     assert set(reference.genes["name"]) >= {"IL6", "CXCL8", "MMP1", "FSCN1", "CXCL1"}
 
@@ -308,7 +309,7 @@ def test_figure_text_is_not_mathtext(wu, tmp_path):
     adata.obs["dollars"] = adata.obs["celltype_major"].cat.rename_categories(lambda c: f"$x_{c}$")
     adata.write_h5ad(tmp_path / "dollars.h5ad")
     reference = open_reference(tmp_path / "dollars.h5ad", "dollars", name="$ref$")
-    summary = cell_type_summary(reference, {"attractor": ["IL6", "CXCL8"]})
+    summary = cell_type_summary(reference, {"attractor": ["IL6", "CXCL8"]}, **SCORING)
     expression_dotplot(summary, {"attractor": ["IL6", "CXCL8"]}, tmp_path / "d.png")
     score_violins(summary, tmp_path / "v.png")
     assert "$x_CAFs$  n=379" in (tmp_path / "d.svg").read_text()
@@ -437,18 +438,20 @@ def test_unlabelled_cells_and_empty_cell_types_are_listed(tmp_path):
         },
     ]
     assert (reference.dropped["what"] == "gene").sum() == 42  # ids sharing a current symbol
-    summary = cell_type_summary(reference, SELF_SEEDING)
+    summary = cell_type_summary(reference, SELF_SEEDING, **SCORING)
     assert summary.cell_types["n_cells"].sum() == 1564 - 45
     assert summary.scores["celltype_major"].isna().sum() == 45  # scored, in no cell type
 
 
 def test_dense_counts_give_the_same_summary(tmp_path):
     path, adata = small_reference(tmp_path)
-    sparse = cell_type_summary(open_reference(path, "celltype_major"), SELF_SEEDING, chunk_cells=64)
+    sparse = cell_type_summary(
+        open_reference(path, "celltype_major"), SELF_SEEDING, chunk_cells=64, **SCORING
+    )
     adata.X = adata.X.toarray()
     adata.write_h5ad(tmp_path / "dense.h5ad")
     dense = open_reference(tmp_path / "dense.h5ad", "celltype_major")
-    dense = cell_type_summary(dense, SELF_SEEDING, chunk_cells=64)
+    dense = cell_type_summary(dense, SELF_SEEDING, chunk_cells=64, **SCORING)
     pd.testing.assert_frame_equal(dense.expression, sparse.expression)
     pd.testing.assert_frame_equal(dense.scores, sparse.scores)
 
@@ -473,5 +476,5 @@ def test_non_counts_after_the_checked_cells_stop_the_summary(tmp_path, monkeypat
     monkeypatch.setattr(singlecell, "CHECK_CELLS", 100)
     reference = open_reference(path, "celltype_major")
     with pytest.raises(InputDataError, match="not whole numbers") as error:
-        cell_type_summary(reference, SELF_SEEDING, chunk_cells=100)
+        cell_type_summary(reference, SELF_SEEDING, chunk_cells=100, **SCORING)
     assert "column 'cells 201-300'" in str(error.value)

@@ -437,8 +437,7 @@ def row_of(indptr, positions):
     return np.searchsorted(indptr, positions, side="right") - 1
 
 
-def cell_type_summary(reference, signatures, *, chunk_cells=5_000, ctrl_size=50, n_bins=25,
-                      random_state=0):  # fmt: skip
+def cell_type_summary(reference, signatures, *, ctrl_size, n_bins, random_state, chunk_cells=5_000):  # fmt: skip
     """Per cell type (every level) and signature gene: cells, mean log1p(CP10k), fraction of
     cells with a count > 0 and summed UMIs; each cell type's median UMIs and detected genes per
     cell; the cell type where each gene is highest; every signature scored per cell with
