@@ -36,7 +36,7 @@ from scipy import stats
 from selfseed.errors import InputDataError
 from selfseed.stats.competing import cause_specific_cox, fine_gray, gray_test
 from selfseed.stats.cutpoint import optimal_cutpoint
-from selfseed.survival import cox_per_sd, km_median_split
+from selfseed.survival import cox_per_sd, km_median_split, median_split
 
 ADMIN_MONTHS = 120.0  # administrative end of follow-up
 DROPOUT_MONTHS = 240.0  # loss to follow-up uniform on (0, 240) months
@@ -155,7 +155,7 @@ def analyse(data, wanted, perm_seed=None):
         per_sd = cox_per_sd(data)
         row.update(sd_coef=per_sd["coef"], sd_se=per_sd["se"], sd_p=per_sd["p"])
     if "logrank" in wanted:
-        row["logrank_p"] = km_median_split(data)[0]["p"]
+        row["logrank_p"] = km_median_split(median_split(data))[0]["p"]
     if "gray" in wanted:
         row["gray_p"] = gray_test(t, e, np.where(x > np.median(x), "high", "low")).p
     if "cut" in wanted:

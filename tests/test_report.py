@@ -38,12 +38,12 @@ def patients():
 
 def km_inputs(obs):
     from selfseed.stats.competing import cumulative_incidence
-    from selfseed.survival import km_median_split
+    from selfseed.survival import km_median_split, median_split
 
     rows, curves, long, cifs = [], [], [], []
     for signature in SIGNATURES:
         for method in METHODS:
-            data = obs.assign(score=obs[f"score:{signature}:{method}"])
+            data = median_split(obs.assign(score=obs[f"score:{signature}:{method}"]))
             summary, km = km_median_split(data)
             rows.append(
                 {
@@ -57,11 +57,12 @@ def km_inputs(obs):
             )
             curves.append(km.assign(signature=signature, method=method))
             long.append(
-                data[["time_months", "event", "score"]].assign(signature=signature, method=method)
+                data[["time_months", "event", "score", "group"]].assign(
+                    signature=signature, method=method
+                )
             )
-            groups = np.where(data["score"] > data["score"].median(), "high", "low")
             cifs.append(
-                cumulative_incidence(data["time_months"], data["event"], groups).assign(
+                cumulative_incidence(data["time_months"], data["event"], data["group"]).assign(
                     signature=signature, method=method
                 )
             )
@@ -109,13 +110,15 @@ def test_at_risk_counts_patients_still_followed():
     assert plots.at_risk([1, 5, 12, 12, 30], [0, 12, 24, 36]) == [5, 3, 1, 0]
 
 
-def test_median_groups_match_the_km_split(patients):
-    data = patients.assign(score=patients["score:attractor:zmean"])
-    groups = plots.median_groups(data)
-    from selfseed.survival import km_median_split
+def test_median_split_puts_scores_above_the_median_high(patients):
+    from selfseed.survival import km_median_split, median_split
 
-    summary, _ = km_median_split(data)
-    assert (groups["group"] == "high").sum() == summary["n_high"]
+    split = median_split(patients.assign(score=patients["score:attractor:zmean"]))
+    cutpoint = split.attrs["cutpoint"]
+    assert cutpoint == patients["score:attractor:zmean"].median()
+    assert ((split["group"] == "high") == (split["score"] > cutpoint)).all()
+    summary, _ = km_median_split(split)
+    assert (split["group"] == "high").sum() == summary["n_high"]
 
 
 def test_cif_title_says_when_no_competing_events(tmp_path, patients, monkeypatch):

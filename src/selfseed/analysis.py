@@ -7,10 +7,12 @@ event == 1; competing events are event == 2.
 """
 
 import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from selfseed.contracts import COMPETING, EVENT
 from selfseed.endpoints import ENDPOINT_VARIANTS, coded_samples
 from selfseed.errors import NotEstimable
 from selfseed.survival import constant, cox_per_sd, design_matrix
@@ -61,7 +63,7 @@ def proportional_hazards(frame, terms):
     data = standardised(frame, terms)
     exog = design_matrix(data, terms)
     table = schoenfeld_test(
-        data["time_months"], (data["event"] == 1).astype(int), exog.to_numpy(float)
+        data["time_months"], (data["event"] == EVENT).astype(int), exog.to_numpy(float)
     )
     ph_p, global_p = float(table["p"].iloc[0]), float(table["p"].iloc[-1])
     flag = "possible PH violation (p < 0.05)" if min(ph_p, global_p) < 0.05 else ""
@@ -95,7 +97,7 @@ def group_rows(frame, groupings):
         row = {"grouping": grouping, "cutpoint_rule": "pre-specified quantiles"}
         try:
             groups = group_by_quantiles(data["score"], grouping).astype(str).to_numpy()
-            status = (data["event"] == 1).to_numpy(int)
+            status = (data["event"] == EVENT).to_numpy(int)
             for label in pd.unique(groups):
                 row[f"n_{label}"] = int((groups == label).sum())
                 row[f"events_{label}"] = int(status[groups == label].sum())
@@ -103,7 +105,7 @@ def group_rows(frame, groupings):
                 raise NotEstimable("no events of interest")
             chi2, p = logrank(data["time_months"].to_numpy(float), status, groups)
             row.update(logrank_chi2=chi2, logrank_df=len(set(groups)) - 1, p=p)
-            if (data["event"] == 2).any():
+            if (data["event"] == COMPETING).any():
                 gray = gray_test(data["time_months"], data["event"], groups)
                 row.update(gray_chi2=gray.statistic, gray_p=gray.p)
             row["note"] = ""
@@ -118,8 +120,8 @@ def fine_gray_row(frame):
     from selfseed.stats.competing import fine_gray
 
     used = complete_cases(frame)
-    row = {"n": len(used), "events": int((used["event"] == 1).sum()),
-           "competing": int((used["event"] == 2).sum())}  # fmt: skip
+    row = {"n": len(used), "events": int((used["event"] == EVENT).sum()),
+           "competing": int((used["event"] == COMPETING).sum())}  # fmt: skip
     if row["competing"] == 0:
         return {**row, "note": "not run: no competing events in this cohort"}
     try:
@@ -138,7 +140,7 @@ def nonlinearity_row(frame, knots):
     try:
         data = standardised(frame, [])
         fit = spline_nonlinearity(
-            data["time_months"], (data["event"] == 1).astype(int), data["score_sd"], knots=knots
+            data["time_months"], (data["event"] == EVENT).astype(int), data["score_sd"], knots=knots
         )
     except NOT_RUN as error:
         return {"knots": knots, "note": f"not run: {why(error)}"}, None
@@ -151,7 +153,7 @@ def discrimination_row(frame, horizons):
     from selfseed.stats.discrimination import harrell_c, time_dependent_auc, uno_c
 
     data = frame[["time_months", "event", "score"]].dropna()
-    time, status = data["time_months"], (data["event"] == 1).astype(int)
+    time, status = data["time_months"], (data["event"] == EVENT).astype(int)
     row = {}
     try:
         row["harrell_c"] = harrell_c(time, status, data["score"])["concordance"]
@@ -176,7 +178,7 @@ def cutpoint_row(frame, minprop, correction):
     data = frame[["time_months", "event", "score"]].dropna()
     try:
         fit = optimal_cutpoint(
-            data["time_months"], (data["event"] == 1).astype(int), data["score"],
+            data["time_months"], (data["event"] == EVENT).astype(int), data["score"],
             minprop=minprop, method=correction, seed=0,
         )  # fmt: skip
     except NOT_RUN as error:
@@ -194,7 +196,7 @@ def interaction_row(frame, treatment):
     try:
         data = standardised(frame, [(treatment["name"], "categorical")])
         fit = treatment_interaction(
-            data["time_months"], (data["event"] == 1).astype(int), data["score_sd"],
+            data["time_months"], (data["event"] == EVENT).astype(int), data["score_sd"],
             data[treatment["name"]].astype(str),
         )  # fmt: skip
     except NOT_RUN as error:
@@ -249,7 +251,7 @@ def locality_row(frame, distant_first):
 
     terms = [("distant", "numeric")]
     used = complete_cases(frame.assign(distant=distant_first), terms)
-    cause = np.select([used["event"] == 1, used["distant"] == 1], [1, 2], 0)
+    cause = np.select([used["event"] == EVENT, used["distant"] == EVENT], [1, 2], 0)
     row = {"n": len(used), "lr_events": int((cause == 1).sum()),
            "dm_events": int((cause == 2).sum())}  # fmt: skip
     for kind in ("lr", "dm"):
@@ -271,3 +273,58 @@ def locality_row(frame, distant_first):
     return {**row, "ratio_dm_lr": ratio["hr"], "ratio_ci_low": ratio["ci_low"],
             "ratio_ci_high": ratio["ci_high"], "p_equal": ratio["p"], "coef_diff": ratio["coef"],
             "se_diff": ratio["se"], "note": ""}  # fmt: skip
+
+
+@dataclass
+class Analysis:
+    """Every result of one signature x method in one cohort: the rows of each model table, the
+    Kaplan-Meier summary of the median split, the curves the figures draw and the split itself."""
+
+    rows: dict
+    km_summary: dict = field(default_factory=dict)
+    curves: dict = field(default_factory=dict)
+    split: pd.DataFrame = None
+
+
+def not_run(reason, models):
+    """The rows of an analysis that cannot run at all (e.g. the score is missing), with the reason."""
+    from selfseed.contracts import MODEL_TABLES
+
+    rows = {name: [{"note": reason}] for name in MODEL_TABLES}
+    rows["cox"] = [{"model": name, "note": reason} for name, _ in models]
+    return Analysis(rows)
+
+
+def analyse(score, obs, settings):
+    """Every analysis of one score (by sample): `obs` holds the cohort's codings of the endpoint
+    (the primary one and the others, each over the samples it codes) and the covariates;
+    `settings` the models [(name, terms)], the statistics, the treatment (or None) and the names
+    of the other codings."""
+    from selfseed.stats.competing import cumulative_incidence
+    from selfseed.survival import km_median_split, median_split
+
+    statistics, variants = settings["statistics"], settings["variants"]
+    data = coded_samples(obs).assign(score=score)
+    cox = cox_rows(data, settings["models"])
+    spline, spline_curve = nonlinearity_row(data, statistics["spline_knots"])
+    search = statistics["cutpoint_search"]
+    rows = {
+        "cox": cox,
+        "groups": group_rows(data, statistics["groupings"]),
+        "competing": [fine_gray_row(data)],
+        "nonlinearity": [spline],
+        "discrimination": [discrimination_row(data, statistics["horizons_months"])],
+        "cutpoints": [cutpoint_row(data, statistics["cutpoint_minprop"],
+                                   statistics["cutpoint_correction"]) if search
+                      else {"note": "not run: statistics.cutpoint_search is false"}],
+        "interaction": [interaction_row(data, settings["treatment"])],
+        "sensitivity": sensitivity_rows(obs, score, variants) or [{"note": NO_VARIANTS}],
+        "locality": [locality_row(data, obs["event:DM_first"]) if "DM_first" in variants
+                     else {"note": NO_VARIANTS}],
+    }  # fmt: skip
+    split = median_split(data)
+    km_summary, km = km_median_split(split)
+    curves = {"km": km, "spline": spline_curve,
+              "cif": cumulative_incidence(split["time_months"], split["event"], split["group"])}  # fmt: skip
+    hr = {key: cox[0][key] for key in ("hr", "ci_low", "ci_high")}
+    return Analysis(rows, {**km_summary, **hr}, curves, split)

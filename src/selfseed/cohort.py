@@ -6,12 +6,12 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from selfseed.contracts import coding_columns
 from selfseed.endpoints import (
     ENDPOINT_VARIANTS,
     code_endpoint,
     endpoint_counts,
     no_usable_endpoint,
-    variant_columns,
 )
 from selfseed.errors import ConfigError, InputDataError, SelfseedError
 from selfseed.genes import GENE_TABLE_SOURCE, harmonise_genes
@@ -230,7 +230,7 @@ def variant_frame(variants, samples):
     sample has no usable value in that coding."""
     frame = pd.DataFrame(index=samples)
     for name, (coded, _) in variants.items():
-        time, event = variant_columns(name)
+        time, event = coding_columns(name)
         frame[time] = coded["time_months"].reindex(samples)
         frame[event] = coded["event"].reindex(samples)
     return frame
@@ -240,7 +240,7 @@ def variant_table(obs, variants):
     """Per endpoint coding: name, label, role, counts and why samples are not coded."""
     rows = []
     for name, (_, dropped) in variants.items():
-        counts = endpoint_counts(obs[variant_columns(name)[1]])
+        counts = endpoint_counts(obs[coding_columns(name)[1]])
         reasons = dropped.loc[dropped["sample_id"].isin(obs.index), "reason"].value_counts()
         rows.append({"name": name, **ENDPOINT_VARIANTS[name], **counts,
                      "not_coded": "; ".join(f"{n} x {r}" for r, n in reasons.items())})  # fmt: skip

@@ -3,11 +3,11 @@
 import numpy as np
 import pandas as pd
 
+from selfseed.contracts import CENSORED, COMPETING, EVENT, coding_columns
 from selfseed.errors import ConfigError
 from selfseed.logs import log
 
 MONTHS_PER = {"days": 12 / 365.25, "weeks": 12 * 7 / 365.25, "months": 1.0, "years": 12.0}
-CENSORED, EVENT, COMPETING = 0, 1, 2
 # No one is followed up for a century after a cancer diagnosis: a longer time is a wrong time_unit
 # (days declared as months: 10 years of follow-up read as 304 years) or a wrong value.
 MAX_FOLLOW_UP_YEARS = 100
@@ -38,15 +38,10 @@ ENDPOINT_VARIANTS = {
 }
 
 
-def variant_columns(name):
-    """The obs columns (time, event) of an endpoint coding; None is the primary one."""
-    return ("time_months", "event") if name is None else (f"time_months:{name}", f"event:{name}")
-
-
 def coded_samples(obs, variant=None):
     """obs rows with a usable `variant` coding (None: the primary endpoint), with that coding in
     time_months and event."""
-    time, event = variant_columns(variant)
+    time, event = coding_columns(variant)
     used = obs[obs[event].notna()]
     return used.assign(time_months=used[time].astype(float), event=used[event].astype(int))
 

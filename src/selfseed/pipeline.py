@@ -9,19 +9,22 @@ import numpy as np
 import pandas as pd
 
 from selfseed.atomic import replaced
+from selfseed.contracts import (
+    CONTRACT_COLUMNS,
+    COX_COLUMNS,
+    MODEL_TABLES,
+    UNS_CODINGS,
+    UNS_COHORT,
+    UNS_COVERAGE,
+    UNS_ENDPOINT,
+    UNS_SIGNATURES,
+    parse_score_column,
+    score_column,
+    score_columns,
+)
 from selfseed.endpoints import coded_samples
 from selfseed.logs import log
 
-CONTRACT_COLUMNS = [
-    "cohort", "endpoint", "signature", "method", "model", "n", "events",
-    "hr", "ci_low", "ci_high", "p", "fdr",
-]  # fmt: skip
-COX_COLUMNS = (
-    CONTRACT_COLUMNS[:2]
-    + ["endpoint_label"]
-    + [c for c in CONTRACT_COLUMNS[2:] if c != "fdr"]
-    + ["coef", "se", "ph_p", "ph_global_p", "ph_flag", "covariates", "note"]
-)
 STACK = [
     "snakemake", "pandas", "numpy", "scipy", "anndata", "scanpy", "gseapy", "statsmodels",
     "matplotlib", "pyarrow", "SurvSet", "selfseed",
@@ -98,7 +101,7 @@ def write_summary(scored, *, coverage, patients, record):
 
     write_tsv(cohort_coverage(scored), coverage)
     coded = coded_samples(scored.obs)
-    scores = [c for c in coded.columns if c.startswith("score:")]
+    scores = score_columns(coded.columns)
     write_tsv(coded[["time_months", "event", *scores]].reset_index(), patients)
     uns = scored.uns
     write_json({"cohort": uns["cohort"], "endpoint": uns["endpoint"]["name"],
@@ -188,9 +191,9 @@ def score(adata, signatures, scoring, *, min_genes, scores_h5ad, scores_tsv):
     wide = scores_wide(long)
     present = coverage.loc[coverage["present"], "symbol"].unique().tolist()
     scored = adata[:, present].copy()
-    scored.obs = adata.obs.join(wide.add_prefix("score:"))
-    scored.uns["coverage"] = coverage.astype({"present": str})
-    scored.uns["signatures"] = status.astype({"scored": str})
+    scored.obs = adata.obs.join(wide)
+    scored.uns[UNS_COVERAGE] = coverage
+    scored.uns[UNS_SIGNATURES] = status
     scored.uns["scoring"] = {k: v for k, v in scoring.items()}
     write_h5ad(scored, scores_h5ad)
     write_tsv(long.assign(cohort=cohort)[["cohort", "sample_id", "signature", "method", "score"]],
@@ -198,106 +201,89 @@ def score(adata, signatures, scoring, *, min_genes, scores_h5ad, scores_tsv):
     return scored
 
 
-MODEL_TABLES = (
-    "cox", "groups", "competing", "nonlinearity", "discrimination", "cutpoints", "interaction",
-    "sensitivity", "locality",
-)  # fmt: skip
-
-
 def model(adata, covariates, treatment, methods, statistics, *, tables, plots, clock=None):
-    """Every survival analysis of one scored cohort: per signature x method, one row per table, and
-    the cohort's figures (none when `plots` is None); the stages 'models' and 'figures' are timed
-    on `clock` when given."""
+    """Every survival analysis of one scored cohort: per signature x method, its rows of each model
+    table (written to `tables`), and the cohort's figures (`plots`; none when None); the stages
+    'models' and 'figures' are timed on `clock` when given."""
     from selfseed import analysis
-    from selfseed.plots import cif_grid, km_grid, spline_grid
-    from selfseed.stats.competing import cumulative_incidence
-    from selfseed.survival import km_median_split
 
-    cohort, endpoint = adata.uns["cohort"], adata.uns["endpoint"]
+    cohort, endpoint = adata.uns[UNS_COHORT], adata.uns[UNS_ENDPOINT]
     primary = coded_samples(adata.obs)
-    variants = (
-        list(adata.uns["endpoint_variants"]["name"]) if "endpoint_variants" in adata.uns else []
-    )
-    terms = [(c["name"], c["type"]) for c in covariates]
-    models = [("univariable", [])] + ([("adjusted", terms)] if terms else [])
-    rows = {name: [] for name in MODEL_TABLES}
-    km_rows, km_curves, km_patients, cif_curves, spline_curves = [], [], [], [], []
-    for status in adata.uns["signatures"].itertuples():
-        method = status.method
-        if method not in methods:
+    settings = model_settings(adata, covariates, treatment, statistics)
+    rows, results = {name: [] for name in MODEL_TABLES}, []
+    for status in adata.uns[UNS_SIGNATURES].itertuples():
+        if status.method not in methods:
             continue
         label = {"cohort": cohort, "endpoint": endpoint["name"], "signature": status.signature,
-                 "method": method}  # fmt: skip
-        score = adata.obs.get(f"score:{status.signature}:{method}")
-        reason = status.reason if status.scored != "True" else unusable(score, primary.index)
+                 "method": status.method}  # fmt: skip
+        score = adata.obs.get(score_column(status.signature, status.method))
+        reason = status.reason if not status.scored else unusable(score, primary.index)
         if reason:
-            rows["cox"] += [{**label, "model": m, "note": reason} for m, _ in models]
-            for name in MODEL_TABLES[1:]:
-                rows[name].append({**label, "note": reason})
-            continue
-        data = primary.assign(score=score)
-        cox = analysis.cox_rows(data, models)
-        for row in cox:
-            if row["note"]:
-                log.warning("%s %s %s %s: %s", cohort, status.signature, method,
-                            row["model"], row["note"])  # fmt: skip
-        rows["cox"] += [{**label, **row} for row in cox]
-        rows["groups"] += [
-            {**label, **row} for row in analysis.group_rows(data, statistics["groupings"])
-        ]
-        rows["competing"].append({**label, **analysis.fine_gray_row(data)})
-        spline, curve = analysis.nonlinearity_row(data, statistics["spline_knots"])
-        rows["nonlinearity"].append({**label, **spline})
-        rows["discrimination"].append(
-            {**label, **analysis.discrimination_row(data, statistics["horizons_months"])}
-        )
-        if statistics["cutpoint_search"]:
-            rows["cutpoints"].append({**label, **analysis.cutpoint_row(
-                data, statistics["cutpoint_minprop"], statistics["cutpoint_correction"])})  # fmt: skip
+            result = analysis.not_run(reason, settings["models"])
         else:
-            rows["cutpoints"].append(
-                {**label, "note": "not run: statistics.cutpoint_search is false"}
-            )
-        rows["interaction"].append({**label, **analysis.interaction_row(data, treatment)})
-        rows["sensitivity"] += [
-            {**label, **row} for row in analysis.sensitivity_rows(adata.obs, score, variants)
-        ] or [{**label, "note": analysis.NO_VARIANTS}]
-        rows["locality"].append({**label, **(
-            analysis.locality_row(data, adata.obs["event:DM_first"])
-            if "DM_first" in variants else {"note": analysis.NO_VARIANTS})})  # fmt: skip
-        summary, km = km_median_split(data)
-        km_rows.append({**label, **summary, **{k: cox[0][k] for k in ("hr", "ci_low", "ci_high")}})
-        km_curves.append(km.assign(signature=status.signature, method=method))
-        km_patients.append(data[["time_months", "event", "score"]].assign(
-            signature=status.signature, method=method))  # fmt: skip
-        events = data[["time_months", "event", "score"]].dropna()
-        groups = np.where(events["score"] > events["score"].median(), "high", "low")
-        cif = cumulative_incidence(events["time_months"], events["event"], groups)
-        cif_curves.append(cif.assign(signature=status.signature, method=method))
-        if curve is not None:
-            spline_curves.append(curve.assign(signature=status.signature, method=method))
+            result = analysis.analyse(score, adata.obs, settings)
+            results.append((label, result))
+        for name, table_rows in result.rows.items():
+            rows[name] += [{**label, **row} for row in table_rows]
+    log_unfitted(rows["cox"])
+    write_model_tables(rows, endpoint, tables)
+    if clock:
+        clock.lap("models")
+    if plots is not None:
+        draw_cohort_figures(results, cohort=cohort, endpoint=endpoint, plots=plots)
+
+
+def model_settings(adata, covariates, treatment, statistics):
+    """What `analysis.analyse` needs besides the data: the Cox models (univariable, and adjusted
+    for the covariates when there are some), the statistics, the treatment, the other codings."""
+    terms = [(c["name"], c["type"]) for c in covariates]
+    codings = adata.uns.get(UNS_CODINGS)
+    return {
+        "models": [("univariable", [])] + ([("adjusted", terms)] if terms else []),
+        "statistics": statistics,
+        "treatment": treatment,
+        "variants": [] if codings is None else list(codings["name"]),
+    }
+
+
+def log_unfitted(cox_rows):
+    for row in cox_rows:
+        if row.get("note"):
+            log.warning("%s %s %s %s: %s", row["cohort"], row["signature"], row["method"],
+                        row["model"], row["note"])  # fmt: skip
+
+
+def write_model_tables(rows, endpoint, tables):
+    """One table per model analysis; rows of the endpoint's other codings keep their own label."""
     for name in MODEL_TABLES:
         frame = pd.DataFrame(rows[name])
-        if "endpoint_label" in frame:  # rows of other codings name theirs
+        if "endpoint_label" in frame:
             frame["endpoint_label"] = frame["endpoint_label"].fillna(endpoint["label"])
         else:
             frame.insert(2, "endpoint_label", endpoint["label"])
-        if name == "cox":
-            frame = frame.reindex(columns=COX_COLUMNS)
-        write_tsv(frame, tables[name])
-    if clock:
-        clock.lap("models")
-    if plots is None:
-        return
-    km_table = pd.DataFrame(km_rows).reindex(
+        write_tsv(frame.reindex(columns=COX_COLUMNS) if name == "cox" else frame, tables[name])
+
+
+def draw_cohort_figures(results, *, cohort, endpoint, plots):
+    """Kaplan-Meier, cumulative incidence and spline figures of every analysed score (each as a
+    300 dpi PNG with its SVG beside)."""
+    from selfseed.plots import cif_grid, km_grid, spline_grid
+
+    def curves(kind):
+        return [r.curves[kind].assign(signature=label["signature"], method=label["method"])
+                for label, r in results if r.curves.get(kind) is not None]  # fmt: skip
+
+    km_table = pd.DataFrame([{**label, **r.km_summary} for label, r in results]).reindex(
         columns=["signature", "method", "n_low", "n_high", "p", "hr", "ci_low", "ci_high", "note"]
     )
-    # each figure is written atomically as PNG (300 dpi) and as SVG beside it
-    patients = pd.concat(km_patients, ignore_index=True) if km_patients else None
-    km_grid(km_curves, km_table, cohort=cohort, endpoint=endpoint, path=plots["km"],
+    splits = [r.split.assign(signature=label["signature"], method=label["method"])
+              for label, r in results]  # fmt: skip
+    patients = pd.concat(splits, ignore_index=True) if splits else None
+    km_grid(curves("km"), km_table, cohort=cohort, endpoint=endpoint, path=plots["km"],
             patients=patients)  # fmt: skip
-    cif_grid(cif_curves, km_table, cohort=cohort, endpoint=endpoint, path=plots["cif"])
-    spline_grid(spline_curves, km_table, cohort=cohort, endpoint=endpoint, path=plots["spline"])
+    cif_grid(curves("cif"), km_table, cohort=cohort, endpoint=endpoint, path=plots["cif"])
+    spline_grid(curves("spline"), km_table, cohort=cohort, endpoint=endpoint,
+                path=plots["spline"])  # fmt: skip
 
 
 def unusable(score, patients):
@@ -367,8 +353,8 @@ def summarise(
         cohorts.append({"cohort": cohort, **sources[cohort], **record})
         coded = pd.read_csv(patients_path, sep="\t").set_index("sample_id")
         scores[cohort] = coded
-        for column in coded.columns[coded.columns.str.startswith("score:")]:
-            _, signature, method = column.split(":")
+        for column in score_columns(coded.columns):
+            signature, method = parse_score_column(column)
             score = coded[column]
             patients.append(pd.DataFrame({
                 "cohort": cohort, "signature": signature, "method": method,

@@ -24,6 +24,13 @@ from matplotlib.gridspec import GridSpec  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from selfseed.atomic import replaced  # noqa: E402
+from selfseed.contracts import (  # noqa: E402
+    COMPETING,
+    EVENT,
+    parse_score_column,
+    score_column,
+    score_columns,
+)
 
 OKABE_ITO = {
     "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
@@ -32,7 +39,7 @@ OKABE_ITO = {
 }  # fmt: skip
 GROUP_COLOURS = {"low": OKABE_ITO["blue"], "high": OKABE_ITO["vermillion"]}
 EVENT_COLOURS = {"event": OKABE_ITO["vermillion"], "no event": OKABE_ITO["blue"]}
-CAUSE_STYLES = {1: "-", 2: ":"}
+CAUSE_STYLES = {EVENT: "-", COMPETING: ":"}
 METHOD_MARKERS = {"zmean": "o", "score_genes": "s", "ssgsea": "^"}
 POOLED_COLOUR = OKABE_ITO["vermillion"]
 HR_RANGE = (1 / 50, 50)  # hazard-ratio axis of the spline panels
@@ -174,21 +181,15 @@ def at_risk(times, ticks):
     return [int((times >= t).sum()) for t in ticks]
 
 
-def median_groups(patients):
-    """Median split as `km_median_split` makes it: high = score above the median."""
-    frame = patients[["time_months", "event", "score"]].dropna()
-    return frame.assign(group=np.where(frame["score"] > frame["score"].median(), "high", "low"))
-
-
 def km_grid(curves, summaries, *, cohort, endpoint, path, patients=None):
     """Kaplan-Meier curves of the endpoint for high vs low score (median split), with log-rank p, the
-    Cox HR per SD (95% CI) and, given `patients` (time_months, event, score, signature, method),
-    censoring marks and numbers at risk under each panel."""
+    Cox HR per SD (95% CI) and, given `patients` (survival.median_split's time_months, event,
+    group per signature and method), censoring marks and numbers at risk under each panel."""
     stats = summaries.set_index(["signature", "method"]) if len(summaries) else None
     split = {}
     if patients is not None and len(patients):
         for (signature, method), part in patients.groupby(["signature", "method"], sort=False):
-            split[(signature, method)] = median_groups(part)
+            split[(signature, method)] = part
 
     def draw(ax, panel, signature, method):
         row = stats.loc[(signature, method)]
@@ -203,7 +204,7 @@ def km_grid(curves, summaries, *, cohort, endpoint, path, patients=None):
                 last = members["time_months"].max()
                 if last > times[-1]:
                     times, survival = np.r_[times, last], np.r_[survival, survival[-1]]
-                censored = members.loc[members["event"] != 1, "time_months"].to_numpy()
+                censored = members.loc[members["event"] != EVENT, "time_months"].to_numpy()
                 idx = np.searchsorted(times, censored, side="right") - 1
                 ax.plot(censored, survival[np.clip(idx, 0, None)], "|", color=colour, ms=3,
                         mew=0.6)  # fmt: skip
@@ -252,11 +253,11 @@ def cif_grid(curves, summaries, *, cohort, endpoint, path):
     """Aalen-Johansen cumulative incidence of the event of interest (solid) and competing events
     (dotted) for high vs low score; says so when the cohort records no competing events."""
     data = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
-    competing = bool(len(data)) and bool((data.loc[data["cause"] == 2, "cif"] > 0).any())
+    competing = bool(len(data)) and bool((data.loc[data["cause"] == COMPETING, "cif"] > 0).any())
 
     def draw(ax, panel, signature, method):
         for (group, cause), line in panel.groupby(["group", "cause"]):
-            if cause == 2 and not competing:
+            if cause == COMPETING and not competing:
                 continue
             ax.step(np.r_[0, line["time"]], np.r_[0, line["cif"]], where="post",
                     color=GROUP_COLOURS[group], ls=CAUSE_STYLES[cause])  # fmt: skip
@@ -419,20 +420,16 @@ def forest_panel(ax, rows, bounds):
     axis_labels(ax, "hazard ratio per SD (95% CI)", below=0.2)
 
 
-def score_columns(obs):
-    return [c for c in obs.columns if c.startswith("score:")]
-
-
 def score_distributions(obs, *, cohort, endpoint, path):
     """Histogram of each score (signature rows x method columns) in patients with and without the
     event of interest, with the median (the KM split) dashed."""
-    columns = score_columns(obs)
-    signatures = ordered(c.split(":")[1] for c in columns)
-    methods = ordered(c.split(":")[2] for c in columns)
+    columns = score_columns(obs.columns)
+    signatures = ordered(parse_score_column(c)[0] for c in columns)
+    methods = ordered(parse_score_column(c)[1] for c in columns)
     rows, cols = max(len(signatures), 1), max(len(methods), 1)
     height = 2.1 * rows + 0.5
     fig = figure(figsize=(3.0 * cols, height))
-    event = obs["event"] == 1
+    event = obs["event"] == EVENT
     margins = fixed_margins(rows, cols, height, width_per_panel=3.0)
     with plt.rc_context(STYLE):
         axes = fig.subplots(rows, cols, squeeze=False, gridspec_kw=margins)
@@ -442,7 +439,7 @@ def score_distributions(obs, *, cohort, endpoint, path):
         for i, signature in enumerate(signatures):
             for j, method in enumerate(methods):
                 ax = axes[i][j]
-                column = f"score:{signature}:{method}"
+                column = score_column(signature, method)
                 axes_title(ax, f"{signature} · {method}")
                 if column not in obs:
                     ax.set_axis_off()
@@ -467,7 +464,7 @@ def coverage_heatmap(coverage, path):
     genes = coverage.drop_duplicates(["cohort", "gene"])
     order = ordered(genes["gene"])
     cohorts = ordered(genes["cohort"])
-    present = (genes.assign(present=genes["present"].astype(str) == "True")
+    present = (genes.assign(present=genes["present"].astype(bool))
                .pivot(index="cohort", columns="gene", values="present")
                .reindex(index=cohorts, columns=order).fillna(False).astype(bool))  # fmt: skip
     symbols = genes.pivot(index="cohort", columns="gene", values="symbol").reindex(
@@ -507,7 +504,7 @@ def score_correlation(frames, path):
     cols = min(max(len(cohorts), 1), 3)
     rows = -(-max(len(cohorts), 1) // cols)
     labels = {c: c.removeprefix("score:").replace(":", " · ")
-              for frame in frames.values() for c in score_columns(frame)}  # fmt: skip
+              for frame in frames.values() for c in score_columns(frame.columns)}  # fmt: skip
     margin = text_inches(labels.values(), 6) + 0.15  # tick labels left of and below each panel
     panel, gap, right, top = 3.6, 0.3, 1.1, 0.65
     width = cols * (margin + panel) + (cols - 1) * gap + right
@@ -524,7 +521,7 @@ def score_correlation(frames, path):
             ax.set_axis_off()
         image = None
         for ax, cohort in zip(axes, cohorts, strict=False):
-            columns = score_columns(frames[cohort])
+            columns = score_columns(frames[cohort].columns)
             if len(columns) < 2:
                 ax.text(0.5, 0.5, "fewer than two scores", ha="center", va="center")
                 ax.set_axis_off()

@@ -91,6 +91,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from selfseed.contracts import CENSORED, COMPETING, EVENT
 from selfseed.errors import InputDataError
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -150,6 +151,10 @@ EVENT_TYPES = {
     "New primary melanoma": NEW_PRIMARY,
 }
 EVENT_TYPES.update(dict.fromkeys(CDR_MISSING_CODES, SITE_UNKNOWN))
+# The endpoint's event codes of the first events: LR as first event (rules 3-9, 13-16), and
+# distant metastasis as first event (rule 20).
+FIRST_EVENT_CODES = {LOCOREGIONAL: EVENT, DISTANT: COMPETING, "death": COMPETING}
+DISTANT_FIRST_CODES = {DISTANT: EVENT, LOCOREGIONAL: COMPETING, "death": COMPETING}
 # Precedence within one pipe-joined entry (rules 3-6).
 KIND_PRECEDENCE = [LOCOREGIONAL, SITE_UNKNOWN, DISTANT, NEW_PRIMARY]
 # Rule 7: sites that classify a dated new tumour event recorded without a type.
@@ -271,14 +276,14 @@ def tcga_cdr_sensitivity(cdr, cancer_type, events=None):
     death (2), the same patients and times as the primary coding."""
     first, _ = _cdr_first_events(cdr, cancer_type)
     kept = first["reason"].isna()
-    primary = first["first_event"].map({LOCOREGIONAL: 1, DISTANT: 2, "death": 2}).fillna(0)
+    primary = first["first_event"].map(FIRST_EVENT_CODES).fillna(CENSORED)
     unknown = (first["kind"] == SITE_UNKNOWN) & ~first["redacted"] & (first["event_days"] > 0)
     bound_reason = first["reason"].where(~unknown)
     variants = {}
-    for name, code in (("LR_unknown_as_LR", 1), ("LR_unknown_as_competing", 2)):
+    for name, code in (("LR_unknown_as_LR", EVENT), ("LR_unknown_as_competing", COMPETING)):
         event = primary.where(~unknown, code)
         variants[name] = (_coded(first["days"], event, kept | unknown), _dropped(bound_reason))
-    distant_first = first["first_event"].map({DISTANT: 1, LOCOREGIONAL: 2, "death": 2}).fillna(0)
+    distant_first = first["first_event"].map(DISTANT_FIRST_CODES).fillna(CENSORED)
     variants["DM_first"] = (_coded(first["days"], distant_first, kept), _dropped(first["reason"]))
     if events is not None:
         variants["LR_any"] = _lr_any_time(first, events)
@@ -326,7 +331,9 @@ def _lr_any_time(first, events):
     lr_first = lr_days.notna() & ~(new_primary < lr_days)
     death = first["os_event"] == 1
     time = lr_days.where(lr_first, new_primary.where(new_primary.notna(), first["os_days"]))
-    event = pd.Series(np.select([lr_first, new_primary.isna() & death], [1, 2], 0), first.index)
+    event = pd.Series(
+        np.select([lr_first, new_primary.isna() & death], [EVENT, COMPETING], CENSORED), first.index
+    )
     # an event of unknown site before the time (on it, unless that is a local recurrence) may have
     # been the first local recurrence
     unknown_first = (
@@ -416,10 +423,12 @@ def metabric_sensitivity(rueda):
     {name: (coded by patient, dropped)}."""
     first, _ = _rueda_first_events(rueda)
     kept = first["reason"].isna()
-    distant_first = first["first_event"].map({DISTANT: 1, LOCOREGIONAL: 2, "death": 2}).fillna(0)
+    distant_first = first["first_event"].map(DISTANT_FIRST_CODES).fillna(CENSORED)
     local = first["lr"] == 1
     time = first["tlr"].where(local, first["t"])
-    event = pd.Series(np.select([local, first["death"] == 1], [1, 2], 0), first.index)
+    event = pd.Series(
+        np.select([local, first["death"] == 1], [EVENT, COMPETING], CENSORED), first.index
+    )
     any_reason = first["excluded"].where(
         first["excluded"].notna() | (time > 0),
         "local relapse not after diagnosis: " + time.astype(str) + " days",
@@ -458,7 +467,7 @@ def _event_kind(event_type, site, days, cancer):
 def _endpoint_frame(days, first_event, reason, rows, covariates):
     """time_months, event, first_event and the covariates present, for the patients kept."""
     kept = reason.isna()
-    event = first_event.map({LOCOREGIONAL: 1, DISTANT: 2, "death": 2}).fillna(0).astype(int)
+    event = first_event.map(FIRST_EVENT_CODES).fillna(CENSORED).astype(int)
     present = [c for c in covariates if c in rows.columns and rows.loc[kept, c].notna().any()]
     clinical = pd.DataFrame(
         {"time_months": days / DAYS_PER_MONTH, "event": event, "first_event": first_event}

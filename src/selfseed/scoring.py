@@ -159,9 +159,11 @@ def score_cohort(adata, signatures, *, methods, min_genes, ctrl_size, n_bins, ra
 
 
 def scores_wide(long):
-    """samples x 'signature:method' columns from the long scores table."""
+    """samples x score columns (`contracts.score_column`) from the long scores table."""
+    from selfseed.contracts import score_column
+
     if long.empty:
         return pd.DataFrame()
     wide = long.pivot(index="sample_id", columns=["signature", "method"], values="score")
-    wide.columns = [f"{s}:{m}" for s, m in wide.columns]
+    wide.columns = [score_column(s, m) for s, m in wide.columns]
     return wide.astype(np.float64)

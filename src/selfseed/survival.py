@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from selfseed.contracts import EVENT
+
 Z95 = norm.ppf(0.975)
 ROUNDING = 1e-9  # relative: a score whose values differ by less than this is constant
 
@@ -49,7 +51,7 @@ def cox_per_sd(data, covariates=()):
 
     used = ["time_months", "event", "score", *[name for name, _ in covariates]]
     frame = data[used].dropna()
-    result = {"n": len(frame), "events": int((frame["event"] == 1).sum())}
+    result = {"n": len(frame), "events": int((frame["event"] == EVENT).sum())}
     empty = dict.fromkeys(["coef", "se", "hr", "ci_low", "ci_high", "p"], np.nan)
     sd = frame["score"].std(ddof=1)
     if result["n"] == 0:
@@ -66,7 +68,7 @@ def cox_per_sd(data, covariates=()):
             fit = EfronPHReg(
                 frame["time_months"].to_numpy(float),
                 exog.to_numpy(float),
-                status=(frame["event"] == 1).to_numpy(int),
+                status=(frame["event"] == EVENT).to_numpy(int),
                 ties="efron",
             ).fit()
         except (NotEstimable, RuntimeWarning, UserWarning) as error:
@@ -88,41 +90,45 @@ def cox_per_sd(data, covariates=()):
     }
 
 
-def km_median_split(data):
-    """Kaplan-Meier curves of the event of interest for score above vs at-or-below the median.
+def median_split(data):
+    """The pre-specified median split: complete cases of time_months, event and score with `group`
+    high (score above the median) or low (at or below); the one split the Kaplan-Meier curves, the
+    cumulative incidences and the figures' marks and numbers at risk all use."""
+    frame = data[["time_months", "event", "score"]].dropna()
+    cutpoint = float(frame["score"].median())
+    split = frame.assign(group=np.where(frame["score"] > cutpoint, "high", "low"))
+    split.attrs["cutpoint"] = cutpoint
+    return split
+
+
+def km_median_split(split):
+    """Kaplan-Meier curves of the event of interest by `median_split` group (high vs low).
 
     Returns (summary dict with group sizes, events, log-rank chi2 and p, note; curves DataFrame
     [group, time_months, survival, at_risk]).
     """
     from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 
-    frame = data[["time_months", "event", "score"]].dropna()
-    cutpoint = float(frame["score"].median())
-    group = np.where(frame["score"] > cutpoint, "high", "low")
-    status = (frame["event"] == 1).to_numpy(int)
-    summary = {"cutpoint": cutpoint, "cutpoint_rule": "median (pre-specified)"}
+    group = split["group"].to_numpy()
+    status = (split["event"] == EVENT).to_numpy(int)
+    time = split["time_months"].to_numpy(float)
+    summary = {"cutpoint": split.attrs["cutpoint"], "cutpoint_rule": "median (pre-specified)"}
     curves = []
     for label in ("low", "high"):
         mask = group == label
         summary[f"n_{label}"] = int(mask.sum())
         summary[f"events_{label}"] = int(status[mask].sum())
         if mask.any():
-            fit = SurvfuncRight(frame["time_months"].to_numpy(float)[mask], status[mask])
-            curves.append(
-                pd.DataFrame(
-                    {
-                        "group": label,
-                        "time_months": np.r_[0.0, fit.surv_times],
-                        "survival": np.r_[1.0, fit.surv_prob],
-                        "at_risk": np.r_[mask.sum(), fit.n_risk],
-                    }
-                )
-            )
+            fit = SurvfuncRight(time[mask], status[mask])
+            curves.append(pd.DataFrame({
+                "group": label, "time_months": np.r_[0.0, fit.surv_times],
+                "survival": np.r_[1.0, fit.surv_prob], "at_risk": np.r_[mask.sum(), fit.n_risk],
+            }))  # fmt: skip
     if min(summary["n_low"], summary["n_high"]) == 0 or status.sum() == 0:
         note = "no log-rank test: " + ("no events" if status.sum() == 0 else "one group is empty")
         summary.update(chi2=np.nan, p=np.nan, note=note)
     else:
-        chi2, p = survdiff(frame["time_months"].to_numpy(float), status, group)
+        chi2, p = survdiff(time, status, group)
         summary.update(chi2=float(chi2), p=float(p), note="")
     return summary, pd.concat(curves, ignore_index=True)
 

@@ -19,11 +19,12 @@ import pandas as pd
 from scipy import stats
 from statsmodels.duration.survfunc import CumIncidenceRight, SurvfuncRight
 
+from selfseed.contracts import CENSORED, COMPETING, EVENT
 from selfseed.errors import InputDataError, NotEstimable
 from selfseed.stats.cox import EfronPHReg
 
 GrayTest = namedtuple("GrayTest", ["statistic", "df", "p"])
-CAUSES = (1, 2)
+CAUSES = (EVENT, COMPETING)
 
 
 def _name(values, default):
@@ -150,7 +151,7 @@ def gray_test(time, event, group, cause=1):
         raise NotEstimable(
             "Gray's test needs at least two groups", column=_name(group, "group"), found=ng
         )
-    m = np.where(e == 0, 0, np.where(e == cause, 1, 2))
+    m = np.where(e == CENSORED, 0, np.where(e == cause, 1, 2))
     order = np.argsort(t, kind="stable")
     t, m, g = t[order], m[order], g[order]
 
@@ -231,7 +232,7 @@ def _censoring_influence(t, e, cause, fail_time, share, x, xbar):
     """crr's psi: each patient's effect on the score through the Kaplan-Meier estimate of G,
     -sum_{u <= t_i} q(u) dNc(u) / Y(u)^2 + I(censored at t_i) q(t_i) / Y(t_i), where q(u) sums the
     other cause's risk-set shares over cause failures at or after u (Fine & Gray 1999)."""
-    censored = e == 0
+    censored = e == CENSORED
     psi = np.zeros_like(x)
     if not censored.any():
         return psi
@@ -266,7 +267,7 @@ def fine_gray(time, event, X, cause=1, tol=1e-10, max_iter=50):
     if not fail.any():
         raise NotEstimable("no event of the modelled cause", found=0, expected=f"event=={cause}")
     compete = (e != cause) & (e != 0)
-    g_before = _censoring_survival_before(t, e == 0)
+    g_before = _censoring_survival_before(t, e == CENSORED)
 
     # weight[j, k]: patient k in the subdistribution risk set at the j-th cause failure
     fail_time = t[fail]

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from selfseed.contracts import EVENT
 from selfseed.endpoints import coded_samples
 from selfseed.errors import InputDataError
 
@@ -50,7 +51,7 @@ def score_test(time, event, expression, *, ties="efron", chunk=256):
     if ties not in TIES:
         raise ValueError(f"ties must be one of {TIES}, not {ties!r}")
     time = np.asarray(time, dtype=float)
-    status = np.asarray(event) == 1
+    status = np.asarray(event) == EVENT
     frame = pd.DataFrame(expression)
     values = frame.to_numpy(dtype=float)
     if values.shape[0] != len(time):
@@ -116,7 +117,7 @@ def cohort_ranking(adata, *, ties="efron", min_expressing=MIN_EXPRESSING):
     expression = pd.DataFrame(values, columns=adata.var_names, copy=False)
     table = score_test(obs["time_months"], obs["event"], expression, ties=ties).reset_index()
     table.loc[~ranked, ["score", "information", "z", "p"]] = np.nan
-    events = int((obs["event"] == 1).sum())
+    events = int((obs["event"] == EVENT).sum())
     note = np.select(
         [events == 0, expressing == 0, ~ranked, table["z"].isna()],
         ["no z: no events of interest", "no z: gene constant across the patients",

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.meta_analysis import combine_effects
 
+from selfseed.contracts import EVENT
 from selfseed.errors import InputDataError, NotEstimable
 from selfseed.stats.cox import EfronPHReg
 
@@ -213,7 +214,7 @@ def stratified_cox(time, event, score, stratum, level=0.95):
             f"events {sorted(frame['event'].unique().tolist())}",
             expected="time_months > 0; event 0 = censored, 1 = event, 2 = competing event",
         )
-    status = (frame["event"] == 1).astype(float).to_numpy()
+    status = (frame["event"] == EVENT).astype(float).to_numpy()
     if status.sum() == 0:
         raise NotEstimable(
             "no events of interest in the pooled cohorts: the Cox model is not estimable",

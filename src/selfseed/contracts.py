@@ -1,0 +1,65 @@
+"""The formats that pass between the stages, defined once and imported by the rules, the scripts and
+the library: event codes, endpoint and score columns, the AnnData `uns` keys, table names and
+columns, the cohort job's summary files and the figure kinds."""
+
+# Event codes of `event` (and of every other endpoint coding's event column).
+CENSORED, EVENT, COMPETING = 0, 1, 2
+
+# obs columns of the primary endpoint; the other codings of a preset endpoint add
+# `time_months:{name}` and `event:{name}` (`coding_columns`).
+TIME, EVENT_COLUMN = "time_months", "event"
+
+SCORE_PREFIX = "score:"
+
+
+def score_column(signature, method):
+    """The obs column of a signature's score by a method: score:{signature}:{method}."""
+    return f"{SCORE_PREFIX}{signature}:{method}"
+
+
+def parse_score_column(column):
+    """(signature, method) of a score column."""
+    signature, method = column.removeprefix(SCORE_PREFIX).rsplit(":", 1)
+    return signature, method
+
+
+def score_columns(columns):
+    """The score columns among `columns`, in order."""
+    return [c for c in columns if str(c).startswith(SCORE_PREFIX)]
+
+
+def coding_columns(name):
+    """The obs columns (time, event) of an endpoint coding; None is the primary one."""
+    return (TIME, EVENT_COLUMN) if name is None else (f"{TIME}:{name}", f"{EVENT_COLUMN}:{name}")
+
+
+# AnnData uns keys of a cohort (results/cohorts) and its scores (results/scores).
+UNS_COHORT, UNS_ENDPOINT, UNS_COUNTS, UNS_PROVENANCE = "cohort", "endpoint", "counts", "provenance"
+UNS_CODINGS = "endpoint_variants"  # the other codings: name, label, role, counts
+UNS_COVERAGE, UNS_SIGNATURES = "coverage", "signatures"  # per gene; per signature x method
+
+# Per-cohort model tables (results/models/{cohort}/{name}.tsv), merged into results/tables/.
+MODEL_TABLES = (
+    "cox", "groups", "competing", "nonlinearity", "discrimination", "cutpoints", "interaction",
+    "sensitivity", "locality",
+)  # fmt: skip
+# Run-wide tables (results/tables/{name}.tsv).
+RUN_TABLES = (*MODEL_TABLES, "meta", "primary", "coverage", "cohorts", "skipped", "versions")
+# What the summary reads of each cohort job (results/models/{cohort}/{file}).
+COHORT_SUMMARY = {"coverage": "coverage.tsv", "patients": "patients.tsv", "record": "cohort.json"}
+# Per-cohort figures (results/plots/{kind}/{cohort}.png, with .svg beside).
+COHORT_PLOTS = ("km", "cif", "spline", "scores")
+
+# cox.tsv's first columns, which other tools read.
+CONTRACT_COLUMNS = [
+    "cohort", "endpoint", "signature", "method", "model", "n", "events",
+    "hr", "ci_low", "ci_high", "p", "fdr",
+]  # fmt: skip
+COX_COLUMNS = (
+    CONTRACT_COLUMNS[:2]
+    + ["endpoint_label"]
+    + [c for c in CONTRACT_COLUMNS[2:] if c != "fdr"]
+    + ["coef", "se", "ph_p", "ph_global_p", "ph_flag", "covariates", "note"]
+)
+# results/qc/{cohort}.dropped.tsv
+DROPPED_COLUMNS = ["kind", "id", "reason", "detail"]
