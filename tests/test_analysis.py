@@ -33,17 +33,25 @@ def cohort(n=120, unknown_site=15, seed=3):
     event[:unknown_site] = EVENT
     time_column, event_column = coding_columns("LR_unknown_as_LR")
     obs = pd.DataFrame(
-        {"time_months": primary_time, "event": primary_event, time_column: time,
-         event_column: event},
+        {
+            "time_months": primary_time,
+            "event": primary_event,
+            time_column: time,
+            event_column: event,
+        },
         index=score.index,
-    )  # fmt: skip
+    )
     return score, obs
 
 
 def test_a_sensitivity_coding_keeps_patients_the_primary_coding_excludes(statistics):
     score, obs = cohort()
-    settings = {"models": [("univariable", [])], "statistics": statistics, "treatment": None,
-                "variants": ["LR_unknown_as_LR"]}  # fmt: skip
+    settings = {
+        "models": [("univariable", [])],
+        "statistics": statistics,
+        "treatment": None,
+        "variants": ["LR_unknown_as_LR"],
+    }
     result = analyse(score, obs, settings)
     primary, sensitivity = result.rows["cox"][0], result.rows["sensitivity"][0]
     assert primary["n"] == 105

@@ -120,8 +120,11 @@ def fine_gray_row(frame):
     from selfseed.stats.competing import fine_gray
 
     used = complete_cases(frame)
-    row = {"n": len(used), "events": int((used["event"] == EVENT).sum()),
-           "competing": int((used["event"] == COMPETING).sum())}  # fmt: skip
+    row = {
+        "n": len(used),
+        "events": int((used["event"] == EVENT).sum()),
+        "competing": int((used["event"] == COMPETING).sum()),
+    }
     if row["competing"] == 0:
         return {**row, "note": "not run: no competing events in this cohort"}
     try:
@@ -129,8 +132,16 @@ def fine_gray_row(frame):
         fit = fine_gray(data["time_months"], data["event"], data[["score_sd"]]).iloc[0]
     except NOT_RUN as error:
         return {**row, "note": f"not run: {why(error)}"}
-    return {**row, "shr": fit["hr"], "ci_low": fit["ci_low"], "ci_high": fit["ci_high"],
-            "p": fit["p"], "coef": fit["coef"], "se": fit["se"], "note": ""}  # fmt: skip
+    return {
+        **row,
+        "shr": fit["hr"],
+        "ci_low": fit["ci_low"],
+        "ci_high": fit["ci_high"],
+        "p": fit["p"],
+        "coef": fit["coef"],
+        "se": fit["se"],
+        "note": "",
+    }
 
 
 def nonlinearity_row(frame, knots):
@@ -178,9 +189,13 @@ def cutpoint_row(frame, minprop, correction):
     data = frame[["time_months", "event", "score"]].dropna()
     try:
         fit = optimal_cutpoint(
-            data["time_months"], (data["event"] == EVENT).astype(int), data["score"],
-            minprop=minprop, method=correction, seed=0,
-        )  # fmt: skip
+            data["time_months"],
+            (data["event"] == EVENT).astype(int),
+            data["score"],
+            minprop=minprop,
+            method=correction,
+            seed=0,
+        )
     except NOT_RUN as error:
         return {"note": f"not run: {why(error)}"}
     keys = ("cutpoint", "max_stat", "p_corrected", "n_low", "n_high", "label")
@@ -196,9 +211,11 @@ def interaction_row(frame, treatment):
     try:
         data = standardised(frame, [(treatment["name"], "categorical")])
         fit = treatment_interaction(
-            data["time_months"], (data["event"] == EVENT).astype(int), data["score_sd"],
+            data["time_months"],
+            (data["event"] == EVENT).astype(int),
+            data["score_sd"],
             data[treatment["name"]].astype(str),
-        )  # fmt: skip
+        )
     except NOT_RUN as error:
         return {"treatment": treatment["name"], "note": f"not run: {why(error)}"}
     by_level = fit["score_hr_by_treatment"]
@@ -229,17 +246,34 @@ def sensitivity_rows(obs, score, variants):
         frame = coded_samples(obs, name).assign(score=score)
         cox = cox_per_sd(frame)
         fine_gray = fine_gray_row(frame)
-        rows.append({
-            "endpoint": name, "endpoint_label": ENDPOINT_VARIANTS[name]["label"],
-            "role": ENDPOINT_VARIANTS[name]["role"], "model": "univariable",
-            **{k: cox[k] for k in ("n", "events", "hr", "ci_low", "ci_high", "p", "coef", "se")},
-            "competing": fine_gray["competing"],
-            **{f"shr{suffix}": fine_gray.get(key, np.nan) for key, suffix in (
-                ("shr", ""), ("ci_low", "_ci_low"), ("ci_high", "_ci_high"), ("p", "_p"),
-                ("coef", "_coef"), ("se", "_se"))},
-            "note": "; ".join(n for n in (cox["note"], fine_gray["note"] and
-                                           f"Fine-Gray {fine_gray['note']}") if n),
-        })  # fmt: skip
+        rows.append(
+            {
+                "endpoint": name,
+                "endpoint_label": ENDPOINT_VARIANTS[name]["label"],
+                "role": ENDPOINT_VARIANTS[name]["role"],
+                "model": "univariable",
+                **{
+                    k: cox[k] for k in ("n", "events", "hr", "ci_low", "ci_high", "p", "coef", "se")
+                },
+                "competing": fine_gray["competing"],
+                **{
+                    f"shr{suffix}": fine_gray.get(key, np.nan)
+                    for key, suffix in (
+                        ("shr", ""),
+                        ("ci_low", "_ci_low"),
+                        ("ci_high", "_ci_high"),
+                        ("p", "_p"),
+                        ("coef", "_coef"),
+                        ("se", "_se"),
+                    )
+                },
+                "note": "; ".join(
+                    n
+                    for n in (cox["note"], fine_gray["note"] and f"Fine-Gray {fine_gray['note']}")
+                    if n
+                ),
+            }
+        )
     return rows
 
 
@@ -252,8 +286,11 @@ def locality_row(frame, distant_first):
     terms = [("distant", "numeric")]
     used = complete_cases(frame.assign(distant=distant_first), terms)
     cause = np.select([used["event"] == EVENT, used["distant"] == EVENT], [1, 2], 0)
-    row = {"n": len(used), "lr_events": int((cause == 1).sum()),
-           "dm_events": int((cause == 2).sum())}  # fmt: skip
+    row = {
+        "n": len(used),
+        "lr_events": int((cause == 1).sum()),
+        "dm_events": int((cause == 2).sum()),
+    }
     for kind in ("lr", "dm"):
         if row[f"{kind}_events"] == 0:
             name = "local recurrences" if kind == "lr" else "distant metastases"
@@ -266,13 +303,27 @@ def locality_row(frame, distant_first):
     except (*NOT_RUN, RuntimeWarning, UserWarning) as error:
         return {**row, "note": f"not run: {why(error)}"}
     for kind, part in (("lr", fit["first"]), ("dm", fit["second"])):
-        row.update({f"hr_{kind}": part["hr"], f"hr_{kind}_ci_low": part["ci_low"],
-                    f"hr_{kind}_ci_high": part["ci_high"], f"p_{kind}": part["p"],
-                    f"coef_{kind}": part["coef"], f"se_{kind}": part["se"]})  # fmt: skip
+        row.update(
+            {
+                f"hr_{kind}": part["hr"],
+                f"hr_{kind}_ci_low": part["ci_low"],
+                f"hr_{kind}_ci_high": part["ci_high"],
+                f"p_{kind}": part["p"],
+                f"coef_{kind}": part["coef"],
+                f"se_{kind}": part["se"],
+            }
+        )
     ratio = fit["interaction"]
-    return {**row, "ratio_dm_lr": ratio["hr"], "ratio_ci_low": ratio["ci_low"],
-            "ratio_ci_high": ratio["ci_high"], "p_equal": ratio["p"], "coef_diff": ratio["coef"],
-            "se_diff": ratio["se"], "note": ""}  # fmt: skip
+    return {
+        **row,
+        "ratio_dm_lr": ratio["hr"],
+        "ratio_ci_low": ratio["ci_low"],
+        "ratio_ci_high": ratio["ci_high"],
+        "p_equal": ratio["p"],
+        "coef_diff": ratio["coef"],
+        "se_diff": ratio["se"],
+        "note": "",
+    }
 
 
 @dataclass
@@ -314,17 +365,25 @@ def analyse(score, obs, settings):
         "competing": [fine_gray_row(data)],
         "nonlinearity": [spline],
         "discrimination": [discrimination_row(data, statistics["horizons_months"])],
-        "cutpoints": [cutpoint_row(data, statistics["cutpoint_minprop"],
-                                   statistics["cutpoint_correction"]) if search
-                      else {"note": "not run: statistics.cutpoint_search is false"}],
+        "cutpoints": [
+            cutpoint_row(data, statistics["cutpoint_minprop"], statistics["cutpoint_correction"])
+            if search
+            else {"note": "not run: statistics.cutpoint_search is false"}
+        ],
         "interaction": [interaction_row(data, settings["treatment"])],
         "sensitivity": sensitivity_rows(obs, score, variants) or [{"note": NO_VARIANTS}],
-        "locality": [locality_row(data, obs["event:DM_first"]) if "DM_first" in variants
-                     else {"note": NO_VARIANTS}],
-    }  # fmt: skip
+        "locality": [
+            locality_row(data, obs["event:DM_first"])
+            if "DM_first" in variants
+            else {"note": NO_VARIANTS}
+        ],
+    }
     split = median_split(data)
     km_summary, km = km_median_split(split)
-    curves = {"km": km, "spline": spline_curve,
-              "cif": cumulative_incidence(split["time_months"], split["event"], split["group"])}  # fmt: skip
+    curves = {
+        "km": km,
+        "spline": spline_curve,
+        "cif": cumulative_incidence(split["time_months"], split["event"], split["group"]),
+    }
     hr = {key: cox[0][key] for key in ("hr", "ci_low", "ci_high")}
     return Analysis(rows, {**km_summary, **hr}, curves, split)

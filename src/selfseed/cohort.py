@@ -121,14 +121,19 @@ def clean_expression(expression, max_missing_fraction):
         gene, sample = (int(i[0]) for i in np.nonzero(infinite))
         log.warning(
             "%d infinite expression values (e.g. %s in sample %s) treated as missing",
-            int(infinite.sum()), numeric.index[gene], numeric.columns[sample],
-        )  # fmt: skip
+            int(infinite.sum()),
+            numeric.index[gene],
+            numeric.columns[sample],
+        )
         values[infinite] = np.nan
     missing = np.isnan(values)
     empty_gene = missing.all(axis=1)
     if not (~empty_gene).any():
-        return pd.DataFrame(values[:0], numeric.index[:0], numeric.columns), drop_rows(
-            "gene", numeric.index, "no expression value in any sample"), 0  # fmt: skip
+        return (
+            pd.DataFrame(values[:0], numeric.index[:0], numeric.columns),
+            drop_rows("gene", numeric.index, "no expression value in any sample"),
+            0,
+        )
     sample_fraction = missing[~empty_gene].mean(axis=0)
     bad_sample = (sample_fraction > max_missing_fraction) | (sample_fraction == 1)
     gene_fraction = missing[:, ~bad_sample].mean(axis=1) if (~bad_sample).any() else 1.0
@@ -242,8 +247,14 @@ def variant_table(obs, variants):
     for name, (_, dropped) in variants.items():
         counts = endpoint_counts(obs[coding_columns(name)[1]])
         reasons = dropped.loc[dropped["sample_id"].isin(obs.index), "reason"].value_counts()
-        rows.append({"name": name, **ENDPOINT_VARIANTS[name], **counts,
-                     "not_coded": "; ".join(f"{n} x {r}" for r, n in reasons.items())})  # fmt: skip
+        rows.append(
+            {
+                "name": name,
+                **ENDPOINT_VARIANTS[name],
+                **counts,
+                "not_coded": "; ".join(f"{n} x {r}" for r, n in reasons.items()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -304,8 +315,12 @@ def _build_cohort(entry, cohort, files, max_missing_fraction):
             expected="gene symbols, Entrez (or SYMBOL|Entrez), RefSeq, Ensembl or GenBank ids "
             "(probe ids need a platform annotation)",
         )
-    check_log_scale(symbols, cohort=cohort, file=expression_file,
-                    logs_unlogged=source(entry["source"]).logs_unlogged)  # fmt: skip
+    check_log_scale(
+        symbols,
+        cohort=cohort,
+        file=expression_file,
+        logs_unlogged=source(entry["source"]).logs_unlogged,
+    )
     symbols, dropped_sparse, imputed = clean_expression(symbols, max_missing_fraction)
     if symbols.empty:
         raise InputDataError(
@@ -314,7 +329,7 @@ def _build_cohort(entry, cohort, files, max_missing_fraction):
             file=expression_file,
             found=", ".join(
                 f"{n} {kind}s dropped" for kind, n in dropped_sparse["kind"].value_counts().items()
-            ),  # fmt: skip
+            ),
             expected=f"genes and samples with at most {max_missing_fraction:.0%} missing values",
             fix="check the expression file, or raise max_missing_fraction",
         )
@@ -338,7 +353,7 @@ def _build_cohort(entry, cohort, files, max_missing_fraction):
                     "excluded from the primary endpoint only; kept for: " + ", ".join(variants),
                     "",
                 ),
-            ),  # fmt: skip
+            ),
             drop_rows("gene", dropped_ids["gene_id"], dropped_ids["reason"], dropped_ids["detail"]),
             dropped_sparse,
         ],
@@ -356,14 +371,25 @@ def _build_cohort(entry, cohort, files, max_missing_fraction):
     if variants:
         adata.uns["endpoint_variants"] = variant_table(obs, variants)
         for row in adata.uns["endpoint_variants"].itertuples():
-            log.info("%s: endpoint coding %s: %d samples, %d events, %d competing, %d censored; "
-                     "not coded: %s", cohort, row.name, row.n, row.events, row.competing,
-                     row.censored, row.not_coded or "none")  # fmt: skip
+            log.info(
+                "%s: endpoint coding %s: %d samples, %d events, %d competing, %d censored; "
+                "not coded: %s",
+                cohort,
+                row.name,
+                row.n,
+                row.events,
+                row.competing,
+                row.censored,
+                row.not_coded or "none",
+            )
     if adata.uns["counts"]["events"] == 0:
         log.warning(
             "%s: no event of interest (%s) among the %d samples kept: every model of this cohort "
-            "will be skipped with that reason", cohort, endpoint["name"], adata.n_obs,
-        )  # fmt: skip
+            "will be skipped with that reason",
+            cohort,
+            endpoint["name"],
+            adata.n_obs,
+        )
     adata.uns["provenance"] = {
         **provenance,
         "gene_table": GENE_TABLE_SOURCE,

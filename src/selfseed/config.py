@@ -144,8 +144,11 @@ def check_cohort(entry, cohort):
     check_preset(entry, cohort)
     origin = source(entry["source"])
     named = [(key, entry[key]) for key in origin.file_keys if key in entry]
-    named += [(f"endpoint.{k}", entry["endpoint"][k]) for k in ("table", "events")
-              if k in entry["endpoint"]]  # fmt: skip
+    named += [
+        (f"endpoint.{k}", entry["endpoint"][k])
+        for k in ("table", "events")
+        if k in entry["endpoint"]
+    ]
     check_files_exist(named, cohort)
     table = origin.clinical(entry, cohort)
     if table is None:
@@ -203,9 +206,11 @@ def check_yaml_file(path):
         return  # Snakemake says so
     except UnicodeDecodeError as error:
         raise ConfigError(
-            "the config file is not UTF-8 text", file=path, found=str(error),
+            "the config file is not UTF-8 text",
+            file=path,
+            found=str(error),
             expected="a YAML file saved as UTF-8",
-        ) from None  # fmt: skip
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error)
@@ -411,8 +416,9 @@ def check_primary(config, signatures):
             found=primary["pool"],
             expected=f"all, or one of the cohorts' endpoints {endpoints}",
         )
-    pooled = [name for name, entry in cohorts.items()
-              if primary["pool"] in ("all", endpoint_name(entry))]  # fmt: skip
+    pooled = [
+        name for name, entry in cohorts.items() if primary["pool"] in ("all", endpoint_name(entry))
+    ]
     if primary["pool"] != "all" and len(pooled) < 2:
         raise ConfigError(
             "the primary analysis pools an endpoint of one cohort only",
@@ -443,9 +449,12 @@ def check_config(config):
     for name, genes in signatures.items():
         if not [gene for gene in genes if str(gene).strip()]:
             raise ConfigError(
-                "signature without genes", file=gmt if name not in config["signatures"] else None,
-                key=f"signatures.{name}", found=genes, expected="one gene or more",
-            )  # fmt: skip
+                "signature without genes",
+                file=gmt if name not in config["signatures"] else None,
+                key=f"signatures.{name}",
+                found=genes,
+                expected="one gene or more",
+            )
     check_primary(config, signatures)
     folded = {}
     for cohort in config["cohorts"]:

@@ -40,9 +40,16 @@ UNS_COVERAGE, UNS_SIGNATURES = "coverage", "signatures"  # per gene; per signatu
 
 # Per-cohort model tables (results/models/{cohort}/{name}.tsv), merged into results/tables/.
 MODEL_TABLES = (
-    "cox", "groups", "competing", "nonlinearity", "discrimination", "cutpoints", "interaction",
-    "sensitivity", "locality",
-)  # fmt: skip
+    "cox",
+    "groups",
+    "competing",
+    "nonlinearity",
+    "discrimination",
+    "cutpoints",
+    "interaction",
+    "sensitivity",
+    "locality",
+)
 # Run-wide tables (results/tables/{name}.tsv).
 RUN_TABLES = (*MODEL_TABLES, "meta", "primary", "coverage", "cohorts", "skipped", "versions")
 # What the summary reads of each cohort job (results/models/{cohort}/{file}).
@@ -52,9 +59,19 @@ COHORT_PLOTS = ("km", "cif", "spline", "scores")
 
 # cox.tsv's first columns, which other tools read.
 CONTRACT_COLUMNS = [
-    "cohort", "endpoint", "signature", "method", "model", "n", "events",
-    "hr", "ci_low", "ci_high", "p", "fdr",
-]  # fmt: skip
+    "cohort",
+    "endpoint",
+    "signature",
+    "method",
+    "model",
+    "n",
+    "events",
+    "hr",
+    "ci_low",
+    "ci_high",
+    "p",
+    "fdr",
+]
 COX_COLUMNS = (
     CONTRACT_COLUMNS[:2]
     + ["endpoint_label"]

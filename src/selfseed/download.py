@@ -225,8 +225,11 @@ def _use_existing(url, dest, expected_sha256, limits):
     if manifest is not None and manifest.get("url") != url:
         log.warning(
             "%s was downloaded from %s, not %s; downloading %s",
-            dest, manifest.get("url"), url, url,
-        )  # fmt: skip
+            dest,
+            manifest.get("url"),
+            url,
+            url,
+        )
         return False
     if manifest is not None and _manifest_fits(manifest, dest, expected_sha256, limits):
         return True

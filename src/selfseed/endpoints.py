@@ -155,12 +155,18 @@ def code_endpoint(clinical, endpoint, *, cohort, file):
 
 def log_case_matches(codes, endpoint, cohort):
     """One INFO line naming the data's codes that match a configured code only regardless of case."""
-    configured = {code_value(v) for key in ("event_values", "competing_values", "censored_values")
-                  for v in endpoint.get(key, [])}  # fmt: skip
+    configured = {
+        code_value(v)
+        for key in ("event_values", "competing_values", "censored_values")
+        for v in endpoint.get(key, [])
+    }
     differ = codes[~codes.isin(configured)].value_counts()
     if len(differ):
-        log.info("%s: event codes matched to the configured lists regardless of case: %s",
-                 cohort, ", ".join(f"{code!r} ({n} rows)" for code, n in differ.items()))  # fmt: skip
+        log.info(
+            "%s: event codes matched to the configured lists regardless of case: %s",
+            cohort,
+            ", ".join(f"{code!r} ({n} rows)" for code, n in differ.items()),
+        )
 
 
 def check_unlisted_codes(codes, endpoint, *, cohort, file):

@@ -163,7 +163,7 @@ def harmonise_genes(expression, *, cohort=None):
                 "detail": [
                     f"{s}: kept {kept_id[s]}{c}"
                     for s, c in zip(lost["symbol"], comparison["detail"], strict=True)
-                ],  # fmt: skip
+                ],
             }
         )
     )
@@ -189,9 +189,11 @@ def compare_duplicates(lost, kept):
     detail = np.where(
         agree,
         " (same values)",
-        [f"; values differ: mean {m:.4g} (kept row {k:.4g}), Pearson r {c:.2f} with the kept row"
-         for m, k, c in zip(mean_lost, mean_kept, r, strict=True)],
-    )  # fmt: skip
+        [
+            f"; values differ: mean {m:.4g} (kept row {k:.4g}), Pearson r {c:.2f} with the kept row"
+            for m, k, c in zip(mean_lost, mean_kept, r, strict=True)
+        ],
+    )
     return pd.DataFrame(
         {"agree": agree, "mean_lost": mean_lost, "mean_kept": mean_kept, "r": r, "detail": detail}
     )
@@ -209,8 +211,10 @@ def log_disagreeing(lost_ids, kept_ids, comparison, cohort=None, examples=3):
     log.warning(
         "%s%d duplicate gene rows have other values than the row kept for their symbol (kept: the "
         "row mapped by its own Entrez id, then the higher mean; each in dropped.tsv): e.g. %s",
-        f"{cohort}: " if cohort else "", len(differ), shown,
-    )  # fmt: skip
+        f"{cohort}: " if cohort else "",
+        len(differ),
+        shown,
+    )
 
 
 def symbol_part_differs(mapping):

@@ -23,9 +23,21 @@ PERMUTATIONS = 250  # the default run's cost at 0-1000: benchmarks/README.md, "G
 SEED = 0
 MIN_SIZE, MAX_SIZE = 5, 500  # 5: the self-seeding set; gseapy's default min_size 15 would drop it
 COLUMNS = [
-    "set", "source", "genes", "in_ranking", "es", "nes", "nominal_p", "fdr", "fwer_p",
-    "leading_edge", "leading_edge_size", "permutations", "seed", "note",
-]  # fmt: skip
+    "set",
+    "source",
+    "genes",
+    "in_ranking",
+    "es",
+    "nes",
+    "nominal_p",
+    "fdr",
+    "fwer_p",
+    "leading_edge",
+    "leading_edge_size",
+    "permutations",
+    "seed",
+    "note",
+]
 
 P_VALUES = {
     "nominal_p": "NOM p-val",
@@ -71,8 +83,17 @@ def ranked(ranking):
     return frame.set_index("gene")["z"]
 
 
-def prerank(ranking, sets, sources=None, *, permutations=PERMUTATIONS, seed=SEED,
-            min_size=MIN_SIZE, max_size=MAX_SIZE, threads=1):  # fmt: skip
+def prerank(
+    ranking,
+    sets,
+    sources=None,
+    *,
+    permutations=PERMUTATIONS,
+    seed=SEED,
+    min_size=MIN_SIZE,
+    max_size=MAX_SIZE,
+    threads=1,
+):
     """`gseapy.prerank` of `ranking` (Series gene -> z) against `sets` ({name: genes}).
 
     Returns (table, gseapy's Prerank result): one row per set with its size, genes in the ranking,
@@ -87,25 +108,46 @@ def prerank(ranking, sets, sources=None, *, permutations=PERMUTATIONS, seed=SEED
         )
     genes = ranked(ranking)
     result = gseapy.prerank(
-        genes, sets, permutation_num=permutations, seed=seed, min_size=min_size,
-        max_size=max_size, threads=threads, outdir=None, no_plot=True, verbose=False,
-    )  # fmt: skip
+        genes,
+        sets,
+        permutation_num=permutations,
+        seed=seed,
+        min_size=min_size,
+        max_size=max_size,
+        threads=threads,
+        outdir=None,
+        no_plot=True,
+        verbose=False,
+    )
     tested = result.res2d.set_index("Term")
     rows = []
     for name, members in sets.items():
         present = len(set(members) & set(genes.index))
-        row = {"set": name, "source": (sources or {}).get(name, ""), "genes": len(set(members)),
-               "in_ranking": present, "permutations": permutations, "seed": seed}  # fmt: skip
+        row = {
+            "set": name,
+            "source": (sources or {}).get(name, ""),
+            "genes": len(set(members)),
+            "in_ranking": present,
+            "permutations": permutations,
+            "seed": seed,
+        }
         if name not in tested.index:
             reason = f"not tested: {present} genes in the ranking, outside {min_size}-{max_size}"
             rows.append({**row, "note": reason})
             continue
         fit = tested.loc[name]
         leading = [g for g in str(fit.get("Lead_genes", "")).split(";") if g]
-        rows.append({**row, "es": float(fit["ES"]), "nes": float(fit["NES"]),
-                     **{key: float(fit.get(column, np.nan)) for key, column in P_VALUES.items()},
-                     "leading_edge": ";".join(leading),
-                     "leading_edge_size": len(leading), "note": ""})  # fmt: skip
+        rows.append(
+            {
+                **row,
+                "es": float(fit["ES"]),
+                "nes": float(fit["NES"]),
+                **{key: float(fit.get(column, np.nan)) for key, column in P_VALUES.items()},
+                "leading_edge": ";".join(leading),
+                "leading_edge_size": len(leading),
+                "note": "",
+            }
+        )
     table = pd.DataFrame(rows).reindex(columns=COLUMNS)
     order = table.assign(size=-table["nes"].abs()).sort_values(["fdr", "size", "set"]).index
     return table.loc[order].reset_index(drop=True), result
@@ -122,8 +164,16 @@ def gene_standing(ranking, genes):
             rows.append({"gene": gene, "of": len(z), "note": "not in the ranking"})
             continue
         value = z[gene]
-        rows.append({"gene": gene, "z": float(value), "rank": int((z > value).sum()) + 1,
-                     "of": len(z), "percentile": 100 * float((z <= value).mean()), "note": ""})  # fmt: skip
+        rows.append(
+            {
+                "gene": gene,
+                "z": float(value),
+                "rank": int((z > value).sum()) + 1,
+                "of": len(z),
+                "percentile": 100 * float((z <= value).mean()),
+                "note": "",
+            }
+        )
     return pd.DataFrame(rows).reindex(columns=["gene", "z", "rank", "of", "percentile", "note"])
 
 
@@ -136,8 +186,10 @@ def signature_sentence(table, standing, name, alpha=0.05):
         f"{row.gene} {row.percentile:.0f}" if not row.note else f"{row.gene} not ranked"
         for row in standing.itertuples()
     )
-    text = (f"In the genome-wide ranking of {standing['of'].iloc[0]} genes by their cause-specific "
-            f"score-test z, the {name} genes stand at percentiles {places} (100: the top)")  # fmt: skip
+    text = (
+        f"In the genome-wide ranking of {standing['of'].iloc[0]} genes by their cause-specific "
+        f"score-test z, the {name} genes stand at percentiles {places} (100: the top)"
+    )
     row = table.set_index("set").loc[name]
     if row["note"]:
         return f"{text}; the {name} set was {row['note']}."
@@ -150,13 +202,17 @@ def signature_sentence(table, standing, name, alpha=0.05):
     # about half the permutations give an ES of the observed sign: the nominal p's denominator
     spread = 2 * np.sqrt(alpha * (1 - alpha) / (row["permutations"] / 2))
     if abs(row["nominal_p"] - alpha) < spread:
-        verdict += (f", but {row['permutations']} permutations cannot settle it (a nominal p near "
-                    f"{alpha:g} is this precise to about +/-{spread:.2g}): run more")  # fmt: skip
+        verdict += (
+            f", but {row['permutations']} permutations cannot settle it (a nominal p near "
+            f"{alpha:g} is this precise to about +/-{spread:.2g}): run more"
+        )
     p, q = (p_text(row[k], row["permutations"]) for k in ("nominal_p", "fdr"))
-    return (f"{text}. Tested as a gene set by prerank ({int(row['in_ranking'])} genes, "
-            f"{row['permutations']} permutations, seed {row['seed']}), the {name} set has NES "
-            f"{row['nes']:.2f}, nominal p {p} (FDR q {q} over the "
-            f"{int((table['note'] == '').sum())} sets tested): {verdict}.")  # fmt: skip
+    return (
+        f"{text}. Tested as a gene set by prerank ({int(row['in_ranking'])} genes, "
+        f"{row['permutations']} permutations, seed {row['seed']}), the {name} set has NES "
+        f"{row['nes']:.2f}, nominal p {p} (FDR q {q} over the "
+        f"{int((table['note'] == '').sum())} sets tested): {verdict}."
+    )
 
 
 def enrichment_plot(result, table, path, *, title, highlight=("self_seeding",), top=4):
@@ -166,13 +222,23 @@ def enrichment_plot(result, table, path, *, title, highlight=("self_seeding",), 
     from selfseed.plots import OKABE_ITO, axes_title, axis_labels, figure, save
 
     tested = table[table["note"] == ""]
-    names = list(dict.fromkeys([*tested["set"].head(top), *[h for h in highlight
-                                                             if h in set(tested["set"])]]))  # fmt: skip
+    names = list(
+        dict.fromkeys(
+            [*tested["set"].head(top), *[h for h in highlight if h in set(tested["set"])]]
+        )
+    )
     rows = max(len(names), 1)
     height, width = 1.6 * rows + 0.6, 5.0
     fig = figure(figsize=(width, height))
-    grid = fig.add_gridspec(rows, 1, top=1 - 0.55 / height, bottom=0.5 / height,
-                            left=0.7 / width, right=1 - 0.15 / width, hspace=0.75)  # fmt: skip
+    grid = fig.add_gridspec(
+        rows,
+        1,
+        top=1 - 0.55 / height,
+        bottom=0.5 / height,
+        left=0.7 / width,
+        right=1 - 0.15 / width,
+        hspace=0.75,
+    )
     genes = len(result.ranking)
     for i, name in enumerate(names):
         ax = fig.add_subplot(grid[i])
@@ -182,8 +248,9 @@ def enrichment_plot(result, table, path, *, title, highlight=("self_seeding",), 
         ax.axhline(0, color=OKABE_ITO["grey"], lw=0.5)
         low = min(np.min(detail["RES"]), 0)
         span = max(np.max(detail["RES"]), 0) - low
-        ax.vlines(detail["hits"], low - 0.22 * span, low - 0.05 * span, color=OKABE_ITO["black"],
-                  lw=0.4)  # fmt: skip
+        ax.vlines(
+            detail["hits"], low - 0.22 * span, low - 0.05 * span, color=OKABE_ITO["black"], lw=0.4
+        )
         ax.set_xlim(0, genes)
         ax.set_ylim(low - 0.25 * span, low + 1.08 * span)
         p, q = (p_text(row[k], row["permutations"]) for k in ("nominal_p", "fdr"))

@@ -26,9 +26,19 @@ from selfseed.endpoints import coded_samples
 from selfseed.logs import log
 
 STACK = [
-    "snakemake", "pandas", "numpy", "scipy", "anndata", "scanpy", "gseapy", "statsmodels",
-    "matplotlib", "pyarrow", "SurvSet", "selfseed",
-]  # fmt: skip
+    "snakemake",
+    "pandas",
+    "numpy",
+    "scipy",
+    "anndata",
+    "scanpy",
+    "gseapy",
+    "statsmodels",
+    "matplotlib",
+    "pyarrow",
+    "SurvSet",
+    "selfseed",
+]
 
 
 def write_tsv(frame, path):
@@ -73,24 +83,46 @@ def analyse_cohort(entry, cohort, files, settings, *, outputs):
     from selfseed.plots import score_distributions
 
     clock = Stopwatch()
-    adata = ingest(entry, cohort, files, max_missing_fraction=settings["max_missing_fraction"],
-                   h5ad=outputs["h5ad"], dropped=outputs["dropped"],
-                   downloads=settings["downloads"], limits=settings["limits"])  # fmt: skip
+    adata = ingest(
+        entry,
+        cohort,
+        files,
+        max_missing_fraction=settings["max_missing_fraction"],
+        h5ad=outputs["h5ad"],
+        dropped=outputs["dropped"],
+        downloads=settings["downloads"],
+        limits=settings["limits"],
+    )
     clock.lap("ingest")
-    scored = score(adata, settings["signatures"], settings["scoring"],
-                   min_genes=settings["min_genes"], scores_h5ad=outputs["scores_h5ad"],
-                   scores_tsv=outputs["scores_tsv"])  # fmt: skip
+    scored = score(
+        adata,
+        settings["signatures"],
+        settings["scoring"],
+        min_genes=settings["min_genes"],
+        scores_h5ad=outputs["scores_h5ad"],
+        scores_tsv=outputs["scores_tsv"],
+    )
     clock.lap("score")
     model(
-        scored, settings["covariates"], settings["treatment"], settings["scoring"]["methods"],
-        settings["statistics"], tables={name: outputs[name] for name in MODEL_TABLES},
-        plots={name: outputs[name] for name in ("km", "cif", "spline")}, clock=clock,
-    )  # fmt: skip
-    score_distributions(coded_samples(scored.obs), cohort=cohort, endpoint=scored.uns["endpoint"],
-                        path=outputs["scores"])  # fmt: skip
+        scored,
+        settings["covariates"],
+        settings["treatment"],
+        settings["scoring"]["methods"],
+        settings["statistics"],
+        tables={name: outputs[name] for name in MODEL_TABLES},
+        plots={name: outputs[name] for name in ("km", "cif", "spline")},
+        clock=clock,
+    )
+    score_distributions(
+        coded_samples(scored.obs),
+        cohort=cohort,
+        endpoint=scored.uns["endpoint"],
+        path=outputs["scores"],
+    )
     clock.lap("figures")
-    write_summary(scored, coverage=outputs["coverage"], patients=outputs["patients"],
-                  record=outputs["record"])  # fmt: skip
+    write_summary(
+        scored, coverage=outputs["coverage"], patients=outputs["patients"], record=outputs["record"]
+    )
     log.info("%s: seconds per stage: %s", cohort, clock)
 
 
@@ -104,11 +136,18 @@ def write_summary(scored, *, coverage, patients, record):
     scores = score_columns(coded.columns)
     write_tsv(coded[["time_months", "event", *scores]].reset_index(), patients)
     uns = scored.uns
-    write_json({"cohort": uns["cohort"], "endpoint": uns["endpoint"]["name"],
-                "endpoint_label": uns["endpoint"]["label"], **uns["counts"],
-                "dropped_samples": uns["provenance"]["dropped_samples"],
-                "dropped_genes": uns["provenance"]["dropped_genes"],
-                "provenance": dict(uns["provenance"])}, record)  # fmt: skip
+    write_json(
+        {
+            "cohort": uns["cohort"],
+            "endpoint": uns["endpoint"]["name"],
+            "endpoint_label": uns["endpoint"]["label"],
+            **uns["counts"],
+            "dropped_samples": uns["provenance"]["dropped_samples"],
+            "dropped_genes": uns["provenance"]["dropped_genes"],
+            "provenance": dict(uns["provenance"]),
+        },
+        record,
+    )
 
 
 class Stopwatch:
@@ -129,8 +168,9 @@ class Stopwatch:
         return ", ".join(f"{stage} {seconds:.2f}" for stage, seconds in self.stages.items())
 
 
-def ingest(entry, cohort, files, *, max_missing_fraction, h5ad, dropped, downloads=None,
-           limits=None):  # fmt: skip
+def ingest(
+    entry, cohort, files, *, max_missing_fraction, h5ad, dropped, downloads=None, limits=None
+):
     """Source data -> harmonised cohort AnnData (written and returned), plus every dropped sample and
     gene with its reason.
 
@@ -149,17 +189,27 @@ def ingest(entry, cohort, files, *, max_missing_fraction, h5ad, dropped, downloa
         )
     for (kind, reason), count in dropped_rows.groupby(["kind", "reason"]).size().items():
         if reason.startswith("event code "):  # the config's lists may have missed a code
-            log.warning("%s: dropped %d %s(s): %s (list the code in the endpoint's event, "
-                        "competing or censored values, or in missing_values)", cohort, count,
-                        kind, reason)  # fmt: skip
+            log.warning(
+                "%s: dropped %d %s(s): %s (list the code in the endpoint's event, "
+                "competing or censored values, or in missing_values)",
+                cohort,
+                count,
+                kind,
+                reason,
+            )
         else:
             log.info("%s: dropped %d %s(s): %s", cohort, count, kind, reason)
     counts = adata.uns["counts"]
     log.info(
         "%s: %d samples x %d genes kept; endpoint %s: %d events, %d competing, %d censored",
-        cohort, adata.n_obs, adata.n_vars, adata.uns["endpoint"]["name"],
-        counts["events"], counts["competing"], counts["censored"],
-    )  # fmt: skip
+        cohort,
+        adata.n_obs,
+        adata.n_vars,
+        adata.uns["endpoint"]["name"],
+        counts["events"],
+        counts["competing"],
+        counts["censored"],
+    )
     write_tsv(dropped_rows, dropped)
     write_h5ad(adata, h5ad)
     return adata
@@ -184,8 +234,14 @@ def score(adata, signatures, scoring, *, min_genes, scores_h5ad, scores_tsv):
     )
     for row in status.itertuples():
         if row.scored:
-            log.info("%s: %s scored by %s with %s (missing: %s)", cohort, row.signature,
-                     row.method, row.present, row.missing or "none")  # fmt: skip
+            log.info(
+                "%s: %s scored by %s with %s (missing: %s)",
+                cohort,
+                row.signature,
+                row.method,
+                row.present,
+                row.missing or "none",
+            )
         else:
             log.warning("%s: %s by %s %s", cohort, row.signature, row.method, row.reason)
     wide = scores_wide(long)
@@ -196,8 +252,10 @@ def score(adata, signatures, scoring, *, min_genes, scores_h5ad, scores_tsv):
     scored.uns[UNS_SIGNATURES] = status
     scored.uns["scoring"] = {k: v for k, v in scoring.items()}
     write_h5ad(scored, scores_h5ad)
-    write_tsv(long.assign(cohort=cohort)[["cohort", "sample_id", "signature", "method", "score"]],
-              scores_tsv)  # fmt: skip
+    write_tsv(
+        long.assign(cohort=cohort)[["cohort", "sample_id", "signature", "method", "score"]],
+        scores_tsv,
+    )
     return scored
 
 
@@ -214,8 +272,12 @@ def model(adata, covariates, treatment, methods, statistics, *, tables, plots, c
     for status in adata.uns[UNS_SIGNATURES].itertuples():
         if status.method not in methods:
             continue
-        label = {"cohort": cohort, "endpoint": endpoint["name"], "signature": status.signature,
-                 "method": status.method}  # fmt: skip
+        label = {
+            "cohort": cohort,
+            "endpoint": endpoint["name"],
+            "signature": status.signature,
+            "method": status.method,
+        }
         score = adata.obs.get(score_column(status.signature, status.method))
         reason = status.reason if not status.scored else unusable(score, primary.index)
         if reason:
@@ -249,8 +311,14 @@ def model_settings(adata, covariates, treatment, statistics):
 def log_unfitted(cox_rows):
     for row in cox_rows:
         if row.get("note"):
-            log.warning("%s %s %s %s: %s", row["cohort"], row["signature"], row["method"],
-                        row["model"], row["note"])  # fmt: skip
+            log.warning(
+                "%s %s %s %s: %s",
+                row["cohort"],
+                row["signature"],
+                row["method"],
+                row["model"],
+                row["note"],
+            )
 
 
 def write_model_tables(rows, endpoint, tables):
@@ -270,20 +338,29 @@ def draw_cohort_figures(results, *, cohort, endpoint, plots):
     from selfseed.plots import cif_grid, km_grid, spline_grid
 
     def curves(kind):
-        return [r.curves[kind].assign(signature=label["signature"], method=label["method"])
-                for label, r in results if r.curves.get(kind) is not None]  # fmt: skip
+        return [
+            r.curves[kind].assign(signature=label["signature"], method=label["method"])
+            for label, r in results
+            if r.curves.get(kind) is not None
+        ]
 
     km_table = pd.DataFrame([{**label, **r.km_summary} for label, r in results]).reindex(
         columns=["signature", "method", "n_low", "n_high", "p", "hr", "ci_low", "ci_high", "note"]
     )
-    splits = [r.split.assign(signature=label["signature"], method=label["method"])
-              for label, r in results]  # fmt: skip
+    splits = [
+        r.split.assign(signature=label["signature"], method=label["method"]) for label, r in results
+    ]
     patients = pd.concat(splits, ignore_index=True) if splits else None
-    km_grid(curves("km"), km_table, cohort=cohort, endpoint=endpoint, path=plots["km"],
-            patients=patients)  # fmt: skip
+    km_grid(
+        curves("km"),
+        km_table,
+        cohort=cohort,
+        endpoint=endpoint,
+        path=plots["km"],
+        patients=patients,
+    )
     cif_grid(curves("cif"), km_table, cohort=cohort, endpoint=endpoint, path=plots["cif"])
-    spline_grid(curves("spline"), km_table, cohort=cohort, endpoint=endpoint,
-                path=plots["spline"])  # fmt: skip
+    spline_grid(curves("spline"), km_table, cohort=cohort, endpoint=endpoint, path=plots["spline"])
 
 
 def unusable(score, patients):
@@ -296,8 +373,10 @@ def unusable(score, patients):
     if finite.empty:
         return "not run: the score is missing (NaN) for every patient with the endpoint"
     if constant(finite):
-        return (f"not run: the score takes one value (up to rounding) in all {len(finite)} "
-                "patients with a score: no variation to relate to the endpoint")  # fmt: skip
+        return (
+            f"not run: the score takes one value (up to rounding) in all {len(finite)} "
+            "patients with a score: no variation to relate to the endpoint"
+        )
     return ""
 
 
@@ -356,11 +435,18 @@ def summarise(
         for column in score_columns(coded.columns):
             signature, method = parse_score_column(column)
             score = coded[column]
-            patients.append(pd.DataFrame({
-                "cohort": cohort, "signature": signature, "method": method,
-                "time_months": coded["time_months"], "event": coded["event"],
-                "score_sd": (score - score.mean()) / score.std(ddof=1),
-            }))  # fmt: skip
+            patients.append(
+                pd.DataFrame(
+                    {
+                        "cohort": cohort,
+                        "signature": signature,
+                        "method": method,
+                        "time_months": coded["time_months"],
+                        "event": coded["event"],
+                        "score_sd": (score - score.mean()) / score.std(ddof=1),
+                    }
+                )
+            )
     patients = (
         pd.concat(patients, ignore_index=True)
         if patients
@@ -370,32 +456,45 @@ def summarise(
     )
     coverage = pd.concat([read_table(p) for p in cohort_files["coverage"]], ignore_index=True)
     figures_drawn = aside(
-        threads > 1, lambda: (coverage_heatmap(coverage, plots["coverage"]),
-                              score_correlation(scores, plots["correlation"]))
-    )  # fmt: skip
+        threads > 1,
+        lambda: (
+            coverage_heatmap(coverage, plots["coverage"]),
+            score_correlation(scores, plots["correlation"]),
+        ),
+    )
     meta = meta_rows(cox, merged["competing"], merged["sensitivity"], patients, statistics)
-    locality = pd.concat([merged["locality"], locality_rows(merged["locality"], statistics)],
-                         ignore_index=True)  # fmt: skip
+    locality = pd.concat(
+        [merged["locality"], locality_rows(merged["locality"], statistics)], ignore_index=True
+    )
     skipped = pd.concat(
-        [frame.loc[frame["note"].fillna("").ne(""), ["cohort", "signature", "method", "note"]]
-         .assign(analysis=name) for name, frame in {**merged, "cox": cox}.items()],
+        [
+            frame.loc[
+                frame["note"].fillna("").ne(""), ["cohort", "signature", "method", "note"]
+            ].assign(analysis=name)
+            for name, frame in {**merged, "cox": cox}.items()
+        ],
         ignore_index=True,
-    )  # fmt: skip
+    )
     for name, frame in merged.items():
         if name not in ("cox", "locality"):
             write_tsv(frame, tables[name])
     write_tsv(cox, tables["cox"])
     write_tsv(locality, tables["locality"])
     write_tsv(meta, tables["meta"])
-    write_tsv(primary_rows(meta, locality[locality["cohort"] == "pooled"], primary),
-              tables["primary"])  # fmt: skip
+    write_tsv(
+        primary_rows(meta, locality[locality["cohort"] == "pooled"], primary), tables["primary"]
+    )
     write_tsv(coverage, tables["coverage"])
     write_tsv(pd.DataFrame(cohorts), tables["cohorts"])
     write_tsv(skipped.rename(columns={"note": "reason"}), tables["skipped"])
     write_tsv(software_versions(), tables["versions"])
     forest(cox, meta, plots["forest"])  # each figure with its SVG beside it
-    log.info("cox.tsv: %d rows, %d fitted; meta.tsv: %d rows", len(cox), cox["hr"].notna().sum(),
-             len(meta))  # fmt: skip
+    log.info(
+        "cox.tsv: %d rows, %d fitted; meta.tsv: %d rows",
+        len(cox),
+        cox["hr"].notna().sum(),
+        len(meta),
+    )
     return cohort_provenance, figures_drawn
 
 

@@ -33,10 +33,16 @@ from selfseed.contracts import (  # noqa: E402
 )
 
 OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
     "grey": "#999999",
-}  # fmt: skip
+}
 GROUP_COLOURS = {"low": OKABE_ITO["blue"], "high": OKABE_ITO["vermillion"]}
 EVENT_COLOURS = {"event": OKABE_ITO["vermillion"], "no event": OKABE_ITO["blue"]}
 CAUSE_STYLES = {EVENT: "-", COMPETING: ":"}
@@ -45,12 +51,21 @@ POOLED_COLOUR = OKABE_ITO["vermillion"]
 HR_RANGE = (1 / 50, 50)  # hazard-ratio axis of the spline panels
 DPI = 300
 STYLE = {
-    "font.size": 8, "axes.titlesize": 8.5, "axes.labelsize": 8, "xtick.labelsize": 7,
-    "ytick.labelsize": 7, "legend.fontsize": 6.5, "legend.frameon": False,
-    "axes.spines.top": False, "axes.spines.right": False, "axes.linewidth": 0.6,
-    "lines.linewidth": 1.2, "svg.hashsalt": "selfseed", "path.simplify": True,
+    "font.size": 8,
+    "axes.titlesize": 8.5,
+    "axes.labelsize": 8,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 6.5,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.linewidth": 0.6,
+    "lines.linewidth": 1.2,
+    "svg.hashsalt": "selfseed",
+    "path.simplify": True,
     "svg.fonttype": "none",  # text as <text> (editable, small, fast), not glyph outlines
-}  # fmt: skip
+}
 
 
 def save(fig, path):
@@ -100,8 +115,14 @@ def fixed_margins(rows, cols, height, width_per_panel=3.3):
     """Subplot margins in inches (title on top, labels left and below): tight_layout would draw
     the whole figure once more to find them."""
     width = width_per_panel * cols
-    return {"top": 1 - 0.6 / height, "bottom": 0.45 / height, "left": 0.6 / width,
-            "right": 1 - 0.1 / width, "hspace": 0.45, "wspace": 0.3}  # fmt: skip
+    return {
+        "top": 1 - 0.6 / height,
+        "bottom": 0.45 / height,
+        "left": 0.6 / width,
+        "right": 1 - 0.1 / width,
+        "hspace": 0.45,
+        "wspace": 0.3,
+    }
 
 
 def figure(*args, **kwargs):
@@ -139,9 +160,17 @@ def panel_grid(curves, title, path, draw, ylabel, *, risk=None, max_time=None, l
     height = (2.5 + 0.55 * strip) * rows + header
     width = 3.3 * cols
     fig = figure(figsize=(width, height))
-    outer = GridSpec(rows, cols, figure=fig, hspace=0.2 if strip else 0.45, wspace=0.28,
-                     top=1 - header / height, bottom=(0.2 if strip else 0.45) / height,
-                     left=0.75 / width, right=1 - 0.1 / width)  # fmt: skip
+    outer = GridSpec(
+        rows,
+        cols,
+        figure=fig,
+        hspace=0.2 if strip else 0.45,
+        wspace=0.28,
+        top=1 - header / height,
+        bottom=(0.2 if strip else 0.45) / height,
+        left=0.75 / width,
+        right=1 - 0.1 / width,
+    )
     if not len(data):
         ax = fig.add_subplot(outer[0, 0])
         ax.text(0.5, 0.5, "no signature could be scored", ha="center", va="center")
@@ -153,13 +182,16 @@ def panel_grid(curves, title, path, draw, ylabel, *, risk=None, max_time=None, l
     for i, signature in enumerate(signatures):
         for j, method in enumerate(methods):
             with plt.rc_context(STYLE):
-                cell = outer[i, j].subgridspec(2, 1, height_ratios=[2.5, 0.55], hspace=0.4) if strip else None  # fmt: skip
+                cell = (
+                    outer[i, j].subgridspec(2, 1, height_ratios=[2.5, 0.55], hspace=0.4)
+                    if strip
+                    else None
+                )
                 ax = fig.add_subplot(cell[0] if strip else outer[i, j])
                 panel = data[(data["signature"] == signature) & (data["method"] == method)]
                 axes_title(ax, f"{signature} · {method}")
                 if panel.empty:  # this method did not score this signature (tables say why)
-                    ax.text(0.5, 0.5, "not run", ha="center", va="center",
-                            transform=ax.transAxes)  # fmt: skip
+                    ax.text(0.5, 0.5, "not run", ha="center", va="center", transform=ax.transAxes)
                     ax.set_axis_off()
                     continue
                 draw(ax, panel, signature, method)
@@ -170,8 +202,13 @@ def panel_grid(curves, title, path, draw, ylabel, *, risk=None, max_time=None, l
                     risk(fig.add_subplot(cell[1], sharex=ax), signature, method, ticks)
     fig.suptitle(title, fontsize=9, y=1 - 0.12 / height)
     if legend:
-        fig.legend(handles=legend, loc="center", ncol=len(legend), fontsize=7,
-                   bbox_to_anchor=(0.5, 1 - (header - 0.38) / height))  # fmt: skip
+        fig.legend(
+            handles=legend,
+            loc="center",
+            ncol=len(legend),
+            fontsize=7,
+            bbox_to_anchor=(0.5, 1 - (header - 0.38) / height),
+        )
     save(fig, path)
 
 
@@ -206,8 +243,7 @@ def km_grid(curves, summaries, *, cohort, endpoint, path, patients=None):
                     times, survival = np.r_[times, last], np.r_[survival, survival[-1]]
                 censored = members.loc[members["event"] != EVENT, "time_months"].to_numpy()
                 idx = np.searchsorted(times, censored, side="right") - 1
-                ax.plot(censored, survival[np.clip(idx, 0, None)], "|", color=colour, ms=3,
-                        mew=0.6)  # fmt: skip
+                ax.plot(censored, survival[np.clip(idx, 0, None)], "|", color=colour, ms=3, mew=0.6)
             ax.step(times, survival, where="post", color=colour)
         note = row["note"] if isinstance(row["note"], str) else ""
         text = note or f"log-rank p = {row['p']:.2g}\nHR per SD {hr_text(row)}"
@@ -221,22 +257,54 @@ def km_grid(curves, summaries, *, cohort, endpoint, path, patients=None):
             counts = at_risk(groups.loc[groups["group"] == group, "time_months"], ticks)
             for tick, count in zip(ticks, counts, strict=True):
                 ax.text(tick, y, str(count), ha="center", va="center", fontsize=6, color=colour)
-            ax.text(-0.1, y, group, ha="right", va="center", fontsize=6, color=colour,
-                    transform=ax.get_yaxis_transform())  # fmt: skip
-        ax.text(-0.1, 1.6, "at risk", ha="right", va="bottom", fontsize=6, fontweight="bold",
-                transform=ax.get_yaxis_transform())  # fmt: skip
+            ax.text(
+                -0.1,
+                y,
+                group,
+                ha="right",
+                va="center",
+                fontsize=6,
+                color=colour,
+                transform=ax.get_yaxis_transform(),
+            )
+        ax.text(
+            -0.1,
+            1.6,
+            "at risk",
+            ha="right",
+            va="bottom",
+            fontsize=6,
+            fontweight="bold",
+            transform=ax.get_yaxis_transform(),
+        )
         ax.set_axis_off()
 
-    title = (f"{cohort}: Kaplan-Meier, {endpoint_text(endpoint)}, median split of score "
-             "(competing events censored)")  # fmt: skip
+    title = (
+        f"{cohort}: Kaplan-Meier, {endpoint_text(endpoint)}, median split of score "
+        "(competing events censored)"
+    )
     legend = [
-        Line2D([], [], color=colour, label=f"{group} score (above median)" if group == "high"
-               else f"{group} score (at or below median)")
+        Line2D(
+            [],
+            [],
+            color=colour,
+            label=f"{group} score (above median)"
+            if group == "high"
+            else f"{group} score (at or below median)",
+        )
         for group, colour in GROUP_COLOURS.items()
-    ] + [Line2D([], [], color=OKABE_ITO["black"], marker="|", ls="", label="censored")]  # fmt: skip
+    ] + [Line2D([], [], color=OKABE_ITO["black"], marker="|", ls="", label="censored")]
     max_time = max(float(g["time_months"].max()) for g in split.values()) if split else None
-    panel_grid(curves, title, path, draw, f"free of {endpoint['name']}",
-               risk=risk if split else None, max_time=max_time, legend=legend)  # fmt: skip
+    panel_grid(
+        curves,
+        title,
+        path,
+        draw,
+        f"free of {endpoint['name']}",
+        risk=risk if split else None,
+        max_time=max_time,
+        legend=legend,
+    )
 
 
 def hr_text(row):
@@ -259,14 +327,24 @@ def cif_grid(curves, summaries, *, cohort, endpoint, path):
         for (group, cause), line in panel.groupby(["group", "cause"]):
             if cause == COMPETING and not competing:
                 continue
-            ax.step(np.r_[0, line["time"]], np.r_[0, line["cif"]], where="post",
-                    color=GROUP_COLOURS[group], ls=CAUSE_STYLES[cause])  # fmt: skip
+            ax.step(
+                np.r_[0, line["time"]],
+                np.r_[0, line["cif"]],
+                where="post",
+                color=GROUP_COLOURS[group],
+                ls=CAUSE_STYLES[cause],
+            )
         ax.set_ylim(0, 1.03)
 
-    note = ("competing events dotted" if competing else
-            "no competing events recorded: curves equal 1 - Kaplan-Meier")  # fmt: skip
-    title = (f"{cohort}: cumulative incidence of {endpoint['name']} events ({endpoint['label']}), "
-             f"median split of score\n{note}")  # fmt: skip
+    note = (
+        "competing events dotted"
+        if competing
+        else "no competing events recorded: curves equal 1 - Kaplan-Meier"
+    )
+    title = (
+        f"{cohort}: cumulative incidence of {endpoint['name']} events ({endpoint['label']}), "
+        f"median split of score\n{note}"
+    )
     legend = [
         Line2D([], [], color=colour, label=f"{group} score")
         for group, colour in GROUP_COLOURS.items()
@@ -295,8 +373,10 @@ def spline_grid(curves, summaries, *, cohort, endpoint, path):
         if low.min() < HR_RANGE[0] or high.max() > HR_RANGE[1]:
             ax.text(0.03, 0.04, "95% CI beyond the axis", transform=ax.transAxes, fontsize=6.5)
 
-    title = (f"{cohort}: HR of {endpoint_text(endpoint)} by score "
-             "(restricted cubic spline, 95% CI, reference = median)")  # fmt: skip
+    title = (
+        f"{cohort}: HR of {endpoint_text(endpoint)} by score "
+        "(restricted cubic spline, 95% CI, reference = median)"
+    )
     data = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
     signatures = ordered(data["signature"]) if len(data) else []
     methods = ordered(data["method"]) if len(data) else []
@@ -321,8 +401,12 @@ def spline_grid(curves, summaries, *, cohort, endpoint, path):
                 else:
                     draw(ax, panel, signature, method)
                 axes_title(ax, f"{signature} · {method}")
-                axis_labels(ax, "score (SD units)" if i == rows - 1 else None,
-                            "hazard ratio" if j == 0 else None, below=0.21)  # fmt: skip
+                axis_labels(
+                    ax,
+                    "score (SD units)" if i == rows - 1 else None,
+                    "hazard ratio" if j == 0 else None,
+                    below=0.21,
+                )
         fig.suptitle(title, fontsize=9, y=1 - 0.12 / height)
     save(fig, path)
 
@@ -330,21 +414,43 @@ def spline_grid(curves, summaries, *, cohort, endpoint, path):
 def forest_rows(cox, meta, signature):
     """Rows of one signature's forest panel: per method a header, the cohorts and the pooled estimate."""
     table = cox[(cox["model"] == "univariable") & (cox["signature"] == signature)]
-    pooled = (meta[(meta["model"] == "univariable") & (meta["analysis"] == "random_effects")
-                   & (meta["pool"] == "all") & (meta["signature"] == signature)
-                   & (meta["hazard"] == "cause_specific")]
-              if len(meta) else meta)  # fmt: skip
+    pooled = (
+        meta[
+            (meta["model"] == "univariable")
+            & (meta["analysis"] == "random_effects")
+            & (meta["pool"] == "all")
+            & (meta["signature"] == signature)
+            & (meta["hazard"] == "cause_specific")
+        ]
+        if len(meta)
+        else meta
+    )
     rows = []
     for method in ordered(table["method"]):
         rows.append({"kind": "header", "label": method, "method": method})
         for r in table[table["method"] == method].itertuples():
             n = "" if pd.isna(r.n) else f", n={int(r.n)}, {int(r.events)} events"
-            rows.append({"kind": "cohort", "label": f"{r.cohort} ({r.endpoint}{n})",
-                         "method": method, "hr": r.hr, "ci_low": r.ci_low, "ci_high": r.ci_high})  # fmt: skip
+            rows.append(
+                {
+                    "kind": "cohort",
+                    "label": f"{r.cohort} ({r.endpoint}{n})",
+                    "method": method,
+                    "hr": r.hr,
+                    "ci_low": r.ci_low,
+                    "ci_high": r.ci_high,
+                }
+            )
         for r in pooled[pooled["method"] == method].itertuples() if len(pooled) else []:
-            rows.append({"kind": "pooled", "method": method, "hr": r.hr, "ci_low": r.ci_low,
-                         "ci_high": r.ci_high,
-                         "label": f"pooled RE, k={r.k} ({r.endpoints}); I² = {r.i2:.0f}%"})  # fmt: skip
+            rows.append(
+                {
+                    "kind": "pooled",
+                    "method": method,
+                    "hr": r.hr,
+                    "ci_low": r.ci_low,
+                    "ci_high": r.ci_high,
+                    "label": f"pooled RE, k={r.k} ({r.endpoints}); I² = {r.i2:.0f}%",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -362,12 +468,18 @@ def forest(cox, meta, path, signatures=None):
     fig = figure(figsize=(width, height))
     with plt.rc_context(STYLE):
         axes = fig.subplots(
-            len(sizes), 1, squeeze=False,
-            gridspec_kw={"height_ratios": sizes, "top": 1 - header / height,
-                         "bottom": footer / height, "left": left / width,
-                         "right": 1 - 1.25 / width,
-                         "hspace": gap / (sum(sizes) * row_inches / len(sizes))},
-        )[:, 0]  # fmt: skip
+            len(sizes),
+            1,
+            squeeze=False,
+            gridspec_kw={
+                "height_ratios": sizes,
+                "top": 1 - header / height,
+                "bottom": footer / height,
+                "left": left / width,
+                "right": 1 - 1.25 / width,
+                "hspace": gap / (sum(sizes) * row_inches / len(sizes)),
+            },
+        )[:, 0]
         finite = pd.concat([rows for _, rows in panels if len(rows)] or [pd.DataFrame()])
         bounds = [0.5, 2.0]
         if "ci_low" in finite:
@@ -378,9 +490,13 @@ def forest(cox, meta, path, signatures=None):
         for ax, (signature, rows) in zip(axes, panels, strict=False):
             forest_panel(ax, rows, bounds)
             axes_title(ax, f"{signature} signature", fontsize=9, loc="left", fontweight="bold")
-        fig.suptitle("Hazard ratio per SD of score: univariable Cox per cohort (endpoint in brackets)\n"
-                     "and random-effects pooled estimate (diamond); pooled rows may mix endpoints",
-                     fontsize=8.5, y=1 - 0.08 / height, va="top")  # fmt: skip
+        fig.suptitle(
+            "Hazard ratio per SD of score: univariable Cox per cohort (endpoint in brackets)\n"
+            "and random-effects pooled estimate (diamond); pooled rows may mix endpoints",
+            fontsize=8.5,
+            y=1 - 0.08 / height,
+            va="top",
+        )
     save(fig, path)
 
 
@@ -397,14 +513,24 @@ def forest_panel(ax, rows, bounds):
         if np.isfinite(r.hr):
             right = hr_text(r._asdict())
             if r.kind == "pooled":
-                ax.fill([r.ci_low, r.hr, r.ci_high, r.hr], [yi, yi + 0.35, yi, yi - 0.35],
-                        color=POOLED_COLOUR, lw=0)  # fmt: skip
+                ax.fill(
+                    [r.ci_low, r.hr, r.ci_high, r.hr],
+                    [yi, yi + 0.35, yi, yi - 0.35],
+                    color=POOLED_COLOUR,
+                    lw=0,
+                )
             else:
                 ax.plot([r.ci_low, r.ci_high], [yi, yi], color=OKABE_ITO["black"], lw=0.9)
-                ax.plot(r.hr, yi, METHOD_MARKERS.get(r.method, "s"), color=OKABE_ITO["black"],
-                        ms=4)  # fmt: skip
-        ax.text(1.02, yi, right, transform=ax.get_yaxis_transform(), va="center", fontsize=6.5,
-                fontweight="bold" if r.kind == "pooled" else "normal")  # fmt: skip
+                ax.plot(r.hr, yi, METHOD_MARKERS.get(r.method, "s"), color=OKABE_ITO["black"], ms=4)
+        ax.text(
+            1.02,
+            yi,
+            right,
+            transform=ax.get_yaxis_transform(),
+            va="center",
+            fontsize=6.5,
+            fontweight="bold" if r.kind == "pooled" else "normal",
+        )
     ax.axvline(1, color=OKABE_ITO["grey"], lw=0.6, ls="--")
     ax.xaxis.set_major_locator(ticker.FixedLocator([0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 8]))
     ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
@@ -447,15 +573,28 @@ def score_distributions(obs, *, cohort, endpoint, path):
                 score = obs[column].astype(float)
                 bins = np.histogram_bin_edges(score.dropna(), bins=20)
                 for label, mask in (("no event", ~event), ("event", event)):
-                    ax.hist(score[mask].dropna(), bins=bins, histtype="step", lw=1.1,
-                            color=EVENT_COLOURS[label], label=f"{label} (n={int(mask.sum())})")  # fmt: skip
+                    ax.hist(
+                        score[mask].dropna(),
+                        bins=bins,
+                        histtype="step",
+                        lw=1.1,
+                        color=EVENT_COLOURS[label],
+                        label=f"{label} (n={int(mask.sum())})",
+                    )
                 ax.axvline(score.median(), color=OKABE_ITO["grey"], ls="--", lw=0.7)
-                axis_labels(ax, "score" if i == rows - 1 else None,
-                            "patients" if j == 0 else None, below=0.21)  # fmt: skip
+                axis_labels(
+                    ax,
+                    "score" if i == rows - 1 else None,
+                    "patients" if j == 0 else None,
+                    below=0.21,
+                )
                 ax.legend(loc="upper right")
-        fig.suptitle(f"{cohort}: score distributions by {endpoint_text(endpoint)} event "
-                     "(dashed: median, the Kaplan-Meier split)", fontsize=9,
-                     y=1 - 0.12 / height)  # fmt: skip
+        fig.suptitle(
+            f"{cohort}: score distributions by {endpoint_text(endpoint)} event "
+            "(dashed: median, the Kaplan-Meier split)",
+            fontsize=9,
+            y=1 - 0.12 / height,
+        )
     save(fig, path)
 
 
@@ -464,9 +603,13 @@ def coverage_heatmap(coverage, path):
     genes = coverage.drop_duplicates(["cohort", "gene"])
     order = ordered(genes["gene"])
     cohorts = ordered(genes["cohort"])
-    present = (genes.assign(present=genes["present"].astype(bool))
-               .pivot(index="cohort", columns="gene", values="present")
-               .reindex(index=cohorts, columns=order).fillna(False).astype(bool))  # fmt: skip
+    present = (
+        genes.assign(present=genes["present"].astype(bool))
+        .pivot(index="cohort", columns="gene", values="present")
+        .reindex(index=cohorts, columns=order)
+        .fillna(False)
+        .astype(bool)
+    )
     symbols = genes.pivot(index="cohort", columns="gene", values="symbol").reindex(
         index=cohorts, columns=order
     )
@@ -474,8 +617,14 @@ def coverage_heatmap(coverage, path):
     width, height = left + 0.2 + 0.85 * len(order), 0.8 + 0.38 * len(cohorts)
     fig = figure(figsize=(width, height))
     with plt.rc_context(STYLE):
-        ax = fig.subplots(gridspec_kw={"left": left / width, "right": 1 - 0.2 / width,
-                                       "top": 1 - 0.4 / height, "bottom": 0.35 / height})  # fmt: skip
+        ax = fig.subplots(
+            gridspec_kw={
+                "left": left / width,
+                "right": 1 - 0.2 / width,
+                "top": 1 - 0.4 / height,
+                "bottom": 0.35 / height,
+            }
+        )
         cmap = ListedColormap(["#DDDDDD", OKABE_ITO["blue"]])
         ax.imshow(present.to_numpy(int), cmap=cmap, vmin=0, vmax=1, aspect="auto")
         for i in range(len(cohorts)):
@@ -483,9 +632,17 @@ def coverage_heatmap(coverage, path):
                 ok = present.iloc[i, j]
                 symbol = symbols.iloc[i, j]
                 text = ("present" if ok else "missing") + (
-                    f"\nas {symbol}" if isinstance(symbol, str) and symbol != gene else "")  # fmt: skip
-                ax.text(j, i, text, ha="center", va="center", fontsize=6,
-                        color="white" if ok else OKABE_ITO["black"])  # fmt: skip
+                    f"\nas {symbol}" if isinstance(symbol, str) and symbol != gene else ""
+                )
+                ax.text(
+                    j,
+                    i,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if ok else OKABE_ITO["black"],
+                )
         ax.set_xticks(range(len(order)), order)
         ax.set_yticks(range(len(cohorts)), cohorts)
         ax.set_xticks(np.arange(len(order) + 1) - 0.5, minor=True)
@@ -503,8 +660,11 @@ def score_correlation(frames, path):
     cohorts = list(frames)
     cols = min(max(len(cohorts), 1), 3)
     rows = -(-max(len(cohorts), 1) // cols)
-    labels = {c: c.removeprefix("score:").replace(":", " · ")
-              for frame in frames.values() for c in score_columns(frame.columns)}  # fmt: skip
+    labels = {
+        c: c.removeprefix("score:").replace(":", " · ")
+        for frame in frames.values()
+        for c in score_columns(frame.columns)
+    }
     margin = text_inches(labels.values(), 6) + 0.15  # tick labels left of and below each panel
     panel, gap, right, top = 3.6, 0.3, 1.1, 0.65
     width = cols * (margin + panel) + (cols - 1) * gap + right
@@ -512,11 +672,18 @@ def score_correlation(frames, path):
     fig = figure(figsize=(width, height))
     with plt.rc_context(STYLE):
         axes = fig.subplots(
-            rows, cols, squeeze=False,
-            gridspec_kw={"left": margin / width, "right": 1 - right / width,
-                         "top": 1 - top / height, "bottom": (margin * 0.87 + 0.1) / height,
-                         "wspace": (margin + gap) / panel, "hspace": (margin * 0.87 + 0.35) / panel},
-        ).ravel()  # fmt: skip
+            rows,
+            cols,
+            squeeze=False,
+            gridspec_kw={
+                "left": margin / width,
+                "right": 1 - right / width,
+                "top": 1 - top / height,
+                "bottom": (margin * 0.87 + 0.1) / height,
+                "wspace": (margin + gap) / panel,
+                "hspace": (margin * 0.87 + 0.35) / panel,
+            },
+        ).ravel()
         for ax in axes[len(cohorts) :]:
             ax.set_axis_off()
         image = None
@@ -530,11 +697,24 @@ def score_correlation(frames, path):
             image = ax.imshow(rho, cmap="RdBu_r", vmin=-1, vmax=1)
             for i in range(len(columns)):
                 for j in range(len(columns)):
-                    ax.text(j, i, f"{rho[i, j]:.2f}", ha="center", va="center", fontsize=5,
-                            color="white" if abs(rho[i, j]) > 0.6 else OKABE_ITO["black"])  # fmt: skip
+                    ax.text(
+                        j,
+                        i,
+                        f"{rho[i, j]:.2f}",
+                        ha="center",
+                        va="center",
+                        fontsize=5,
+                        color="white" if abs(rho[i, j]) > 0.6 else OKABE_ITO["black"],
+                    )
             names = [labels[c] for c in columns]
-            ax.set_xticks(range(len(columns)), names, rotation=60, ha="right", fontsize=6,
-                          rotation_mode="anchor")  # fmt: skip
+            ax.set_xticks(
+                range(len(columns)),
+                names,
+                rotation=60,
+                ha="right",
+                fontsize=6,
+                rotation_mode="anchor",
+            )
             ax.set_yticks(range(len(columns)), names, fontsize=6)
             ax.tick_params(length=0)
             ax.spines[:].set_visible(False)
@@ -542,6 +722,10 @@ def score_correlation(frames, path):
         if image is not None:
             bar = fig.add_axes((1 - (right - 0.25) / width, 0.3, 0.12 / width, 0.4))
             fig.colorbar(image, cax=bar, label="Spearman correlation")
-        fig.suptitle("Agreement of scores: Spearman correlation between signatures and scoring "
-                     "methods", fontsize=9, y=1 - 0.12 / height, va="top")  # fmt: skip
+        fig.suptitle(
+            "Agreement of scores: Spearman correlation between signatures and scoring methods",
+            fontsize=9,
+            y=1 - 0.12 / height,
+            va="top",
+        )
     save(fig, path)

@@ -15,10 +15,30 @@ HAZARD_WORDS = {
 }
 MODEL_WORDS = {CAUSE_SPECIFIC: "Cox", SUBDISTRIBUTION: "Fine-Gray"}
 PRIMARY_COLUMNS = [
-    "role", "label", "signature", "method", "model", "hazard", "pool", "endpoints", "cohorts", "k",
-    "n", "events", "hr", "ci_low", "ci_high", "pi_low", "pi_high", "p", "tau2", "i2", "estimator",
-    "note", "statement",
-]  # fmt: skip
+    "role",
+    "label",
+    "signature",
+    "method",
+    "model",
+    "hazard",
+    "pool",
+    "endpoints",
+    "cohorts",
+    "k",
+    "n",
+    "events",
+    "hr",
+    "ci_low",
+    "ci_high",
+    "pi_low",
+    "pi_high",
+    "p",
+    "tau2",
+    "i2",
+    "estimator",
+    "note",
+    "statement",
+]
 SMALL_EVENTS = 10  # fewer events of interest per cohort than this: said in the sentence
 
 
@@ -27,19 +47,48 @@ def random_effects_row(part, statistics, coef="coef", se="se"):
     interval, as a meta.tsv row (without its labels); not estimable: NaNs and the reason."""
     try:
         fit = random_effects(
-            part[coef], part[se], method=statistics["meta_method"],
+            part[coef],
+            part[se],
+            method=statistics["meta_method"],
             hartung_knapp=statistics["hartung_knapp"],
-        )  # fmt: skip
+        )
     except NotEstimable as error:
-        fit = {key: np.nan for key in ("hr", "hr_ci_low", "hr_ci_high", "hr_pi_low", "hr_pi_high",
-                                       "p", "tau2", "i2", "q", "q_p")}  # fmt: skip
-        fit.update(method=statistics["meta_method"], hartung_knapp=statistics["hartung_knapp"],
-                   note=f"not estimable: {error.problem}")  # fmt: skip
-    return {"analysis": "random_effects", "estimator": fit["method"],
-            "hartung_knapp": fit["hartung_knapp"], "hr": fit["hr"], "ci_low": fit["hr_ci_low"],
-            "ci_high": fit["hr_ci_high"], "pi_low": fit["hr_pi_low"], "pi_high": fit["hr_pi_high"],
-            "p": fit["p"], "tau2": fit["tau2"], "i2": fit["i2"], "q": fit["q"], "q_p": fit["q_p"],
-            "note": fit["note"]}  # fmt: skip
+        fit = {
+            key: np.nan
+            for key in (
+                "hr",
+                "hr_ci_low",
+                "hr_ci_high",
+                "hr_pi_low",
+                "hr_pi_high",
+                "p",
+                "tau2",
+                "i2",
+                "q",
+                "q_p",
+            )
+        }
+        fit.update(
+            method=statistics["meta_method"],
+            hartung_knapp=statistics["hartung_knapp"],
+            note=f"not estimable: {error.problem}",
+        )
+    return {
+        "analysis": "random_effects",
+        "estimator": fit["method"],
+        "hartung_knapp": fit["hartung_knapp"],
+        "hr": fit["hr"],
+        "ci_low": fit["hr_ci_low"],
+        "ci_high": fit["hr_ci_high"],
+        "pi_low": fit["hr_pi_low"],
+        "pi_high": fit["hr_pi_high"],
+        "p": fit["p"],
+        "tau2": fit["tau2"],
+        "i2": fit["i2"],
+        "q": fit["q"],
+        "q_p": fit["q_p"],
+        "note": fit["note"],
+    }
 
 
 def pools(group):
@@ -74,10 +123,15 @@ def meta_rows(cox, fine_gray, sensitivity, patients, statistics):
                 if variant and len(part) < 2:
                     continue
                 label = {
-                    "signature": signature, "method": method, "model": model, "pool": pool,
+                    "signature": signature,
+                    "method": method,
+                    "model": model,
+                    "pool": pool,
                     "endpoints": ",".join(sorted(part["endpoint"].unique())),
-                    "cohorts": ",".join(part["cohort"]), "k": len(part), "hazard": hazard,
-                }  # fmt: skip
+                    "cohorts": ",".join(part["cohort"]),
+                    "k": len(part),
+                    "hazard": hazard,
+                }
                 counts = {"n": part["n"].sum(), "events": part["events"].sum()}
                 rows.append({**label, **random_effects_row(part, statistics, coef, se), **counts})
                 if table is cox and model == "univariable":
@@ -99,8 +153,16 @@ def one_stage_row(patients, part, signature, method):
         )
     except NotEstimable as error:
         return {**label, "n": len(pooled), "note": f"not estimable: {error.problem}"}
-    return {**label, "hr": fit["hr"], "ci_low": fit["ci_low"], "ci_high": fit["ci_high"],
-            "p": fit["p"], "n": fit["n"], "events": fit["events"], "note": ""}  # fmt: skip
+    return {
+        **label,
+        "hr": fit["hr"],
+        "ci_low": fit["ci_low"],
+        "ci_high": fit["ci_high"],
+        "p": fit["p"],
+        "n": fit["n"],
+        "events": fit["events"],
+        "note": "",
+    }
 
 
 def locality_rows(locality, statistics):
@@ -114,17 +176,34 @@ def locality_rows(locality, statistics):
         else locality[:0]
     )
     for (signature, method), part in fitted.groupby(["signature", "method"], sort=False):
-        row = {"signature": signature, "method": method, "cohort": "pooled", "k": len(part),
-               "cohorts": ",".join(part["cohort"]), "n": part["n"].sum(),
-               "lr_events": part["lr_events"].sum(), "dm_events": part["dm_events"].sum()}  # fmt: skip
-        for name, coef, se in (("lr", "coef_lr", "se_lr"), ("dm", "coef_dm", "se_dm"),
-                               ("ratio", "coef_diff", "se_diff")):  # fmt: skip
+        row = {
+            "signature": signature,
+            "method": method,
+            "cohort": "pooled",
+            "k": len(part),
+            "cohorts": ",".join(part["cohort"]),
+            "n": part["n"].sum(),
+            "lr_events": part["lr_events"].sum(),
+            "dm_events": part["dm_events"].sum(),
+        }
+        for name, coef, se in (
+            ("lr", "coef_lr", "se_lr"),
+            ("dm", "coef_dm", "se_dm"),
+            ("ratio", "coef_diff", "se_diff"),
+        ):
             fit = random_effects_row(part, statistics, coef, se)
             key = {"lr": "hr_lr", "dm": "hr_dm", "ratio": "ratio_dm_lr"}[name]
-            row.update({key: fit["hr"], f"{name}_ci_low": fit["ci_low"],
-                        f"{name}_ci_high": fit["ci_high"], f"{name}_pi_low": fit["pi_low"],
-                        f"{name}_pi_high": fit["pi_high"], f"{name}_tau2": fit["tau2"],
-                        f"{name}_i2": fit["i2"]})  # fmt: skip
+            row.update(
+                {
+                    key: fit["hr"],
+                    f"{name}_ci_low": fit["ci_low"],
+                    f"{name}_ci_high": fit["ci_high"],
+                    f"{name}_pi_low": fit["pi_low"],
+                    f"{name}_pi_high": fit["pi_high"],
+                    f"{name}_tau2": fit["tau2"],
+                    f"{name}_i2": fit["i2"],
+                }
+            )
             row["p_equal" if name == "ratio" else f"p_{name}"] = fit["p"]
             row["note"] = fit["note"]
         row["statement"] = locality_sentence(row)
@@ -164,52 +243,105 @@ def primary_rows(meta, locality, primary):
     first event) and the pooled locality test, for the primary signature and method."""
     chosen = {"signature": primary["signature"], "method": primary["method"]}
     specs = [
-        ("primary", "primary: declared in the config", primary["model"], primary["pool"],
-         CAUSE_SPECIFIC),
-        ("sensitivity", "sensitivity (c): Fine-Gray subdistribution HR", "univariable",
-         primary["pool"], SUBDISTRIBUTION),
+        (
+            "primary",
+            "primary: declared in the config",
+            primary["model"],
+            primary["pool"],
+            CAUSE_SPECIFIC,
+        ),
+        (
+            "sensitivity",
+            "sensitivity (c): Fine-Gray subdistribution HR",
+            "univariable",
+            primary["pool"],
+            SUBDISTRIBUTION,
+        ),
     ] + [
-        ("sensitivity" if name != "DM_first" else "competing cause", spec["role"], "univariable",
-         name, CAUSE_SPECIFIC)
+        (
+            "sensitivity" if name != "DM_first" else "competing cause",
+            spec["role"],
+            "univariable",
+            name,
+            CAUSE_SPECIFIC,
+        )
         for name, spec in ENDPOINT_VARIANTS.items()
-    ]  # fmt: skip
+    ]
     rows = []
     for role, label, model, pool, hazard in specs:
-        match = meta[
-            (meta["analysis"] == "random_effects") & (meta["signature"] == chosen["signature"])
-            & (meta["method"] == chosen["method"]) & (meta["model"] == model)
-            & (meta["pool"] == pool) & (meta["hazard"] == hazard)
-        ] if len(meta) else meta  # fmt: skip
+        match = (
+            meta[
+                (meta["analysis"] == "random_effects")
+                & (meta["signature"] == chosen["signature"])
+                & (meta["method"] == chosen["method"])
+                & (meta["model"] == model)
+                & (meta["pool"] == pool)
+                & (meta["hazard"] == hazard)
+            ]
+            if len(meta)
+            else meta
+        )
         if match.empty and role != "primary":
             continue
-        base = {"role": role, "label": label, **chosen, "model": model, "pool": pool,
-                "hazard": hazard}  # fmt: skip
+        base = {
+            "role": role,
+            "label": label,
+            **chosen,
+            "model": model,
+            "pool": pool,
+            "hazard": hazard,
+        }
         record = {**match.iloc[0].to_dict(), **base} if len(match) else base
         rows.append({**record, "statement": statement(record, label)})
-    pooled = locality[(locality["signature"] == chosen["signature"])
-                      & (locality["method"] == chosen["method"])] if len(locality) else locality  # fmt: skip
+    pooled = (
+        locality[
+            (locality["signature"] == chosen["signature"])
+            & (locality["method"] == chosen["method"])
+        ]
+        if len(locality)
+        else locality
+    )
     for record in pooled.to_dict("records"):
-        rows.append({"role": "locality", "label": "is it local? Lunn-McNeil test, LR vs "
-                     "distant metastasis as first event", **chosen, "model": "univariable",
-                     "pool": "cohorts with both codings", "hazard": CAUSE_SPECIFIC,
-                     "endpoints": "LR,DM_first", "cohorts": record["cohorts"], "k": record["k"],
-                     "n": record["n"], "events": record["lr_events"], "hr": record["ratio_dm_lr"],
-                     "ci_low": record["ratio_ci_low"], "ci_high": record["ratio_ci_high"],
-                     "pi_low": record["ratio_pi_low"], "pi_high": record["ratio_pi_high"],
-                     "p": record["p_equal"], "tau2": record["ratio_tau2"],
-                     "i2": record["ratio_i2"], "note": record["note"],
-                     "statement": record["statement"]})  # fmt: skip
+        rows.append(
+            {
+                "role": "locality",
+                "label": "is it local? Lunn-McNeil test, LR vs distant metastasis as first event",
+                **chosen,
+                "model": "univariable",
+                "pool": "cohorts with both codings",
+                "hazard": CAUSE_SPECIFIC,
+                "endpoints": "LR,DM_first",
+                "cohorts": record["cohorts"],
+                "k": record["k"],
+                "n": record["n"],
+                "events": record["lr_events"],
+                "hr": record["ratio_dm_lr"],
+                "ci_low": record["ratio_ci_low"],
+                "ci_high": record["ratio_ci_high"],
+                "pi_low": record["ratio_pi_low"],
+                "pi_high": record["ratio_pi_high"],
+                "p": record["p_equal"],
+                "tau2": record["ratio_tau2"],
+                "i2": record["ratio_i2"],
+                "note": record["note"],
+                "statement": record["statement"],
+            }
+        )
     return pd.DataFrame(rows).reindex(columns=PRIMARY_COLUMNS)
 
 
 def statement(row, label):
     """One sentence for a primary.tsv row: what was pooled, the estimate with CI and prediction
     interval, and how small the data are."""
-    declared = (f"{row['signature']} signature, {row['method']} score, {row['model']} "
-                f"{MODEL_WORDS[row['hazard']]} model, pooled over {row['pool']} cohorts")  # fmt: skip
+    declared = (
+        f"{row['signature']} signature, {row['method']} score, {row['model']} "
+        f"{MODEL_WORDS[row['hazard']]} model, pooled over {row['pool']} cohorts"
+    )
     if not np.isfinite(row.get("hr", np.nan)):
-        return (f"{label}: {declared}: not estimable (fewer than two cohorts with a fitted "
-                "model in this pool)")  # fmt: skip
+        return (
+            f"{label}: {declared}: not estimable (fewer than two cohorts with a fitted "
+            "model in this pool)"
+        )
     cohorts = row["cohorts"].split(",")
     text = (
         f"{label}: {declared} (endpoints {row['endpoints']}; k={row['k']}, {int(row['n'])} "
@@ -221,8 +353,10 @@ def statement(row, label):
     if row.get("note"):
         text += f" ({row['note']})"
     if row["events"] / len(cohorts) < SMALL_EVENTS or len(cohorts) < 5:
-        text += (f"; small: {int(row['events'])} events in {len(cohorts)} cohorts, so tau2 and "
-                 "the prediction interval are imprecise")  # fmt: skip
+        text += (
+            f"; small: {int(row['events'])} events in {len(cohorts)} cohorts, so tau2 and "
+            "the prediction interval are imprecise"
+        )
     if "LR" not in row["endpoints"].split(",") and row["pool"] not in ENDPOINT_VARIANTS:
         text += "; none of the pooled endpoints is local recurrence (LR)"
     return text

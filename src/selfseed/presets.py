@@ -260,9 +260,17 @@ def _cdr_first_events(cdr, cancer_type):
     )
     first_event = kind.where(has_event, np.where(os_event == 1, "death", "none"))
     first = pd.DataFrame(
-        {"kind": kind, "event_days": event_days, "os_event": os_event, "os_days": os_days,
-         "days": days, "first_event": first_event, "reason": reason, "redacted": redacted}
-    )  # fmt: skip
+        {
+            "kind": kind,
+            "event_days": event_days,
+            "os_event": os_event,
+            "os_days": os_days,
+            "days": days,
+            "first_event": first_event,
+            "reason": reason,
+            "redacted": redacted,
+        }
+    )
     return first, rows
 
 
@@ -410,9 +418,17 @@ def _rueda_first_events(rueda):
         [*excluded, (days <= 0, "relapse not after diagnosis: " + days.astype(str) + " days")]
     )
     first = pd.DataFrame(
-        {"t": t, "tlr": tlr, "lr": lr, "death": death, "days": days,
-         "first_event": first_event, "reason": reason, "excluded": _first_reason(excluded)}
-    )  # fmt: skip
+        {
+            "t": t,
+            "tlr": tlr,
+            "lr": lr,
+            "death": death,
+            "days": days,
+            "first_event": first_event,
+            "reason": reason,
+            "excluded": _first_reason(excluded),
+        }
+    )
     return first, rows
 
 
@@ -544,15 +560,20 @@ PRESET_LABELS = {
 def read_new_tumor_events(path):
     """The full new-tumour-event history (tools/build_tcga_data.py's new_tumor_events.tsv): one row
     per recorded event and patient, an empty `record` for a patient without any."""
-    columns = ["bcr_patient_barcode", "record", "new_neoplasm_event_type",
-               "days_to_new_tumor_event_after_initial_treatment"]  # fmt: skip
+    columns = [
+        "bcr_patient_barcode",
+        "record",
+        "new_neoplasm_event_type",
+        "days_to_new_tumor_event_after_initial_treatment",
+    ]
     try:
         events = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""])
     except (OSError, ValueError) as error:
         raise InputDataError(
-            f"cannot read the new-tumour-event history: {error}", file=path,
+            f"cannot read the new-tumour-event history: {error}",
+            file=path,
             expected="a tab-separated table written by tools/build_tcga_data.py",
-        ) from error  # fmt: skip
+        ) from error
     _require_columns(events, columns, file=path)
     return events
 
@@ -567,8 +588,12 @@ def preset_endpoint(spec, clinical, *, cohort):
 
     if spec["preset"] == "tcga_cdr":
         if "cancer_type" not in spec:
-            raise ConfigError("the tcga_cdr preset needs the TCGA cancer type", cohort=cohort,
-                              key=f"cohorts.{cohort}.endpoint.cancer_type", expected="e.g. HNSC")  # fmt: skip
+            raise ConfigError(
+                "the tcga_cdr preset needs the TCGA cancer type",
+                cohort=cohort,
+                key=f"cohorts.{cohort}.endpoint.cancer_type",
+                expected="e.g. HNSC",
+            )
         cdr = read_tcga_cdr(spec["table"])
         patients, dropped = tcga_cdr_locoregional(cdr, spec["cancer_type"])
         events = read_new_tumor_events(spec["events"]) if spec.get("events") else None
@@ -586,9 +611,11 @@ def preset_endpoint(spec, clinical, *, cohort):
     if column not in clinical.columns:
         raise ConfigError(
             "no patient id column to match the preset's patients to the samples",
-            cohort=cohort, key=f"cohorts.{cohort}.endpoint.patient_column",
-            found=f"columns {list(clinical.columns)[:15]}", expected="a clinical column of patient ids",
-        )  # fmt: skip
+            cohort=cohort,
+            key=f"cohorts.{cohort}.endpoint.patient_column",
+            found=f"columns {list(clinical.columns)[:15]}",
+            expected="a clinical column of patient ids",
+        )
     patient = clinical[column].astype(str)
 
     def by_sample(coded, dropped, columns=("time_months", "event")):

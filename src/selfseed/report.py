@@ -105,8 +105,10 @@ def file_stat(path):
 def input_files(files):
     """(path, sha256 or None) of each file of a provenance record's `files` ("path sha256:hex")."""
     files = [] if files is None else [files] if isinstance(files, str) else list(files)
-    return [(path, digest or None) for path, _, digest in
-            (str(item).partition(" sha256:") for item in files)]  # fmt: skip
+    return [
+        (path, digest or None)
+        for path, _, digest in (str(item).partition(" sha256:") for item in files)
+    ]
 
 
 def file_record(path, recorded_sha256=None, recorded_stat=None):
@@ -116,14 +118,19 @@ def file_record(path, recorded_sha256=None, recorded_stat=None):
     has size None and says so."""
     path = Path(path)
     if not path.is_file():
-        return {"path": str(path), "size_bytes": None, "sha256": recorded_sha256,
-                "note": "file not found when the report was built"}  # fmt: skip
+        return {
+            "path": str(path),
+            "size_bytes": None,
+            "sha256": recorded_sha256,
+            "note": "file not found when the report was built",
+        }
     same_file = recorded_stat is not None and [int(v) for v in recorded_stat] == file_stat(path)
     digest = recorded_sha256 if recorded_sha256 and same_file else sha256(path)
     record = {"path": str(path), "size_bytes": path.stat().st_size, "sha256": digest}
     if recorded_sha256 and digest != recorded_sha256:
-        record.update(sha256_at_ingest=recorded_sha256, changed_since_ingest=True,
-                      note=CHANGED_SINCE_INGEST)  # fmt: skip
+        record.update(
+            sha256_at_ingest=recorded_sha256, changed_since_ingest=True, note=CHANGED_SINCE_INGEST
+        )
     return record
 
 
@@ -131,8 +138,13 @@ def git_state(directory):
     """(commit, dirty) of the git work tree holding `directory`; ("unknown", None) without one."""
 
     def git(*args):
-        return subprocess.run(["git", "-C", str(directory), *args], capture_output=True,
-                              text=True, timeout=20, check=True).stdout.strip()  # fmt: skip
+        return subprocess.run(
+            ["git", "-C", str(directory), *args],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        ).stdout.strip()
 
     try:
         commit = git("rev-parse", "HEAD")
@@ -177,13 +189,19 @@ def cohort_inputs(cohort, recorded):
     entry = {"cohort": cohort, "source": recorded.get("source", "unknown")}
     files = input_files(recorded.get("files"))
     stats = list(recorded.get("file_stats", [None] * len(files)))
-    entry["files"] = [file_record(path, digest, stat)
-                      for (path, digest), stat in zip(files, stats, strict=True)]  # fmt: skip
+    entry["files"] = [
+        file_record(path, digest, stat) for (path, digest), stat in zip(files, stats, strict=True)
+    ]
     for item in entry["files"]:
         if item.get("changed_since_ingest"):
-            log.warning("%s: input file %s: %s (sha256 at ingest %s, now %s)", cohort,
-                        item["path"], CHANGED_SINCE_INGEST, item["sha256_at_ingest"],
-                        item["sha256"])  # fmt: skip
+            log.warning(
+                "%s: input file %s: %s (sha256 at ingest %s, now %s)",
+                cohort,
+                item["path"],
+                CHANGED_SINCE_INGEST,
+                item["sha256_at_ingest"],
+                item["sha256"],
+            )
     for key in ("package", "dataset", "series", "platform", "reference", "gene_table"):
         if key in recorded:
             entry[key] = plain(recorded[key])
@@ -256,8 +274,10 @@ def html_table(frame, *, sortable=False):
 
 def page(title, body, script=""):
     script = f"<script>{script}</script>" if script else ""
-    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}'
-            f"</title><style>{STYLE}</style></head><body>{body}{script}</body></html>\n")  # fmt: skip
+    return (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}'
+        f"</title><style>{STYLE}</style></head><body>{body}{script}</body></html>\n"
+    )
 
 
 def png_data_uri(path):
@@ -271,9 +291,15 @@ def skipped_summary(skipped):
         return pd.DataFrame(columns=columns)
     rows = []
     for (analysis, reason), part in skipped.groupby(["analysis", "reason"], sort=True):
-        rows.append({"analysis": analysis, "reason": reason, "analyses": len(part),
-                     "cohorts": ", ".join(sorted(part["cohort"].astype(str).unique())),
-                     "signatures": ", ".join(sorted(part["signature"].astype(str).unique()))})  # fmt: skip
+        rows.append(
+            {
+                "analysis": analysis,
+                "reason": reason,
+                "analyses": len(part),
+                "cohorts": ", ".join(sorted(part["cohort"].astype(str).unique())),
+                "signatures": ", ".join(sorted(part["signature"].astype(str).unique())),
+            }
+        )
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -287,56 +313,91 @@ def primary_table(primary):
     def interval(low, high):
         return f"{low:.2f}–{high:.2f}" if np.isfinite(low) and np.isfinite(high) else ""
 
-    return pd.DataFrame({
-        "analysis": rows["label"],
-        "estimate": ["ratio distant/LR" if role == "locality" else
-                     "pooled HR per SD" if hazard == "cause_specific" else "pooled sHR per SD"
-                     for role, hazard in zip(rows["role"], rows["hazard"], strict=True)],
-        "value": [f"{hr:.2f}" for hr in rows["hr"]],
-        "95% CI": [interval(a, b) for a, b in zip(rows["ci_low"], rows["ci_high"], strict=True)],
-        "95% prediction interval": [interval(a, b) for a, b in
-                                    zip(rows["pi_low"], rows["pi_high"], strict=True)],
-        "p": [fmt(float(v), "p") for v in rows["p"]],
-        "I²": [f"{v:.0f}%" if np.isfinite(v) else "" for v in rows["i2"]],
-        "cohorts (k)": [f"{c} ({int(k)})" for c, k in zip(rows["cohorts"], rows["k"], strict=True)],
-        "patients": rows["n"].astype(int), "events": rows["events"].astype(int),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "analysis": rows["label"],
+            "estimate": [
+                "ratio distant/LR"
+                if role == "locality"
+                else "pooled HR per SD"
+                if hazard == "cause_specific"
+                else "pooled sHR per SD"
+                for role, hazard in zip(rows["role"], rows["hazard"], strict=True)
+            ],
+            "value": [f"{hr:.2f}" for hr in rows["hr"]],
+            "95% CI": [
+                interval(a, b) for a, b in zip(rows["ci_low"], rows["ci_high"], strict=True)
+            ],
+            "95% prediction interval": [
+                interval(a, b) for a, b in zip(rows["pi_low"], rows["pi_high"], strict=True)
+            ],
+            "p": [fmt(float(v), "p") for v in rows["p"]],
+            "I²": [f"{v:.0f}%" if np.isfinite(v) else "" for v in rows["i2"]],
+            "cohorts (k)": [
+                f"{c} ({int(k)})" for c, k in zip(rows["cohorts"], rows["k"], strict=True)
+            ],
+            "patients": rows["n"].astype(int),
+            "events": rows["events"].astype(int),
+        }
+    )
 
 
 def secondary_table(meta):
     """Pooled random-effects HR per SD of every signature x method (univariable, all cohorts)."""
     if meta.empty:
         return pd.DataFrame()
-    chosen = meta[(meta["analysis"] == "random_effects") & (meta["model"] == "univariable")
-                  & (meta["pool"] == "all") & (meta["hazard"] == "cause_specific")]  # fmt: skip
-    return pd.DataFrame({
-        "signature": chosen["signature"], "method": chosen["method"], "k": chosen["k"],
-        "endpoints": chosen["endpoints"],
-        "pooled HR per SD (95% CI)": [f"{r.hr:.2f} ({r.ci_low:.2f}–{r.ci_high:.2f})"
-                                      for r in chosen.itertuples()],
-        "p": chosen["p"], "I² (%)": chosen["i2"].round(0),
-    })  # fmt: skip
+    chosen = meta[
+        (meta["analysis"] == "random_effects")
+        & (meta["model"] == "univariable")
+        & (meta["pool"] == "all")
+        & (meta["hazard"] == "cause_specific")
+    ]
+    return pd.DataFrame(
+        {
+            "signature": chosen["signature"],
+            "method": chosen["method"],
+            "k": chosen["k"],
+            "endpoints": chosen["endpoints"],
+            "pooled HR per SD (95% CI)": [
+                f"{r.hr:.2f} ({r.ci_low:.2f}–{r.ci_high:.2f})" for r in chosen.itertuples()
+            ],
+            "p": chosen["p"],
+            "I² (%)": chosen["i2"].round(0),
+        }
+    )
 
 
 def cohorts_table(cohorts):
-    return pd.DataFrame({
-        "cohort": cohorts["cohort"], "source": cohorts["source"],
-        "study": cohorts["description"],
-        "endpoint": cohorts["endpoint"] + " (" + cohorts["endpoint_label"] + ")",
-        "patients": cohorts["n"], "events": cohorts["events"], "competing": cohorts["competing"],
-        "censored": cohorts["censored"],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "cohort": cohorts["cohort"],
+            "source": cohorts["source"],
+            "study": cohorts["description"],
+            "endpoint": cohorts["endpoint"] + " (" + cohorts["endpoint_label"] + ")",
+            "patients": cohorts["n"],
+            "events": cohorts["events"],
+            "competing": cohorts["competing"],
+            "censored": cohorts["censored"],
+        }
+    )
 
 
 def changed_inputs(record):
     """The input files of a provenance record whose content changed since their cohort's ingest."""
     return pd.DataFrame(
-        [{"cohort": entry["cohort"], "file": item["path"],
-          "sha256 at ingest": item["sha256_at_ingest"], "sha256 now": item["sha256"]}
-         for entry in record["inputs"] for item in entry["files"]
-         if item.get("changed_since_ingest")],
+        [
+            {
+                "cohort": entry["cohort"],
+                "file": item["path"],
+                "sha256 at ingest": item["sha256_at_ingest"],
+                "sha256 now": item["sha256"],
+            }
+            for entry in record["inputs"]
+            for item in entry["files"]
+            if item.get("changed_since_ingest")
+        ],
         columns=["cohort", "file", "sha256 at ingest", "sha256 now"],
-    )  # fmt: skip
+    )
 
 
 def front_page(primary, cohorts, skipped, meta, pipeline, forest_png=None, changed=None):
@@ -344,12 +405,17 @@ def front_page(primary, cohorts, skipped, meta, pipeline, forest_png=None, chang
     changed since their cohort's ingest (`changed`, as `changed_inputs` gives them), cohorts, what
     was skipped and why, the pooled estimates of every signature and method, and the version."""
     row = primary.iloc[0]
-    declared = (f"{row['signature']} signature, {row['method']} score, {row['model']} Cox model, "
-                f"pooled over {row['pool']} cohorts")  # fmt: skip
+    declared = (
+        f"{row['signature']} signature, {row['method']} score, {row['model']} Cox model, "
+        f"pooled over {row['pool']} cohorts"
+    )
     numbers = primary_table(primary)
     locality = primary.loc[primary["role"] == "locality", "statement"]
-    locality_html = (f'<p class="statement" id="locality-statement">{escape(locality.iloc[0])}</p>'
-                     if len(locality) else "")  # fmt: skip
+    locality_html = (
+        f'<p class="statement" id="locality-statement">{escape(locality.iloc[0])}</p>'
+        if len(locality)
+        else ""
+    )
     lr = cohorts["endpoint"].eq("LR")
     endpoints_note = (
         f"{int(lr.sum())} of {len(cohorts)} cohorts measure local recurrence (LR)."
@@ -360,18 +426,24 @@ def front_page(primary, cohorts, skipped, meta, pipeline, forest_png=None, chang
     )
     summary = skipped_summary(skipped)
     skipped_html = (
-        "<p>Nothing was skipped.</p>" if summary.empty else
-        f"<p>{int(summary['analyses'].sum())} analyses were not run or not fitted; by reason:</p>"
+        "<p>Nothing was skipped.</p>"
+        if summary.empty
+        else f"<p>{int(summary['analyses'].sum())} analyses were not run or not fitted; by reason:</p>"
         + html_table(summary)
-    )  # fmt: skip
-    forest = (f'<h2>Forest plot: {escape(str(row["signature"]))}</h2><img class="figure" alt="forest plot" '
-              f'src="{png_data_uri(forest_png)}">' if forest_png else "")  # fmt: skip
+    )
+    forest = (
+        f'<h2>Forest plot: {escape(str(row["signature"]))}</h2><img class="figure" alt="forest plot" '
+        f'src="{png_data_uri(forest_png)}">'
+        if forest_png
+        else ""
+    )
     changed_html = (
         '<div class="primary" id="changed-inputs"><p class="statement">Input files changed since '
         "their cohort was read: these results come from the old content.</p>"
         f"<p>{escape(CHANGED_SINCE_INGEST)}.</p>{html_table(changed)}</div>"
-        if changed is not None and len(changed) else ""
-    )  # fmt: skip
+        if changed is not None and len(changed)
+        else ""
+    )
     commit = pipeline["git_commit"] + (
         " (with uncommitted changes)" if pipeline["git_dirty"] else ""
     )
@@ -408,10 +480,12 @@ shows and how to read it.</p>
 
 def table_page(name, frame, description=""):
     """A browsable (sortable, filterable) HTML view of one result table."""
-    body = (f"<h1>{escape(name)}</h1><p class='note'>{escape(description)}</p>"
-            f"<p class='note'>{len(frame)} rows. Click a column header to sort; type to filter "
-            "rows.</p><input id='filter' type='search' placeholder='filter rows'>"
-            + html_table(frame, sortable=True))  # fmt: skip
+    body = (
+        f"<h1>{escape(name)}</h1><p class='note'>{escape(description)}</p>"
+        f"<p class='note'>{len(frame)} rows. Click a column header to sort; type to filter "
+        "rows.</p><input id='filter' type='search' placeholder='filter rows'>"
+        + html_table(frame, sortable=True)
+    )
     return page(name, body, SORT_SCRIPT)
 
 
@@ -422,15 +496,28 @@ def provenance_page(record):
     for entry in record["inputs"]:
         if entry["files"]:
             for item in entry["files"]:
-                files.append({"cohort": entry["cohort"], "source": entry["source"],
-                              "file": item["path"], "size (bytes)": item["size_bytes"],
-                              "sha256": item["sha256"],
-                              "note": item.get("note", "")})  # fmt: skip
+                files.append(
+                    {
+                        "cohort": entry["cohort"],
+                        "source": entry["source"],
+                        "file": item["path"],
+                        "size (bytes)": item["size_bytes"],
+                        "sha256": item["sha256"],
+                        "note": item.get("note", ""),
+                    }
+                )
         else:
-            files.append({"cohort": entry["cohort"], "source": entry["source"],
-                          "file": f"{entry.get('package', 'package')}: dataset "
-                                  f"{entry.get('dataset', '?')} (no file)",
-                          "size (bytes)": None, "sha256": None, "note": ""})  # fmt: skip
+            files.append(
+                {
+                    "cohort": entry["cohort"],
+                    "source": entry["source"],
+                    "file": f"{entry.get('package', 'package')}: dataset "
+                    f"{entry.get('dataset', '?')} (no file)",
+                    "size (bytes)": None,
+                    "sha256": None,
+                    "note": "",
+                }
+            )
     software = pd.DataFrame(list(record["software"].items()), columns=["software", "version"])
     configs = pd.DataFrame(record["config_files"]).reindex(columns=["path", "size_bytes", "sha256"])
     body = f"""
@@ -481,8 +568,14 @@ def build(tables, cohort_provenance, *, config, configfiles, descriptions, outpu
     write_text(provenance_page(record), outputs["provenance_html"])
     primary_signature = config["primary"]["signature"]
     write_text(
-        front_page(frames["primary"], frames["cohorts"], frames["skipped"], frames["meta"],
-                   record["pipeline"], outputs["forest"].get(primary_signature),
-                   changed=changed_inputs(record)),
+        front_page(
+            frames["primary"],
+            frames["cohorts"],
+            frames["skipped"],
+            frames["meta"],
+            record["pipeline"],
+            outputs["forest"].get(primary_signature),
+            changed=changed_inputs(record),
+        ),
         outputs["summary"],
-    )  # fmt: skip
+    )

@@ -27,8 +27,10 @@ def method_unmet(method, n_genes, signature_size, finite, *, ctrl_size, n_bins):
     else:
         needed, rule = SSGSEA_MIN_GENES, "genes to rank the signature among"
     if n_genes < needed:
-        return (f"skipped: {method} needs genome-wide data: at least {needed} genes in the matrix "
-                f"({rule}), found {n_genes}")  # fmt: skip
+        return (
+            f"skipped: {method} needs genome-wide data: at least {needed} genes in the matrix "
+            f"({rule}), found {n_genes}"
+        )
     if not finite:
         return f"skipped: {method} needs finite expression values"
     return ""
@@ -123,9 +125,13 @@ def score_cohort(adata, signatures, *, methods, min_genes, ctrl_size, n_bins, ra
     constant = adata.var_names[values.min(axis=0) == values.max(axis=0)]
     coverage = gene_coverage(signature_genes(signatures), adata.var_names, constant)
     status = method_status(
-        signature_status(coverage, min_genes), methods, adata.n_vars,
-        bool(np.isfinite(values).all()), ctrl_size=ctrl_size, n_bins=n_bins,
-    )  # fmt: skip
+        signature_status(coverage, min_genes),
+        methods,
+        adata.n_vars,
+        bool(np.isfinite(values).all()),
+        ctrl_size=ctrl_size,
+        n_bins=n_bins,
+    )
     present = {
         name: coverage.loc[(coverage["signature"] == name) & coverage["present"], "symbol"].tolist()
         for name in status.loc[status["scored"], "signature"].unique()

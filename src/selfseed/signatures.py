@@ -112,8 +112,10 @@ def signature_status(coverage, min_genes):
         present = genes.loc[genes["present"], "symbol"].tolist()
         missing = genes.loc[~genes["present"], "symbol"].tolist()
         scored = len(present) >= min_genes
-        why = "; ".join(f"{note}: {', '.join(part['symbol'])}"
-                        for note, part in genes[~genes["present"]].groupby("note", sort=False))  # fmt: skip
+        why = "; ".join(
+            f"{note}: {', '.join(part['symbol'])}"
+            for note, part in genes[~genes["present"]].groupby("note", sort=False)
+        )
         rows.append(
             {
                 "signature": name,

@@ -96,13 +96,20 @@ def signature_design(means, var_names, signatures, *, ctrl_size, n_bins, random_
         present = [g for g in dict.fromkeys(genes) if g in var_names]
         if not present:
             raise InputDataError(
-                "no gene of the signature is in the data", file=file, column=name,
-                found=f"{list(genes)[:5]}", expected="gene symbols present in var_names",
-            )  # fmt: skip
+                "no gene of the signature is in the data",
+                file=file,
+                column=name,
+                found=f"{list(genes)[:5]}",
+                expected="gene symbols present in var_names",
+            )
         control = control_genes(
-            means, var_names, present, ctrl_size=ctrl_size, n_bins=n_bins,
+            means,
+            var_names,
+            present,
+            ctrl_size=ctrl_size,
+            n_bins=n_bins,
             random_state=random_state,
-        )  # fmt: skip
+        )
         used[name] = (present, control)
         for sign, members in ((1.0, present), (-1.0, control)):
             idx = var_names.get_indexer(members)
@@ -132,9 +139,14 @@ def score_genes_chunked(
         n_cells = adata.n_obs
         means = gene_means(adata.X, n_cells, chunk_cells)
         design, _ = signature_design(
-            means, adata.var_names, signatures, ctrl_size=ctrl_size, n_bins=n_bins,
-            random_state=random_state, file=path,
-        )  # fmt: skip
+            means,
+            adata.var_names,
+            signatures,
+            ctrl_size=ctrl_size,
+            n_bins=n_bins,
+            random_state=random_state,
+            file=path,
+        )
         scores = np.empty((n_cells, len(signatures)))
         for start in range(0, n_cells, chunk_cells):
             chunk = adata.X[start : start + chunk_cells]
@@ -188,9 +200,11 @@ def open_reference(path, cell_type_columns, *, counts="X", gene_column=None, nam
         handle = h5py.File(path, "r")
     except OSError as error:
         raise InputDataError(
-            "the single-cell reference is not a readable h5ad file", file=path,
-            found=str(error), expected="an AnnData .h5ad file (HDF5)",
-        ) from None  # fmt: skip
+            "the single-cell reference is not a readable h5ad file",
+            file=path,
+            found=str(error),
+            expected="an AnnData .h5ad file (HDF5)",
+        ) from None
     with handle as f:
         matrix = counts_matrix(f, counts, path)
         labels, dropped = read_labels(f, columns, path)
@@ -198,17 +212,24 @@ def open_reference(path, cell_type_columns, *, counts="X", gene_column=None, nam
         genes, dropped_genes = map_genes(ids, path, var_columns, name)
         if tuple(matrix.shape) != (len(labels), len(ids)):
             raise InputDataError(
-                "the counts do not match obs and var", file=path, key="counts",
+                "the counts do not match obs and var",
+                file=path,
+                key="counts",
                 found=f"{counts}: {matrix.shape[0]} x {matrix.shape[1]}",
                 expected=f"{len(labels)} cells x {len(ids)} genes",
-            )  # fmt: skip
+            )
         first = read_rows(matrix, slice(0, CHECK_CELLS))
         check_counts(first, path, counts, layer_names(f), rows=(0, first.shape[0]))
         check_totals(first, path, counts, layer_names(f))
     return Reference(
-        name=name or path.stem, path=path, counts=counts, labels=labels, n_genes=len(ids),
-        genes=genes, dropped=pd.concat([dropped, dropped_genes], ignore_index=True),
-    )  # fmt: skip
+        name=name or path.stem,
+        path=path,
+        counts=counts,
+        labels=labels,
+        n_genes=len(ids),
+        genes=genes,
+        dropped=pd.concat([dropped, dropped_genes], ignore_index=True),
+    )
 
 
 def layer_names(f):
@@ -223,21 +244,26 @@ def counts_matrix(f, counts, path):
     node = f.get("X") if counts == "X" else f["layers"].get(counts) if "layers" in f else None
     if node is None:
         raise InputDataError(
-            f"the counts '{counts}' are not in the reference", file=path, key="counts",
+            f"the counts '{counts}' are not in the reference",
+            file=path,
+            key="counts",
             found=f"layers: {', '.join(layer_names(f)) or 'none'}",
             expected="X or the name of a layer holding raw counts",
-        )  # fmt: skip
+        )
     kind = node.attrs.get("encoding-type", "array")
     if kind == "csr_matrix":
         return ad.io.sparse_dataset(node)
     if isinstance(node, h5py.Dataset) and node.ndim == 2:
         return node
     raise InputDataError(
-        "the counts are not stored row by row", file=path, key="counts", found=kind,
+        "the counts are not stored row by row",
+        file=path,
+        key="counts",
+        found=kind,
         expected="a CSR sparse matrix or a dense array (cells x genes)",
         fix="rewrite the file with CSR counts: adata.X = scipy.sparse.csr_matrix(adata.X); "
         "adata.write_h5ad(path)",
-    )  # fmt: skip
+    )
 
 
 def read_rows(matrix, rows):
@@ -255,11 +281,13 @@ def read_labels(f, columns, path):
     for column in columns:
         if column not in present:
             raise InputDataError(
-                "the cell-type column is not in the reference's obs", file=path, column=column,
+                "the cell-type column is not in the reference's obs",
+                file=path,
+                column=column,
                 found=f"obs columns: {', '.join(present) or 'none'}",
                 expected="an obs column holding cell-type labels",
                 fix="set cell_type_columns to obs columns of the file",
-            )  # fmt: skip
+            )
     index = pd.Index(np.asarray(ad.io.read_elem(obs[obs.attrs["_index"]])).astype(str))
     labels, dropped = {}, []
     for column in columns:
@@ -270,24 +298,38 @@ def read_labels(f, columns, path):
         if len(cat.categories) > MAX_CELL_TYPES:
             raise InputDataError(
                 "the cell-type column has too many distinct values to be cell-type labels",
-                file=path, column=column, found=f"{len(cat.categories)} distinct values",
+                file=path,
+                column=column,
+                found=f"{len(cat.categories)} distinct values",
                 expected=f"at most {MAX_CELL_TYPES} cell types",
-            )  # fmt: skip
+            )
         sizes = pd.Series(cat).value_counts()
         for empty in [c for c in cat.categories if sizes.get(c, 0) == 0]:
-            dropped.append({"what": "cell type", "id": f"{column}: {empty}",
-                            "reason": "a category without cells"})  # fmt: skip
+            dropped.append(
+                {
+                    "what": "cell type",
+                    "id": f"{column}: {empty}",
+                    "reason": "a category without cells",
+                }
+            )
         cat = cat.remove_unused_categories()
         unlabelled = int(cat.isna().sum())
         if unlabelled:
-            dropped.append({"what": "cells", "id": f"{unlabelled} cells",
-                            "reason": f"no label in {column} (missing or blank)"})  # fmt: skip
+            dropped.append(
+                {
+                    "what": "cells",
+                    "id": f"{unlabelled} cells",
+                    "reason": f"no label in {column} (missing or blank)",
+                }
+            )
         if len(cat) - unlabelled < MIN_CELLS or len(cat.categories) < 2:
             raise InputDataError(
-                "too few labelled cells or cell types in the reference", file=path, column=column,
+                "too few labelled cells or cell types in the reference",
+                file=path,
+                column=column,
                 found=f"{len(cat) - unlabelled} labelled cells in {len(cat.categories)} cell types",
                 expected=f"at least {MIN_CELLS} labelled cells in at least 2 cell types",
-            )  # fmt: skip
+            )
         labels[column] = cat
     return pd.DataFrame(labels, index=index), pd.DataFrame(
         dropped, columns=["what", "id", "reason"]
@@ -303,10 +345,12 @@ def read_gene_ids(f, gene_column, path):
     key = var.attrs["_index"] if gene_column is None else gene_column
     if gene_column is not None and gene_column not in present:
         raise InputDataError(
-            "the gene column is not in the reference's var", file=path, column=gene_column,
+            "the gene column is not in the reference's var",
+            file=path,
+            column=gene_column,
             found=f"var columns: {', '.join(present) or 'none'}",
             expected="a var column holding gene symbols or ids",
-        )  # fmt: skip
+        )
     return np.asarray(ad.io.read_elem(var[key])).astype(str), present
 
 
@@ -323,28 +367,36 @@ def map_genes(ids, path, var_columns, name=None):
     if mapped.mean() < MIN_MAPPED:
         examples = ", ".join(mapping.loc[~mapped, "identifier"].head(5))
         raise InputDataError(
-            "most gene ids of the reference are not known human gene identifiers", file=path,
+            "most gene ids of the reference are not known human gene identifiers",
+            file=path,
             found=f"{int(mapped.sum())} of {len(ids)} map to a current symbol; unmapped e.g. "
             f"{examples}",
             expected="human gene symbols, Ensembl, Entrez or RefSeq gene ids",
             fix=f"set gene_column to the var column with gene symbols (var columns: "
             f"{', '.join(var_columns) or 'none'})",
-        )  # fmt: skip
+        )
     priority = mapping["kind"].map({k: i for i, k in enumerate(KIND_PRIORITY)})
-    genes = pd.DataFrame({
-        "column": np.arange(len(ids)), "id": ids,
-        "name": mapping["symbol"].fillna(mapping["identifier"]).to_numpy(),
-        "symbol": mapping["symbol"].to_numpy(), "kind": mapping["kind"].to_numpy(),
-        "priority": priority.fillna(len(KIND_PRIORITY)).to_numpy(),
-    })  # fmt: skip
+    genes = pd.DataFrame(
+        {
+            "column": np.arange(len(ids)),
+            "id": ids,
+            "name": mapping["symbol"].fillna(mapping["identifier"]).to_numpy(),
+            "symbol": mapping["symbol"].to_numpy(),
+            "kind": mapping["kind"].to_numpy(),
+            "priority": priority.fillna(len(KIND_PRIORITY)).to_numpy(),
+        }
+    )
     order = genes.sort_values(["name", "priority", "column"], kind="stable")
     first = ~order["name"].duplicated()
     kept_id = order[first].set_index("name")["id"]
     lost = order[~first]
-    dropped = pd.DataFrame({
-        "what": "gene", "id": lost["id"],
-        "reason": [f"same symbol ({n}) as {kept_id[n]}, which is kept" for n in lost["name"]],
-    })  # fmt: skip
+    dropped = pd.DataFrame(
+        {
+            "what": "gene",
+            "id": lost["id"],
+            "reason": [f"same symbol ({n}) as {kept_id[n]}, which is kept" for n in lost["name"]],
+        }
+    )
     return genes[first.sort_index()].drop(columns="priority").reset_index(drop=True), dropped
 
 
@@ -355,9 +407,12 @@ def check_counts(chunk, path, counts, layers, rows):
     if not data.size or (whole and data.min() >= 0 and np.isfinite(data.max())):
         return
     where = f"cells {rows[0] + 1}-{rows[1]}"
-    fix = (f"set counts to the layer with raw counts (layers: {', '.join(layers)})" if layers
-           else "give the raw counts (e.g. from adata.raw or adata.layers) in X or a layer, "
-           "and set counts to it")  # fmt: skip
+    fix = (
+        f"set counts to the layer with raw counts (layers: {', '.join(layers)})"
+        if layers
+        else "give the raw counts (e.g. from adata.raw or adata.layers) in X or a layer, "
+        "and set counts to it"
+    )
     problem = None
     if not np.isfinite(data).all():
         problem, found = "the counts have missing or infinite values", "NaN or inf"
@@ -371,9 +426,14 @@ def check_counts(chunk, path, counts, layers, rows):
         )
     if problem:
         raise InputDataError(
-            problem, file=path, key="counts", column=where, found=found,
-            expected=f"raw UMI or read counts (non-negative integers) in {counts}", fix=fix,
-        )  # fmt: skip
+            problem,
+            file=path,
+            key="counts",
+            column=where,
+            found=found,
+            expected=f"raw UMI or read counts (non-negative integers) in {counts}",
+            fix=fix,
+        )
 
 
 def check_totals(chunk, path, counts, layers):
@@ -382,20 +442,28 @@ def check_totals(chunk, path, counts, layers):
     (e.g. CP10k rounded): raw totals vary with each cell's depth, and nearly every cell has genes
     seen once, also after downsampling to equal depth."""
     totals = np.asarray(chunk.sum(axis=1, dtype=np.float64)).ravel()
-    ones = np.bincount(np.repeat(np.arange(chunk.shape[0]), np.diff(chunk.indptr)),
-                       weights=chunk.data == 1, minlength=chunk.shape[0])  # fmt: skip
+    ones = np.bincount(
+        np.repeat(np.arange(chunk.shape[0]), np.diff(chunk.indptr)),
+        weights=chunk.data == 1,
+        minlength=chunk.shape[0],
+    )
     seen = totals > 0
     totals, ones = totals[seen], ones[seen]
-    if (len(totals) >= 10 and totals.std() <= MAX_TOTALS_CV * totals.mean()
-            and (ones > 0).mean() < 0.5):  # fmt: skip
+    if (
+        len(totals) >= 10
+        and totals.std() <= MAX_TOTALS_CV * totals.mean()
+        and (ones > 0).mean() < 0.5
+    ):
         raise InputDataError(
             "every cell has about the same total count and few cells have genes counted once: "
             "the counts look normalised, not raw",
-            file=path, key="counts", found=f"cell totals {totals.min():.6g}-{totals.max():.6g}; "
+            file=path,
+            key="counts",
+            found=f"cell totals {totals.min():.6g}-{totals.max():.6g}; "
             f"{(ones > 0).mean():.0%} of cells with a count of 1",
             expected=f"raw counts in {counts} (cell totals vary with sequencing depth)",
             fix=f"set counts to the layer with raw counts (layers: {', '.join(layers) or 'none'})",
-        )  # fmt: skip
+        )
 
 
 # --- per cell type: expression and scores ----------------------------------------------------
@@ -437,7 +505,7 @@ def row_of(indptr, positions):
     return np.searchsorted(indptr, positions, side="right") - 1
 
 
-def cell_type_summary(reference, signatures, *, ctrl_size, n_bins, random_state, chunk_cells=5_000):  # fmt: skip
+def cell_type_summary(reference, signatures, *, ctrl_size, n_bins, random_state, chunk_cells=5_000):
     """Per cell type (every level) and signature gene: cells, mean log1p(CP10k), fraction of
     cells with a count > 0 and summed UMIs; each cell type's median UMIs and detected genes per
     cell; the cell type where each gene is highest; every signature scored per cell with
@@ -454,9 +522,12 @@ def cell_type_summary(reference, signatures, *, ctrl_size, n_bins, random_state,
     for name, members in signatures.items():
         if not set(members) & set(present):
             raise InputDataError(
-                "no gene of the signature is in the reference", file=reference.path, column=name,
-                found=f"{list(members)[:5]}", expected="current gene symbols of the reference",
-            )  # fmt: skip
+                "no gene of the signature is in the reference",
+                file=reference.path,
+                column=name,
+                found=f"{list(members)[:5]}",
+                expected="current gene symbols of the reference",
+            )
     slot = np.full(reference.n_genes, -1)  # column -> position in `present`
     slot[by_name[present].to_numpy()] = np.arange(len(present))
     signature_gene = slot >= 0
@@ -491,9 +562,14 @@ def cell_type_summary(reference, signatures, *, ctrl_size, n_bins, random_state,
         # score_genes over the genes used (one per symbol), with control genes drawn from them
         means = gene_sum[genes["column"].to_numpy()] / n_cells
         design, used = signature_design(
-            means, genes["name"], signatures, ctrl_size=ctrl_size, n_bins=n_bins,
-            random_state=random_state, file=reference.path,
-        )  # fmt: skip
+            means,
+            genes["name"],
+            signatures,
+            ctrl_size=ctrl_size,
+            n_bins=n_bins,
+            random_state=random_state,
+            file=reference.path,
+        )
         to_file = sp.csr_matrix(
             (np.ones(len(genes)), (genes["column"].to_numpy(), np.arange(len(genes)))),
             shape=(reference.n_genes, len(genes)),
@@ -524,11 +600,17 @@ def cell_type_table(reference, totals, detected):
     for level in reference.levels:
         cells = pd.DataFrame({"umis": totals, "genes": detected, "type": reference.labels[level]})
         grouped = cells.groupby("type", observed=True)
-        rows.append(pd.DataFrame({
-            "level": level, "cell_type": grouped.size().index.astype(str),
-            "n_cells": grouped.size().to_numpy(), "median_umis": grouped["umis"].median().to_numpy(),
-            "median_genes": grouped["genes"].median().to_numpy(),
-        }))  # fmt: skip
+        rows.append(
+            pd.DataFrame(
+                {
+                    "level": level,
+                    "cell_type": grouped.size().index.astype(str),
+                    "n_cells": grouped.size().to_numpy(),
+                    "median_umis": grouped["umis"].median().to_numpy(),
+                    "median_genes": grouped["genes"].median().to_numpy(),
+                }
+            )
+        )
     table = pd.concat(rows, ignore_index=True)
     return table.assign(few_cells=table["n_cells"] < FEW_CELLS)
 
@@ -539,13 +621,19 @@ def expression_table(reference, present, sums):
         types = reference.labels[level].cat.categories.astype(str)
         n = reference.labels[level].value_counts().reindex(types).to_numpy()
         mean, expressing, umis = (s.reshape(len(types), len(present)) for s in sums[level])
-        rows.append(pd.DataFrame({
-            "level": level, "cell_type": np.repeat(types, len(present)),
-            "gene": np.tile(present, len(types)), "n_cells": np.repeat(n, len(present)),
-            "mean_log1p_cp10k": (mean / n[:, None]).ravel(),
-            "fraction_expressing": (expressing / n[:, None]).ravel(),
-            "umis": umis.ravel(),
-        }))  # fmt: skip
+        rows.append(
+            pd.DataFrame(
+                {
+                    "level": level,
+                    "cell_type": np.repeat(types, len(present)),
+                    "gene": np.tile(present, len(types)),
+                    "n_cells": np.repeat(n, len(present)),
+                    "mean_log1p_cp10k": (mean / n[:, None]).ravel(),
+                    "fraction_expressing": (expressing / n[:, None]).ravel(),
+                    "umis": umis.ravel(),
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -554,8 +642,9 @@ def highest_table(expression):
     top = expression.loc[
         expression.groupby(["level", "gene"], sort=False)["mean_log1p_cp10k"].idxmax()
     ]
-    return top[["level", "gene", "cell_type", "n_cells", "mean_log1p_cp10k",
-                "fraction_expressing"]].reset_index(drop=True)  # fmt: skip
+    return top[
+        ["level", "gene", "cell_type", "n_cells", "mean_log1p_cp10k", "fraction_expressing"]
+    ].reset_index(drop=True)
 
 
 def distribution_table(scores, labels):
@@ -563,12 +652,20 @@ def distribution_table(scores, labels):
     for level in labels.columns:
         for signature in scores.columns:
             stats = scores[signature].groupby(labels[level], observed=True).describe()
-            rows.append(pd.DataFrame({
-                "level": level, "signature": signature, "cell_type": stats.index.astype(str),
-                "n": stats["count"].astype(int).to_numpy(), "mean": stats["mean"].to_numpy(),
-                "q25": stats["25%"].to_numpy(), "median": stats["50%"].to_numpy(),
-                "q75": stats["75%"].to_numpy(),
-            }))  # fmt: skip
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "level": level,
+                        "signature": signature,
+                        "cell_type": stats.index.astype(str),
+                        "n": stats["count"].astype(int).to_numpy(),
+                        "mean": stats["mean"].to_numpy(),
+                        "q25": stats["25%"].to_numpy(),
+                        "median": stats["50%"].to_numpy(),
+                        "q75": stats["75%"].to_numpy(),
+                    }
+                )
+            )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -577,8 +674,14 @@ def coverage_table(signatures, present, used):
     for name, members in signatures.items():
         controls = " ".join(used[name][1])
         for gene in dict.fromkeys(members):
-            rows.append({"signature": name, "gene": gene, "in_reference": gene in present,
-                         "control_genes": controls})  # fmt: skip
+            rows.append(
+                {
+                    "signature": name,
+                    "gene": gene,
+                    "in_reference": gene in present,
+                    "control_genes": controls,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -605,12 +708,18 @@ def compartment_shares(summary, signatures, *, level=None):
         share = (
             (umis[genes] / umis[genes].sum()).mean(axis=1) if genes else umis.iloc[:, 0] * np.nan
         )
-        rows.append(pd.DataFrame({
-            "signature": name, "cell_type": share.index, "share": share.to_numpy(),
-            "n_cells": cells[share.index].to_numpy(),
-            "cell_fraction": (cells[share.index] / cells.sum()).to_numpy(),
-            "genes": " ".join(genes),
-        }))  # fmt: skip
+        rows.append(
+            pd.DataFrame(
+                {
+                    "signature": name,
+                    "cell_type": share.index,
+                    "share": share.to_numpy(),
+                    "n_cells": cells[share.index].to_numpy(),
+                    "cell_fraction": (cells[share.index] / cells.sum()).to_numpy(),
+                    "genes": " ".join(genes),
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -630,22 +739,31 @@ def dominance_sentences(shares, *, reference, malignant=None):
             continue
         top, second = rows.iloc[0], rows.iloc[1]
         genes = top["genes"].split()
-        lead = (f"is dominated by {top['cell_type']}" if top["share"] >= 0.5 else
-                f"has no dominant compartment; most comes from {top['cell_type']}")  # fmt: skip
-        text = (f"In {reference}, the {name} signature ({', '.join(genes)}) {lead}: "
-                f"{percent(top['share'])} of its pseudo-bulk expression (UMIs, mean share over its "
-                f"{len(genes)} genes), from {percent(top['cell_fraction'])} of the cells; next "
-                f"{second['cell_type']} ({percent(second['share'])}).")  # fmt: skip
+        lead = (
+            f"is dominated by {top['cell_type']}"
+            if top["share"] >= 0.5
+            else f"has no dominant compartment; most comes from {top['cell_type']}"
+        )
+        text = (
+            f"In {reference}, the {name} signature ({', '.join(genes)}) {lead}: "
+            f"{percent(top['share'])} of its pseudo-bulk expression (UMIs, mean share over its "
+            f"{len(genes)} genes), from {percent(top['cell_fraction'])} of the cells; next "
+            f"{second['cell_type']} ({percent(second['share'])})."
+        )
         if malignant is not None:
             if malignant not in set(rows["cell_type"]):
                 raise ConfigError(
-                    "the malignant cell type is not a label of the reference", key="malignant",
-                    found=repr(malignant), expected=f"one of {', '.join(rows['cell_type'])}",
-                )  # fmt: skip
+                    "the malignant cell type is not a label of the reference",
+                    key="malignant",
+                    found=repr(malignant),
+                    expected=f"one of {', '.join(rows['cell_type'])}",
+                )
             m = rows.set_index("cell_type").loc[malignant]
-            text += (f" The malignant cells ({malignant}) are {m['n_cells']:,} of "
-                     f"{int(rows['n_cells'].sum()):,} cells ({percent(m['cell_fraction'])}) and "
-                     f"give {percent(m['share'])}.")  # fmt: skip
+            text += (
+                f" The malignant cells ({malignant}) are {m['n_cells']:,} of "
+                f"{int(rows['n_cells'].sum()):,} cells ({percent(m['cell_fraction'])}) and "
+                f"give {percent(m['share'])}."
+            )
         sentences[name] = text
     return sentences
 
@@ -671,10 +789,11 @@ def marker_sample(labels, *, cells_per_type, min_cells, seed):
         chosen.append(members)
     if len(chosen) < 2:
         raise InputDataError(
-            "too few cell types with enough cells for marker genes", column=labels.name,
+            "too few cell types with enough cells for marker genes",
+            column=labels.name,
             found=f"{len(chosen)} cell types with at least {min_cells} cells",
             expected="at least 2",
-        )  # fmt: skip
+        )
     return np.sort(np.concatenate(chosen)), left_out
 
 
@@ -713,9 +832,11 @@ def marker_genes(reference, *, level=None, exclude=(), **rule):
     level = level or reference.levels[0]
     labels = reference.labels[level]
     rows, left_out = marker_sample(
-        labels.dropna(), cells_per_type=rule["cells_per_type"], min_cells=rule["min_cells"],
+        labels.dropna(),
+        cells_per_type=rule["cells_per_type"],
+        min_cells=rule["min_cells"],
         seed=rule["seed"],
-    )  # fmt: skip
+    )
     rows = np.flatnonzero(labels.notna())[rows]
     with h5py.File(reference.path, "r") as f:
         chunk = read_rows(counts_matrix(f, reference.counts, reference.path), rows)
@@ -728,29 +849,41 @@ def marker_genes(reference, *, level=None, exclude=(), **rule):
         obs=pd.DataFrame({"cell_type": labels.iloc[rows].cat.remove_unused_categories()}),
         var=pd.DataFrame(index=genes["name"].to_numpy()),
     )
-    sc.tl.rank_genes_groups(tested, "cell_type", method=rule["method"], pts=True,
-                            use_raw=False, corr_method="benjamini-hochberg")  # fmt: skip
+    sc.tl.rank_genes_groups(
+        tested,
+        "cell_type",
+        method=rule["method"],
+        pts=True,
+        use_raw=False,
+        corr_method="benjamini-hochberg",
+    )
     table = sc.get.rank_genes_groups_df(tested, group=None)
     symbols = set(genes["symbol"].dropna())
     passing = table[
-        table["names"].isin(symbols) & ~table["names"].isin(set(exclude))
+        table["names"].isin(symbols)
+        & ~table["names"].isin(set(exclude))
         & ~table["names"].str.match(rule["excluded_pattern"])
         & (table["pvals_adj"] < rule["max_pval_adj"])
         & (table["logfoldchanges"] >= rule["min_logfoldchange"])
         & (table["pct_nz_group"] >= rule["min_in_group_fraction"])
         & (table["pct_nz_reference"] <= rule["max_out_group_fraction"])
-    ]  # fmt: skip
+    ]
     passing = passing.sort_values(["group", "scores"], ascending=[True, False], kind="stable")
     markers = passing.groupby("group", observed=True, sort=False).head(rule["set_size"])
     tested_cells = tested.obs["cell_type"].value_counts()
-    markers = pd.DataFrame({
-        "cell_type": markers["group"].astype(str).to_numpy(), "gene": markers["names"].to_numpy(),
-        "rank": markers.groupby("group", observed=True).cumcount().to_numpy() + 1,
-        "score": markers["scores"].to_numpy(), "logfoldchange": markers["logfoldchanges"].to_numpy(),
-        "pval_adj": markers["pvals_adj"].to_numpy(), "pct_in": markers["pct_nz_group"].to_numpy(),
-        "pct_out": markers["pct_nz_reference"].to_numpy(),
-        "n_cells": tested_cells[markers["group"].astype(str)].to_numpy(),
-    })  # fmt: skip
+    markers = pd.DataFrame(
+        {
+            "cell_type": markers["group"].astype(str).to_numpy(),
+            "gene": markers["names"].to_numpy(),
+            "rank": markers.groupby("group", observed=True).cumcount().to_numpy() + 1,
+            "score": markers["scores"].to_numpy(),
+            "logfoldchange": markers["logfoldchanges"].to_numpy(),
+            "pval_adj": markers["pvals_adj"].to_numpy(),
+            "pct_in": markers["pct_nz_group"].to_numpy(),
+            "pct_out": markers["pct_nz_reference"].to_numpy(),
+            "n_cells": tested_cells[markers["group"].astype(str)].to_numpy(),
+        }
+    )
     return markers, left_out
 
 
@@ -789,8 +922,9 @@ def cell_type_figure(summary, level, malignant, columns, column_width, title, ri
                 OKABE_ITO["vermillion"] if cell_type == malignant else OKABE_ITO["black"]
             )
         axes.append(ax)
-    fig.text(0.1 / width, 1 - 0.12 / height, title, ha="left", va="top", fontsize=8.5,
-             parse_math=False)  # fmt: skip
+    fig.text(
+        0.1 / width, 1 - 0.12 / height, title, ha="left", va="top", fontsize=8.5, parse_math=False
+    )
     return fig, axes, types
 
 
@@ -803,22 +937,39 @@ def expression_dotplot(summary, signatures, path, *, level=None, malignant=None)
 
     level = level or summary.cell_types["level"].iloc[0]
     table = summary.expression[summary.expression["level"] == level]
-    genes = [g for g in dict.fromkeys(sum(map(list, signatures.values()), []))
-             if g in set(table["gene"])]  # fmt: skip
+    genes = [
+        g for g in dict.fromkeys(sum(map(list, signatures.values()), [])) if g in set(table["gene"])
+    ]
     with plt.rc_context(STYLE):
         title = f"{summary.reference}: signature genes by cell type ({level})"
         fig, (ax,), types = cell_type_figure(
             summary, level, malignant, 1, 0.45 * len(genes), title, 1.3
         )
-        pivot = {value: table.pivot(index="cell_type", columns="gene", values=value)
-                 .loc[types["cell_type"], genes].to_numpy().ravel()
-                 for value in ("mean_log1p_cp10k", "fraction_expressing")}  # fmt: skip
+        pivot = {
+            value: table.pivot(index="cell_type", columns="gene", values=value)
+            .loc[types["cell_type"], genes]
+            .to_numpy()
+            .ravel()
+            for value in ("mean_log1p_cp10k", "fraction_expressing")
+        }
         y, x = np.meshgrid(np.arange(len(types)), np.arange(len(genes)), indexing="ij")
-        dots = ax.scatter(x.ravel(), y.ravel(), s=200 * pivot["fraction_expressing"],
-                          c=pivot["mean_log1p_cp10k"], cmap="viridis", vmin=0,
-                          edgecolors="none")  # fmt: skip
-        ax.set_xticks(range(len(genes)), genes, rotation=45, ha="right", rotation_mode="anchor",
-                      parse_math=False)  # fmt: skip
+        dots = ax.scatter(
+            x.ravel(),
+            y.ravel(),
+            s=200 * pivot["fraction_expressing"],
+            c=pivot["mean_log1p_cp10k"],
+            cmap="viridis",
+            vmin=0,
+            edgecolors="none",
+        )
+        ax.set_xticks(
+            range(len(genes)),
+            genes,
+            rotation=45,
+            ha="right",
+            rotation_mode="anchor",
+            parse_math=False,
+        )
         ax.set_xlim(-0.6, len(genes) - 0.4)
         ax.tick_params(length=0)
         box = ax.get_position()
@@ -826,8 +977,13 @@ def expression_dotplot(summary, signatures, path, *, level=None, malignant=None)
         fig.colorbar(dots, cax=bar, label="mean log1p(CP10k)")
         for share in (0.1, 0.5, 1.0):
             ax.scatter([], [], s=200 * share, color=OKABE_ITO["grey"], label=f"{share:.0%}")
-        ax.legend(title="cells with\ncount > 0", loc="lower left", labelspacing=1.1,
-                  bbox_to_anchor=(1.04, 0), borderaxespad=0)  # fmt: skip
+        ax.legend(
+            title="cells with\ncount > 0",
+            loc="lower left",
+            labelspacing=1.1,
+            bbox_to_anchor=(1.04, 0),
+            borderaxespad=0,
+        )
     save(fig, path)
 
 
@@ -845,22 +1001,31 @@ def score_violins(summary, path, *, level=None, malignant=None, points_per_type=
     rng = np.random.default_rng(seed)
     cell_types = summary.scores[level].astype(str).to_numpy()
     with plt.rc_context(STYLE):
-        title = (f"{summary.reference}: score_genes score on log1p(CP10k) by cell type ({level}); "
-                 "dot median, bar quartiles")  # fmt: skip
+        title = (
+            f"{summary.reference}: score_genes score on log1p(CP10k) by cell type ({level}); "
+            "dot median, bar quartiles"
+        )
         fig, axes, types = cell_type_figure(
             summary, level, malignant, len(signatures), 2.0, title, 0.2
         )
         rows = np.arange(len(types))
         for ax, signature in zip(axes, signatures, strict=True):
             scores = summary.scores[signature].to_numpy()
-            values = [rng.permutation(scores[cell_types == t])[:points_per_type]
-                      for t in types["cell_type"]]  # fmt: skip
+            values = [
+                rng.permutation(scores[cell_types == t])[:points_per_type]
+                for t in types["cell_type"]
+            ]
             shaped = [
                 i for i, v in enumerate(values) if len(v) and np.ptp(v) > 0
             ]  # a KDE needs spread
             if shaped:
-                parts = ax.violinplot([values[i] for i in shaped], positions=shaped, widths=0.85,
-                                      orientation="horizontal", showextrema=False)  # fmt: skip
+                parts = ax.violinplot(
+                    [values[i] for i in shaped],
+                    positions=shaped,
+                    widths=0.85,
+                    orientation="horizontal",
+                    showextrema=False,
+                )
                 for body, i in zip(parts["bodies"], shaped, strict=True):
                     malignant_row = types["cell_type"][i] == malignant
                     body.set_facecolor(OKABE_ITO["vermillion" if malignant_row else "sky"])
@@ -869,8 +1034,9 @@ def score_violins(summary, path, *, level=None, malignant=None, points_per_type=
             stats = distribution[distribution["signature"] == signature].set_index("cell_type")
             stats = stats.loc[types["cell_type"]]
             ax.hlines(rows, stats["q25"], stats["q75"], color=OKABE_ITO["black"], lw=1.6)
-            ax.scatter(stats["median"], rows, color="white", edgecolors=OKABE_ITO["black"], s=12,
-                       zorder=3)  # fmt: skip
+            ax.scatter(
+                stats["median"], rows, color="white", edgecolors=OKABE_ITO["black"], s=12, zorder=3
+            )
             ax.axvline(0, color=OKABE_ITO["grey"], lw=0.6, ls="--")
             ax.tick_params(axis="y", length=0)
             axes_title(ax, signature, parse_math=False)

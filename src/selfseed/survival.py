@@ -120,10 +120,16 @@ def km_median_split(split):
         summary[f"events_{label}"] = int(status[mask].sum())
         if mask.any():
             fit = SurvfuncRight(time[mask], status[mask])
-            curves.append(pd.DataFrame({
-                "group": label, "time_months": np.r_[0.0, fit.surv_times],
-                "survival": np.r_[1.0, fit.surv_prob], "at_risk": np.r_[mask.sum(), fit.n_risk],
-            }))  # fmt: skip
+            curves.append(
+                pd.DataFrame(
+                    {
+                        "group": label,
+                        "time_months": np.r_[0.0, fit.surv_times],
+                        "survival": np.r_[1.0, fit.surv_prob],
+                        "at_risk": np.r_[mask.sum(), fit.n_risk],
+                    }
+                )
+            )
     if min(summary["n_low"], summary["n_high"]) == 0 or status.sum() == 0:
         note = "no log-rank test: " + ("no events" if status.sum() == 0 else "one group is empty")
         summary.update(chi2=np.nan, p=np.nan, note=note)

@@ -87,9 +87,12 @@ def check_files_exist(named, cohort):
     for key, path in named:
         if not is_url(path) and not Path(path).exists():
             raise ConfigError(
-                "file not found", cohort=cohort, file=path, key=f"cohorts.{cohort}.{key}",
+                "file not found",
+                cohort=cohort,
+                file=path,
+                key=f"cohorts.{cohort}.{key}",
                 expected="an existing file or folder (relative to the directory snakemake runs in)",
-            )  # fmt: skip
+            )
 
 
 def log2_if_unlogged(expression):

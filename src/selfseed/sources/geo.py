@@ -212,10 +212,11 @@ def _expression_table(path: Path, offset: int, names: list[str]) -> pd.DataFrame
                         delimiter="\t", quote_char=False, invalid_row_handler=end_marker
                     ),
                     pacsv.ConvertOptions(
-                        column_types=column_types, null_values=MISSING_VALUES,
+                        column_types=column_types,
+                        null_values=MISSING_VALUES,
                         strings_can_be_null=True,
                     ),
-                )  # fmt: skip
+                )
         finally:
             if inflated:
                 check_inflated(inflated)

@@ -23,8 +23,11 @@ class H5ad(Source):
         expression.columns = expression.columns.astype(str)
         clinical = adata.obs.copy()
         clinical.index = clinical.index.astype(str)
-        provenance = {"source": "h5ad", "files": [f"{path} sha256:{sha256(path)}"],
-                      "clinical_file": str(path)}  # fmt: skip
+        provenance = {
+            "source": "h5ad",
+            "files": [f"{path} sha256:{sha256(path)}"],
+            "clinical_file": str(path),
+        }
         return LoadedCohort(expression, clinical, provenance)
 
 
@@ -36,9 +39,12 @@ def read_h5ad(path, *, cohort, backed=None):
         return ad.read_h5ad(path, backed=backed)
     except (OSError, KeyError, ValueError) as error:
         raise InputDataError(
-            f"cannot read the AnnData file: {error}", cohort=cohort, file=path,
-            key=f"cohorts.{cohort}.path", expected="an .h5ad file written by anndata",
-        ) from error  # fmt: skip
+            f"cannot read the AnnData file: {error}",
+            cohort=cohort,
+            file=path,
+            key=f"cohorts.{cohort}.path",
+            expected="an .h5ad file written by anndata",
+        ) from error
 
 
 SOURCE = H5ad()

@@ -22,8 +22,27 @@ SEPARATORS = {".csv": ",", ".tsv": "\t", ".txt": "\t", ".tab": "\t"}
 log = logging.getLogger(__name__)
 HEADER_BYTES = 1 << 20  # read for the header; a longer first line is read to its end
 # pandas' default missing-value texts (read_csv na_values), for the value columns only
-NA_TEXTS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-            "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]  # fmt: skip
+NA_TEXTS = [
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+]
 FORMATS = "tab-separated (.tsv, .txt), comma-separated (.csv), optionally .gz, or .parquet"
 
 
@@ -55,9 +74,13 @@ def read_parquet(path, *, cohort, key):
         frame = pd.read_parquet(path)
     except (ValueError, OSError) as error:
         raise InputDataError(
-            f"cannot read the parquet file: {error}", cohort=cohort, file=path, key=key,
-            expected=FORMATS, fix="write it again with pandas.DataFrame.to_parquet",
-        ) from error  # fmt: skip
+            f"cannot read the parquet file: {error}",
+            cohort=cohort,
+            file=path,
+            key=key,
+            expected=FORMATS,
+            fix="write it again with pandas.DataFrame.to_parquet",
+        ) from error
     frame = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
@@ -74,9 +97,12 @@ def read_header(path, *, cohort, key):
             schema = pq.read_schema(path)
         except (OSError, ValueError) as error:
             raise InputDataError(
-                f"cannot read the parquet file: {error}", cohort=cohort, file=path, key=key,
+                f"cannot read the parquet file: {error}",
+                cohort=cohort,
+                file=path,
+                key=key,
                 expected=FORMATS,
-            ) from error  # fmt: skip
+            ) from error
         index = (schema.pandas_metadata or {}).get("index_columns", [])
         index = [name for name in index if isinstance(name, str)]
         names = index + [n for n in schema.names if n not in index]
@@ -152,9 +178,15 @@ def read_clinical(path, *, cohort, key):
     names = clinical_header(text, sep, cohort=cohort, key=key)
     try:
         frame = pd.read_csv(
-            io.StringIO(text.text), sep=sep, header=None, skiprows=1, dtype=str,
-            quoting=csv.QUOTE_MINIMAL, skipinitialspace=True, index_col=False,
-        )  # fmt: skip
+            io.StringIO(text.text),
+            sep=sep,
+            header=None,
+            skiprows=1,
+            dtype=str,
+            quoting=csv.QUOTE_MINIMAL,
+            skipinitialspace=True,
+            index_col=False,
+        )
     except pd.errors.EmptyDataError:
         raise no_rows(cohort=cohort, file=path, key=key) from None
     except (pd.errors.ParserError, ValueError) as error:
@@ -199,9 +231,12 @@ def read_expression(path, *, cohort, key):
         raise no_rows(cohort=cohort, file=path, key=key)
     if len(names) < 2:
         raise InputDataError(
-            "the expression table has one column only", cohort=cohort, file=path, key=key,
+            "the expression table has one column only",
+            cohort=cohort,
+            file=path,
+            key=key,
             expected="row ids in the first column, then one column per sample or gene",
-        )  # fmt: skip
+        )
     ids = frame.pop(0).astype(str).str.strip()
     text_file = sep != "parquet"
     values = numeric_block(frame, ids, names, cohort=cohort, file=path, key=key, lines=text_file)
@@ -229,9 +264,10 @@ def fast_numeric_table(path, sep, width):
                 stream,
                 pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
                 pacsv.ParseOptions(delimiter=sep),
-                pacsv.ConvertOptions(column_types=types, null_values=NA_TEXTS,
-                                     strings_can_be_null=False),
-            )  # fmt: skip
+                pacsv.ConvertOptions(
+                    column_types=types, null_values=NA_TEXTS, strings_can_be_null=False
+                ),
+            )
     except (pa.ArrowInvalid, OSError, EOFError):
         table = None
     finally:
@@ -252,11 +288,19 @@ def careful_text_table(path, sep, names, text, *, cohort, key):
         try:
             with open_inflated(path) as stream:
                 return pd.read_csv(
-                    stream, sep=sep, header=None, skiprows=1, dtype={0: str}, encoding=encoding,
-                    quoting=csv.QUOTE_MINIMAL, skipinitialspace=True, index_col=False,
-                    low_memory=False, keep_default_na=False,
+                    stream,
+                    sep=sep,
+                    header=None,
+                    skiprows=1,
+                    dtype={0: str},
+                    encoding=encoding,
+                    quoting=csv.QUOTE_MINIMAL,
+                    skipinitialspace=True,
+                    index_col=False,
+                    low_memory=False,
+                    keep_default_na=False,
                     na_values=missing,  # ids (column 0) taken literally
-                )  # fmt: skip
+                )
         except UnicodeDecodeError:
             log.warning("%s: not valid UTF-8; read as latin-1", path)
         except pd.errors.EmptyDataError:
@@ -273,10 +317,13 @@ def fitted_names(names, width, *, cohort, file, key):
     if len(names) != width:
         raise InputDataError(
             f"the data rows have {'more' if width > len(names) else 'fewer'} cells than the header",
-            cohort=cohort, file=file, line=2, key=key,
+            cohort=cohort,
+            file=file,
+            line=2,
+            key=key,
             found=f"{len(names)} header cells, {width} cells in the rows",
             expected="one header cell per column, the same number of cells on every line",
-        )  # fmt: skip
+        )
     return names
 
 
@@ -342,10 +389,15 @@ def sample_ids(clinical, column, *, cohort, file, key):
         first = int(np.flatnonzero(ids.isna().to_numpy())[0])
         raise InputDataError(
             "rows without a sample id in the clinical table",
-            cohort=cohort, file=file, line=first + 2, column=column, key=key,
+            cohort=cohort,
+            file=file,
+            line=first + 2,
+            column=column,
+            key=key,
             found=f"{int(ids.isna().sum())} empty or NA sample ids",
-            expected="a sample id on every row", fix="fill in or delete those rows",
-        )  # fmt: skip
+            expected="a sample id on every row",
+            fix="fill in or delete those rows",
+        )
     return clinical.set_index(pd.Index(ids.astype(str).str.strip(), name="sample_id"))
 
 
@@ -366,8 +418,13 @@ class Table(Source):
         """Unique sample ids, and the expression header's orientation against them."""
         from selfseed.cohort import unique_sample_ids
 
-        frame = sample_ids(frame, entry["sample_column"], cohort=cohort, file=file,
-                           key=f"cohorts.{cohort}.sample_column")  # fmt: skip
+        frame = sample_ids(
+            frame,
+            entry["sample_column"],
+            cohort=cohort,
+            file=file,
+            key=f"cohorts.{cohort}.sample_column",
+        )
         unique_sample_ids(frame.index, "clinical table", cohort=cohort, file=file)
         check_expression_header(entry, cohort, list(frame.index))
         return frame
@@ -378,8 +435,13 @@ class Table(Source):
         if entry["orientation"] == "samples_by_genes":
             expression = expression.T
         clinical = read_clinical(entry["clinical"], cohort=cohort, key=f"{key}.clinical")
-        clinical = sample_ids(clinical, entry["sample_column"], cohort=cohort,
-                              file=entry["clinical"], key=f"{key}.sample_column")  # fmt: skip
+        clinical = sample_ids(
+            clinical,
+            entry["sample_column"],
+            cohort=cohort,
+            file=entry["clinical"],
+            key=f"{key}.sample_column",
+        )
         provenance = {
             "source": "table",
             "files": [f"{p} sha256:{sha256(p)}" for p in (entry["expression"], entry["clinical"])],

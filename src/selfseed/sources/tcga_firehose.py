@@ -53,8 +53,11 @@ class TcgaFirehose(Source):
 
     def endpoint_defaults(self, entry):
         shipped = data_files(entry["cancer_type"])
-        return {"cancer_type": entry["cancer_type"], "table": shipped["endpoint_table"],
-                "events": shipped["events"]}  # fmt: skip
+        return {
+            "cancer_type": entry["cancer_type"],
+            "table": shipped["endpoint_table"],
+            "events": shipped["events"],
+        }
 
     def load(self, entry, files, *, cohort):
         """log2(RSEM + 1) genes x samples; clinical = the patients' rows of the preset's CDR table

@@ -145,8 +145,14 @@ class Xena(Source):
         if entry["primary_tumour_only"]:
             kept, not_primary = primary_tumour_one_per_patient(expression.columns)
             expression = expression[kept]
-            dropped = pd.DataFrame({"kind": "sample", "id": not_primary["sample_id"],
-                                    "reason": not_primary["reason"], "detail": ""})  # fmt: skip
+            dropped = pd.DataFrame(
+                {
+                    "kind": "sample",
+                    "id": not_primary["sample_id"],
+                    "reason": not_primary["reason"],
+                    "detail": "",
+                }
+            )
         if entry["values"] == "counts":
             expression = counts_to_log2cpm(expression)
             log2_note = "read counts normalised to log2-CPM (edgeR formula, prior count 2, no TMM)"

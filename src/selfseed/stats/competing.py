@@ -363,5 +363,8 @@ def lunn_mcneil(time, first_event, score, causes=(1, 2)):
     coef, cov = np.asarray(fit.params), np.asarray(fit.cov_params())
     table = _hazard_ratio_table(["score", "score:cause2"], coef, np.sqrt(np.diag(cov)))
     second_cause = coef.sum(), float(np.sqrt(cov.sum()))
-    return {"first": table.iloc[0], "interaction": table.iloc[1],
-            "second": _hazard_ratio_table(["score"], *map(np.atleast_1d, second_cause)).iloc[0]}  # fmt: skip
+    return {
+        "first": table.iloc[0],
+        "interaction": table.iloc[1],
+        "second": _hazard_ratio_table(["score"], *map(np.atleast_1d, second_cause)).iloc[0],
+    }

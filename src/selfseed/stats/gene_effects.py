@@ -29,13 +29,39 @@ from selfseed.survival import cox_per_sd
 
 LEAVE_ONE_OUT_METHODS = ("zmean", "ssgsea")
 COLUMNS = [
-    "cohort", "endpoint", "signature", "gene", "symbol", "method", "n", "events", "competing",
-    "hr", "ci_low", "ci_high", "p", "coef", "se",
-    "shr", "shr_ci_low", "shr_ci_high", "shr_p", "shr_coef", "shr_se",
-    "signature_hr", "signature_coef", "signature_se",
-    "loo_hr", "loo_ci_low", "loo_ci_high", "loo_p", "loo_coef", "loo_se",
-    "log_hr_change_without_gene", "note",
-]  # fmt: skip
+    "cohort",
+    "endpoint",
+    "signature",
+    "gene",
+    "symbol",
+    "method",
+    "n",
+    "events",
+    "competing",
+    "hr",
+    "ci_low",
+    "ci_high",
+    "p",
+    "coef",
+    "se",
+    "shr",
+    "shr_ci_low",
+    "shr_ci_high",
+    "shr_p",
+    "shr_coef",
+    "shr_se",
+    "signature_hr",
+    "signature_coef",
+    "signature_se",
+    "loo_hr",
+    "loo_ci_low",
+    "loo_ci_high",
+    "loo_p",
+    "loo_coef",
+    "loo_se",
+    "log_hr_change_without_gene",
+    "note",
+]
 COX_KEYS = ("hr", "ci_low", "ci_high", "p", "coef", "se")
 
 
@@ -63,8 +89,11 @@ def gene_decomposition(adata, signature, genes, *, methods, min_genes, ssgsea_we
     coverage = gene_coverage(signature_genes({signature: genes}), adata.var_names, constant)
     present = coverage.loc[coverage["present"], "symbol"].tolist()
     patients = coded_samples(adata.obs)
-    label = {"cohort": adata.uns["cohort"], "endpoint": adata.uns["endpoint"]["name"],
-             "signature": signature}  # fmt: skip
+    label = {
+        "cohort": adata.uns["cohort"],
+        "endpoint": adata.uns["endpoint"]["name"],
+        "signature": signature,
+    }
 
     def cox(score):
         return cox_per_sd(patients.assign(score=score.reindex(patients.index)))
@@ -73,11 +102,17 @@ def gene_decomposition(adata, signature, genes, *, methods, min_genes, ssgsea_we
     for method in methods:
         if len(present) >= min_genes:
             fit = cox(signature_score(expression, present, method, ssgsea_weight=ssgsea_weight))
-            full[method] = {"signature_hr": fit["hr"], "signature_coef": fit["coef"],
-                            "signature_se": fit["se"], "note": fit["note"]}  # fmt: skip
+            full[method] = {
+                "signature_hr": fit["hr"],
+                "signature_coef": fit["coef"],
+                "signature_se": fit["se"],
+                "note": fit["note"],
+            }
         else:
-            full[method] = {"note": f"{len(present)} of {len(coverage)} genes present, fewer "
-                            f"than min_genes={min_genes}"}  # fmt: skip
+            full[method] = {
+                "note": f"{len(present)} of {len(coverage)} genes present, fewer "
+                f"than min_genes={min_genes}"
+            }
     rows = []
     for gene in coverage.itertuples():
         base = {**label, "gene": gene.gene, "symbol": gene.symbol}
@@ -91,24 +126,41 @@ def gene_decomposition(adata, signature, genes, *, methods, min_genes, ssgsea_we
             else {"note": "not run: expression is constant"}
         )
         effects = {
-            "n": own["n"], "events": own["events"], "competing": fine_gray.get("competing"),
+            "n": own["n"],
+            "events": own["events"],
+            "competing": fine_gray.get("competing"),
             **{k: own[k] for k in COX_KEYS},
-            **{f"shr{s}": fine_gray.get(k, np.nan) for k, s in (
-                ("shr", ""), ("ci_low", "_ci_low"), ("ci_high", "_ci_high"), ("p", "_p"),
-                ("coef", "_coef"), ("se", "_se"))},
-        }  # fmt: skip
-        notes = [f"gene Cox {own['note']}" if own["note"] else "",
-                 f"gene Fine-Gray {fine_gray['note']}" if fine_gray["note"] else ""]  # fmt: skip
+            **{
+                f"shr{s}": fine_gray.get(k, np.nan)
+                for k, s in (
+                    ("shr", ""),
+                    ("ci_low", "_ci_low"),
+                    ("ci_high", "_ci_high"),
+                    ("p", "_p"),
+                    ("coef", "_coef"),
+                    ("se", "_se"),
+                )
+            },
+        }
+        notes = [
+            f"gene Cox {own['note']}" if own["note"] else "",
+            f"gene Fine-Gray {fine_gray['note']}" if fine_gray["note"] else "",
+        ]
         rest = [g for g in present if g != gene.symbol]
         for method in methods:
-            row = {**base, "method": method, **effects,
-                   **{k: v for k, v in full[method].items() if k != "note"}}  # fmt: skip
+            row = {
+                **base,
+                "method": method,
+                **effects,
+                **{k: v for k, v in full[method].items() if k != "note"},
+            }
             note = list(notes)
             if full[method]["note"]:
                 note.append(f"signature {full[method]['note']}")
             if len(rest) < min_genes:
-                note.append(f"no leave-one-out: {len(rest)} genes left, fewer than "
-                            f"min_genes={min_genes}")  # fmt: skip
+                note.append(
+                    f"no leave-one-out: {len(rest)} genes left, fewer than min_genes={min_genes}"
+                )
             else:
                 loo = cox(signature_score(expression, rest, method, ssgsea_weight=ssgsea_weight))
                 row.update({f"loo_{k}": loo[k] for k in COX_KEYS})
@@ -133,11 +185,24 @@ def pooled_column(prefix, key):
 
 
 POOLED_COLUMNS = [
-    "cohort", "k", "cohorts", "endpoint", "signature", "gene", "symbol", "method", "n", "events",
-    *[pooled_column(prefix, key) for prefix, *_ in POOLED
-      for key in ("hr", "ci_low", "ci_high", "p", "coef")],
-    "log_hr_change_without_gene", "note",
-]  # fmt: skip
+    "cohort",
+    "k",
+    "cohorts",
+    "endpoint",
+    "signature",
+    "gene",
+    "symbol",
+    "method",
+    "n",
+    "events",
+    *[
+        pooled_column(prefix, key)
+        for prefix, *_ in POOLED
+        for key in ("hr", "ci_low", "ci_high", "p", "coef")
+    ],
+    "log_hr_change_without_gene",
+    "note",
+]
 
 
 def pooled_gene_rows(tables, statistics):
@@ -152,10 +217,18 @@ def pooled_gene_rows(tables, statistics):
         ["signature", "symbol", "method"], sort=False
     ):
         gene_fitted = part[part["coef"].notna()]
-        row = {"cohort": "pooled", "k": len(gene_fitted), "cohorts": ",".join(gene_fitted["cohort"]),
-               "endpoint": ",".join(sorted(part["endpoint"].unique())), "signature": signature,
-               "gene": part["gene"].iloc[0], "symbol": symbol, "method": method,
-               "n": gene_fitted["n"].sum(), "events": gene_fitted["events"].sum()}  # fmt: skip
+        row = {
+            "cohort": "pooled",
+            "k": len(gene_fitted),
+            "cohorts": ",".join(gene_fitted["cohort"]),
+            "endpoint": ",".join(sorted(part["endpoint"].unique())),
+            "signature": signature,
+            "gene": part["gene"].iloc[0],
+            "symbol": symbol,
+            "method": method,
+            "n": gene_fitted["n"].sum(),
+            "events": gene_fitted["events"].sum(),
+        }
         notes = []
         for prefix, what, coef, se in POOLED:
             fit = random_effects_row(part[part[coef].notna()], statistics, coef, se)

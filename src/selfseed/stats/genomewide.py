@@ -120,11 +120,14 @@ def cohort_ranking(adata, *, ties="efron", min_expressing=MIN_EXPRESSING):
     events = int((obs["event"] == EVENT).sum())
     note = np.select(
         [events == 0, expressing == 0, ~ranked, table["z"].isna()],
-        ["no z: no events of interest", "no z: gene constant across the patients",
-         f"not ranked: above its lowest value in fewer than {min_expressing} patients",
-         "no z: gene constant across the patients at risk"],
+        [
+            "no z: no events of interest",
+            "no z: gene constant across the patients",
+            f"not ranked: above its lowest value in fewer than {min_expressing} patients",
+            "no z: gene constant across the patients at risk",
+        ],
         "",
-    )  # fmt: skip
+    )
     table.insert(1, "cohort", adata.uns["cohort"])
     table.insert(2, "n", len(obs))
     table.insert(3, "events", events)

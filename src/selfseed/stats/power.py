@@ -31,9 +31,21 @@ LATOUCHE = (
 )
 FORMULAS = {"cause_specific": SCHOENFELD, "subdistribution": LATOUCHE}
 PLANNING_COLUMNS = [
-    "hazard", "formula", "assumed", "hr_per_sd", "power", "alpha", "horizon_months", "cif_event",
-    "cif_competing", "events_exact", "events", "patients_exact", "patients", "note",
-]  # fmt: skip
+    "hazard",
+    "formula",
+    "assumed",
+    "hr_per_sd",
+    "power",
+    "alpha",
+    "horizon_months",
+    "cif_event",
+    "cif_competing",
+    "events_exact",
+    "events",
+    "patients_exact",
+    "patients",
+    "note",
+]
 MINIMUM_HR = "minimum detectable HR per SD = exp((z_{1-a/2} + z_{1-b}) / sqrt(D)), D = LR events"
 
 
@@ -72,8 +84,9 @@ def incidence_at(time, event, horizon):
     )
 
 
-def planning_table(hazards, p_event, p_competing, *, powers=(0.8, 0.9), alpha=0.05,
-                   horizon_months=60):  # fmt: skip
+def planning_table(
+    hazards, p_event, p_competing, *, powers=(0.8, 0.9), alpha=0.05, horizon_months=60
+):
     """Events and patients needed per hazard, assumed HR and power.
 
     `hazards`: {"cause_specific" / "subdistribution": (hr, ci_low, ci_high)}, pooled per SD;
@@ -86,10 +99,17 @@ def planning_table(hazards, p_event, p_competing, *, powers=(0.8, 0.9), alpha=0.
         bound = 1.0 if ci_low <= 1 <= ci_high else ci_low if hr > 1 else ci_high
         for assumed, value in (("pooled estimate", hr), ("CI bound nearer 1", bound)):
             for power in powers:
-                row = {"hazard": hazard, "formula": FORMULAS[hazard], "assumed": assumed,
-                       "hr_per_sd": value, "power": power, "alpha": alpha,
-                       "horizon_months": horizon_months, "cif_event": p_event,
-                       "cif_competing": p_competing}  # fmt: skip
+                row = {
+                    "hazard": hazard,
+                    "formula": FORMULAS[hazard],
+                    "assumed": assumed,
+                    "hr_per_sd": value,
+                    "power": power,
+                    "alpha": alpha,
+                    "horizon_months": horizon_months,
+                    "cif_event": p_event,
+                    "cif_competing": p_competing,
+                }
                 if not np.isfinite(value) or value == 1:
                     rows.append({**row, "note": "not estimable: no power against an HR of 1"})
                     continue
@@ -102,8 +122,14 @@ def planning_table(hazards, p_event, p_competing, *, powers=(0.8, 0.9), alpha=0.
                     rows.append({**row, "note": note})
                     continue
                 patients = events / p_event
-                rows.append({**row, "patients_exact": patients, "patients": int(np.ceil(patients)),
-                             "note": ""})  # fmt: skip
+                rows.append(
+                    {
+                        **row,
+                        "patients_exact": patients,
+                        "patients": int(np.ceil(patients)),
+                        "note": "",
+                    }
+                )
     return pd.DataFrame(rows).reindex(columns=PLANNING_COLUMNS)
 
 
@@ -114,8 +140,14 @@ def detectable_table(cohorts, *, powers=(0.8, 0.9), alpha=0.05):
     rows = []
     for cohort in cohorts.itertuples():
         for power in powers:
-            row = {"cohort": cohort.cohort, "n": cohort.n, "events": cohort.events,
-                   "power": power, "alpha": alpha, "formula": MINIMUM_HR}  # fmt: skip
+            row = {
+                "cohort": cohort.cohort,
+                "n": cohort.n,
+                "events": cohort.events,
+                "power": power,
+                "alpha": alpha,
+                "formula": MINIMUM_HR,
+            }
             if cohort.events > 0:
                 row.update(hr_per_sd=minimum_detectable_hr(cohort.events, power, alpha), note="")
             else:
