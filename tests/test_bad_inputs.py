@@ -1140,17 +1140,17 @@ finally:
 WRITES = {
     "table": (
         "cox.tsv",
-        "from selfseed.pipeline import write_tsv\n"
+        "from selfseed.files import write_tsv\n"
         "write_tsv(pd.DataFrame(np.arange(400_000).reshape(-1, 4)), out / 'cox.tsv')",
     ),
     "h5ad": (
         "gse1992.h5ad",
-        "import anndata as ad\nfrom selfseed.pipeline import write_h5ad\n"
+        "import anndata as ad\nfrom selfseed.files import write_h5ad\n"
         "write_h5ad(ad.AnnData(np.ones((300, 300))), out / 'gse1992.h5ad')",
     ),
     "report page": (
         "summary.html",
-        "from selfseed.report import write_text\n"
+        "from selfseed.files import write_text\n"
         "write_text('<p>x</p>' * 50_000, out / 'summary.html')",
     ),
     "figure": (

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from selfseed import plots, report
+from selfseed import files, plots, report
 
 ENDPOINT = {"name": "LR", "label": "locoregional recurrence"}
 SIGNATURES = ("attractor", "invasion")
@@ -240,10 +240,10 @@ def test_cohort_inputs_record_size_and_sha256_or_the_package(tmp_path):
     data.write_bytes(b"gene\ts1\nIL6\t1.5\n")
     recorded = {
         "source": "table",
-        "files": [f"{data} sha256:{report.sha256(data)}", f"{tmp_path / 'gone.tsv'} sha256:abc"],
+        "files": [f"{data} sha256:{files.sha256(data)}", f"{tmp_path / 'gone.tsv'} sha256:abc"],
     }
     entry = report.cohort_inputs("mine", recorded)
-    assert entry["files"][0] == {"path": str(data), "size_bytes": 16, "sha256": report.sha256(data)}
+    assert entry["files"][0] == {"path": str(data), "size_bytes": 16, "sha256": files.sha256(data)}
     assert entry["files"][1]["size_bytes"] is None
     assert entry["files"][1]["sha256"] == "abc"
     survset = report.cohort_inputs(
@@ -282,14 +282,14 @@ def test_a_file_changed_since_ingest_keeps_both_sha256_and_is_a_warning(tmp_path
     data.write_bytes(b"gene\ts1\nIL6\t1.5\n")
     recorded = {
         "source": "table",
-        "files": [f"{data} sha256:{report.sha256(data)}"],
+        "files": [f"{data} sha256:{files.sha256(data)}"],
         "file_stats": [report.file_stat(data)],
     }
-    at_ingest = report.sha256(data)
+    at_ingest = files.sha256(data)
     rewrite_keeping_mtime(data, b"gene\ts1\nIL6\t9.5\n")  # same size, same mtime
     with caplog.at_level("WARNING", logger="selfseed"):
         (item,) = report.cohort_inputs("mine", recorded)["files"]
-    assert item["sha256_at_ingest"] == at_ingest != item["sha256"] == report.sha256(data)
+    assert item["sha256_at_ingest"] == at_ingest != item["sha256"] == files.sha256(data)
     assert item["changed_since_ingest"] is True
     assert "touch the file" in item["note"]
     (warning,) = caplog.messages
@@ -319,7 +319,7 @@ def test_a_file_with_its_recorded_size_and_change_time_is_not_hashed_again(tmp_p
     data = tmp_path / "expr.tsv"
     data.write_bytes(b"gene\ts1\nIL6\t1.5\n")
     recorded = {
-        "files": [f"{data} sha256:{report.sha256(data)}"],
+        "files": [f"{data} sha256:{files.sha256(data)}"],
         "file_stats": [report.file_stat(data)],
     }
 
@@ -344,12 +344,12 @@ def test_provenance_record_is_json_with_date_config_and_versions(tmp_path):
         [config],
         now=now,
     )
-    report.write_json(record, tmp_path / "provenance.json")
+    files.write_json(record, tmp_path / "provenance.json")
     loaded = json.loads((tmp_path / "provenance.json").read_text())
     assert loaded["date"] == "2026-01-02T03:04:05+00:00"
     assert loaded["config"] == {"min_genes": 2, "x": [0.5]}
     assert loaded["software"] == {"python": "3.11.7", "snakemake": "9.27.1"}
-    assert loaded["config_files"][0]["sha256"] == report.sha256(config)
+    assert loaded["config_files"][0]["sha256"] == files.sha256(config)
     assert loaded["pipeline"]["name"] == "selfseed"
     assert loaded["pipeline"]["git_commit"]
     assert "2026-01-02" in report.provenance_page(loaded)

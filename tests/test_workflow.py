@@ -463,7 +463,7 @@ def test_an_input_rewritten_with_its_old_mtime_reruns_its_cohort_and_the_summary
     import os
     import time
 
-    from selfseed.sources.table import sha256
+    from selfseed.files import sha256
 
     path = workdir(tmp_path, config_with({"mine": own_table_cohort(tmp_path, gse1992)}))
     assert snakemake(path).returncode == 0

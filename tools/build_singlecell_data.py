@@ -16,7 +16,6 @@ Outputs (byte-identical on re-run with the same package versions):
 """
 
 import argparse
-import hashlib
 import json
 import re
 import warnings
@@ -30,8 +29,8 @@ import pandas as pd
 import rdata
 import scipy.sparse as sp
 
-from selfseed.atomic import replaced
 from selfseed.errors import InputDataError
+from selfseed.files import replaced, sha256
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = "singlecell/wu2021_CID4465.RData"
@@ -88,10 +87,6 @@ def read_experiment(path):
         {label: pd.Categorical(columns[label].astype(str)) for label in LABELS}, index=cells
     )
     return x, genes, labels
-
-
-def sha256(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def description(path):

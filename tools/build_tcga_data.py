@@ -17,9 +17,7 @@ Outputs (byte-identical on re-run with the same package versions):
 """
 
 import argparse
-import hashlib
 import json
-import os
 import re
 from importlib.metadata import version
 from pathlib import Path
@@ -31,6 +29,7 @@ import pyarrow.parquet as pq
 import rdata
 
 from selfseed.errors import InputDataError
+from selfseed.files import replaced, sha256
 
 REPO = Path(__file__).resolve().parents[1]
 COHORTS = ["ACC", "CHOL", "UCS"]
@@ -145,18 +144,13 @@ def new_tumour_events(clinical, cohort, patients):
 
 
 def write_atomic(path, write):
-    """Write through a .part file so that no half-written output is left behind."""
-    part = path.with_name(path.name + ".part")
-    write(part)
-    os.replace(part, path)
+    """Write through `files.replaced`, so that no half-written output is left behind."""
+    with replaced(path) as part:
+        write(part)
 
 
 def write_tsv(frame, path):
     write_atomic(path, lambda part: frame.to_csv(part, sep="\t", index=False, lineterminator="\n"))
-
-
-def sha256(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def description(path):

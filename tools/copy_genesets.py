@@ -15,7 +15,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from selfseed.atomic import replaced
+from selfseed.files import replaced
 
 REPO = Path(__file__).resolve().parents[1]
 GMT = "h.all.v2022.1.Hs.symbols.gmt"

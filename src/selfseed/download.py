@@ -8,7 +8,6 @@ a valid manifest is used without any network call. A file placed at ``dest`` by 
 and given a manifest.
 """
 
-import hashlib
 import json
 import logging
 import os
@@ -23,8 +22,8 @@ from urllib.parse import urlsplit
 import requests
 
 from selfseed import __version__
-from selfseed.atomic import replaced
 from selfseed.errors import ConfigError, DownloadError, environment_errno, environment_failure
+from selfseed.files import replaced, sha256
 from selfseed.inflate import InflationError, Limits, check_archive, is_gzip, open_inflated
 
 GEO_BASE_URL = "https://ftp.ncbi.nlm.nih.gov/geo"
@@ -357,16 +356,16 @@ def _verify(path, name, expected_sha256, limits):
             if environment_errno(err) is not None:
                 raise
             raise _Failed("the archive is truncated or damaged", found=str(err)) from None
-    sha256 = _sha256(path)
-    if expected_sha256 and sha256 != expected_sha256.lower():
+    digest = sha256(path)
+    if expected_sha256 and digest != expected_sha256.lower():
         raise _Failed(
             "sha256 differs from the expected one (the file changed at the source, or the "
             "expected checksum is wrong)",
-            found=sha256,
+            found=digest,
             expected=expected_sha256,
             retry=False,
         )
-    return size, sha256, inflated
+    return size, digest, inflated
 
 
 def _inflated_size(path, limits):
@@ -397,14 +396,6 @@ def _beyond_limits(error):
     return _Failed(
         error.problem, found=error.found, expected=error.expected, retry=False, fix=error.fix
     )
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _download_error(url, dest, failed):

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from selfseed.atomic import replaced
 from selfseed.contracts import (
     CONTRACT_COLUMNS,
     COX_COLUMNS,
@@ -23,6 +22,7 @@ from selfseed.contracts import (
     score_columns,
 )
 from selfseed.endpoints import coded_samples
+from selfseed.files import read_table, write_h5ad, write_json, write_tsv
 from selfseed.logs import log
 
 STACK = [
@@ -39,17 +39,6 @@ STACK = [
     "SurvSet",
     "selfseed",
 ]
-
-
-def write_tsv(frame, path):
-    """Write a table atomically, with stable float formatting (byte-identical reruns)."""
-    with replaced(path) as tmp:
-        frame.to_csv(tmp, sep="\t", index=False, float_format="%.10g", na_rep="NA")
-
-
-def write_h5ad(adata, path):
-    with replaced(path, suffix=".part.h5ad") as tmp:  # anndata wants the .h5ad suffix
-        adata.write_h5ad(tmp)
 
 
 def download(url, dest, limits=None):
@@ -129,7 +118,6 @@ def analyse_cohort(entry, cohort, files, settings, *, outputs):
 def write_summary(scored, *, coverage, patients, record):
     """What the run-wide summary needs of a cohort, small: its gene coverage, its patients with the
     primary coding and every score, and its record (counts, endpoint, provenance) as JSON."""
-    from selfseed.report import write_json
 
     write_tsv(cohort_coverage(scored), coverage)
     coded = coded_samples(scored.obs)
@@ -412,7 +400,6 @@ def summarise(
 
     from selfseed.plots import coverage_heatmap, forest, score_correlation
     from selfseed.pooled import locality_rows, meta_rows, primary_rows
-    from selfseed.report import read_table
     from selfseed.survival import add_fdr
 
     merged = {

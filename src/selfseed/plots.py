@@ -23,7 +23,6 @@ from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.gridspec import GridSpec  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from selfseed.atomic import replaced  # noqa: E402
 from selfseed.contracts import (  # noqa: E402
     COMPETING,
     EVENT,
@@ -31,6 +30,7 @@ from selfseed.contracts import (  # noqa: E402
     score_column,
     score_columns,
 )
+from selfseed.files import replaced  # noqa: E402
 
 OKABE_ITO = {
     "black": "#000000",

@@ -20,9 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from selfseed.atomic import replaced
+from selfseed.files import plain, read_table, sha256, write_json, write_text
 from selfseed.logs import log
-from selfseed.sources.table import sha256
 
 QUESTION = (
     "Do tumour <b>self-seeding</b> signatures in the primary tumour go with <b>local "
@@ -167,21 +166,6 @@ def pipeline_version():
     return {"name": "selfseed", "version": installed, "git_commit": commit, "git_dirty": dirty}
 
 
-def plain(value):
-    """JSON-ready copy of numpy/pandas values in nested dicts and lists."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray | pd.Series):
-        return [plain(v) for v in list(value)]
-    if isinstance(value, pd.DataFrame):
-        return plain(value.to_dict(orient="records"))
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
 def cohort_inputs(cohort, recorded):
     """A cohort's input record from its h5ad `uns["provenance"]`: files with size and sha256 (a
     file changed since the ingest is a warning in the log), or the package and dataset for data
@@ -221,16 +205,6 @@ def provenance(config, versions, cohort_provenance, configfiles=(), now=None):
         "software": dict(zip(versions["software"], versions["version"].astype(str), strict=True)),
         "inputs": [cohort_inputs(c, p) for c, p in cohort_provenance.items()],
     }
-
-
-def write_text(text, path):
-    """Write a text file atomically."""
-    with replaced(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-
-
-def write_json(data, path):
-    write_text(json.dumps(plain(data), indent=2, sort_keys=False) + "\n", path)
 
 
 # ---------------------------------------------------------------- HTML
@@ -538,14 +512,6 @@ def provenance_page(record):
 
 
 # ---------------------------------------------------------------- the figures rule
-
-
-def read_table(path):
-    """A result table as written by `write_tsv` ("NA" = missing); a table without columns is empty."""
-    try:
-        return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["NA"])
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
 
 
 def build(tables, cohort_provenance, *, config, configfiles, descriptions, outputs):

@@ -448,7 +448,7 @@ class Geo(Source):
     def load(self, entry, files, *, cohort):
         """Genes x samples, clinical by GSM (the series matrix's sample fields, characteristics as
         `key:ch1`), and the probes dropped with reasons."""
-        from selfseed.sources.table import sha256
+        from selfseed.files import sha256
 
         series = read_series_matrix(files["matrix"])
         annotation = read_platform_annotation(files["annotation"])

@@ -1,8 +1,8 @@
 """An AnnData file a user already has: X samples x genes, var_names gene ids, obs clinical columns."""
 
 from selfseed.errors import InputDataError
+from selfseed.files import sha256
 from selfseed.sources.common import LoadedCohort, Source
-from selfseed.sources.table import sha256
 
 
 class H5ad(Source):

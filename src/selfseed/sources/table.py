@@ -4,7 +4,6 @@ Text files go through `textio`: BOM, CRLF/CR line ends and latin-1 are read, an 
 page or a file whose delimiter does not match its name stops with InputDataError naming the file."""
 
 import csv
-import hashlib
 import io
 import logging
 import re
@@ -14,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from selfseed.errors import ConfigError, InputDataError
+from selfseed.files import sha256
 from selfseed.inflate import check_inflated, is_gzip, open_inflated
 from selfseed.sources.common import LoadedCohort, Source
 from selfseed.sources.textio import header_cells, naming, parser_line, read_text, repeated
@@ -360,15 +360,6 @@ def numeric_block(frame, ids, names, *, cohort, file, key, lines=True):
             )
         frame[column] = numbers
     return frame.astype(np.float64, copy=False)
-
-
-def sha256(path):
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def sample_ids(clinical, column, *, cohort, file, key):

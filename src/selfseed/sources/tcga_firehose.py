@@ -11,8 +11,8 @@ from importlib.resources import files
 import numpy as np
 import pandas as pd
 
+from selfseed.files import sha256
 from selfseed.sources.common import LoadedCohort, Source
-from selfseed.sources.table import sha256
 
 DATA = files("selfseed") / "data" / "tcga"
 CANCER_TYPES = {
