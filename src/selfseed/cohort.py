@@ -6,7 +6,14 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from selfseed.contracts import coding_columns
+from selfseed.contracts import (
+    UNS_CODINGS,
+    UNS_COHORT,
+    UNS_COUNTS,
+    UNS_ENDPOINT,
+    UNS_PROVENANCE,
+    coding_columns,
+)
 from selfseed.endpoints import (
     ENDPOINT_VARIANTS,
     code_endpoint,
@@ -115,17 +122,7 @@ def clean_expression(expression, max_missing_fraction):
     values = numeric.to_numpy(dtype=float)
     if np.isfinite(values).all():  # the usual case: nothing to drop, impute or copy
         return numeric.astype(float, copy=False), drop_rows("gene", [], ""), 0
-    values = values.copy()
-    infinite = np.isinf(values)
-    if infinite.any():
-        gene, sample = (int(i[0]) for i in np.nonzero(infinite))
-        log.warning(
-            "%d infinite expression values (e.g. %s in sample %s) treated as missing",
-            int(infinite.sum()),
-            numeric.index[gene],
-            numeric.columns[sample],
-        )
-        values[infinite] = np.nan
+    values = infinite_as_missing(values.copy(), numeric)
     missing = np.isnan(values)
     empty_gene = missing.all(axis=1)
     if not (~empty_gene).any():
@@ -134,10 +131,9 @@ def clean_expression(expression, max_missing_fraction):
             drop_rows("gene", numeric.index, "no expression value in any sample"),
             0,
         )
-    sample_fraction = missing[~empty_gene].mean(axis=0)
-    bad_sample = (sample_fraction > max_missing_fraction) | (sample_fraction == 1)
-    gene_fraction = missing[:, ~bad_sample].mean(axis=1) if (~bad_sample).any() else 1.0
-    sparse = ~empty_gene & ((gene_fraction > max_missing_fraction) | (gene_fraction == 1))
+    sample_fraction, bad_sample, gene_fraction, sparse = mostly_missing(
+        missing, empty_gene, max_missing_fraction
+    )
     percent = f"{max_missing_fraction:.0%}"
     dropped = pd.concat(
         [
@@ -166,6 +162,31 @@ def clean_expression(expression, max_missing_fraction):
         values = np.where(missing, np.nanmean(values, axis=1)[:, None], values)
     kept = pd.DataFrame(values, numeric.index[keep_gene], numeric.columns[~bad_sample])
     return kept, dropped, int(missing.sum())
+
+
+def infinite_as_missing(values, frame):
+    """`values` (of genes x samples `frame`) with infinite values as NaN, logged."""
+    infinite = np.isinf(values)
+    if infinite.any():
+        gene, sample = (int(i[0]) for i in np.nonzero(infinite))
+        log.warning(
+            "%d infinite expression values (e.g. %s in sample %s) treated as missing",
+            int(infinite.sum()),
+            frame.index[gene],
+            frame.columns[sample],
+        )
+        values[infinite] = np.nan
+    return values
+
+
+def mostly_missing(missing, empty_gene, max_missing_fraction):
+    """Per sample the fraction of (non-empty) genes missing and whether it is dropped; then per
+    gene the fraction of the kept samples missing and whether it is dropped."""
+    sample_fraction = missing[~empty_gene].mean(axis=0)
+    bad_sample = (sample_fraction > max_missing_fraction) | (sample_fraction == 1)
+    gene_fraction = missing[:, ~bad_sample].mean(axis=1) if (~bad_sample).any() else 1.0
+    sparse = ~empty_gene & ((gene_fraction > max_missing_fraction) | (gene_fraction == 1))
+    return sample_fraction, bad_sample, gene_fraction, sparse
 
 
 def looks_unlogged(values):
@@ -268,31 +289,20 @@ def _build_cohort(entry, cohort, files, max_missing_fraction):
     import anndata as ad
 
     loaded = source(entry["source"]).load(entry, files, cohort=cohort)
-    expression, clinical, provenance = loaded.expression, loaded.clinical, loaded.provenance
-    clinical = clinical.astype(object)
-    clinical = clinical.where(~clinical.isin(entry["missing_values"]))
+    provenance = loaded.provenance
     file = provenance["clinical_file"]
     expression_file = provenance.get("expression_file", file)
-    if "preset" not in entry["endpoint"]:
-        # coded on the whole clinical table: a configured code that occurs nowhere is a typo, but
-        # one that occurs only in samples without expression is data (e.g. zero events measured)
-        all_coded, all_dropped = code_endpoint(
-            clinical, entry["endpoint"], cohort=cohort, file=file
-        )
+    clinical = loaded.clinical.astype(object)
+    clinical = clinical.where(~clinical.isin(entry["missing_values"]))
+    coding = endpoint_coder(entry, clinical, cohort=cohort, file=file)
     expression, clinical, dropped_samples = match_samples(
-        expression, clinical, cohort=cohort, expression_file=expression_file, clinical_file=file
+        loaded.expression,
+        clinical,
+        cohort=cohort,
+        expression_file=expression_file,
+        clinical_file=file,
     )
-    variants = {}
-    if "preset" in entry["endpoint"]:
-        from selfseed.presets import preset_endpoint
-
-        coded, dropped_endpoint, endpoint, variants = preset_endpoint(
-            preset_spec(entry), clinical, cohort=cohort
-        )
-    else:
-        coded = all_coded.loc[clinical.index[clinical.index.isin(all_coded.index)]]
-        dropped_endpoint = all_dropped[all_dropped["sample_id"].isin(clinical.index)]
-        endpoint = entry["endpoint"]
+    coded, dropped_endpoint, endpoint, variants = coding(clinical)
     if coded.empty:
         raise no_usable_endpoint(
             InputDataError, dropped_endpoint, len(clinical), cohort=cohort, file=file
@@ -302,75 +312,116 @@ def _build_cohort(entry, cohort, files, max_missing_fraction):
     coded_somewhere = clinical.index.isin(coded.index)
     for variant, _ in variants.values():
         coded_somewhere |= clinical.index.isin(variant.index)
-    treatment = [{**entry["treatment"], "type": "categorical"}] if "treatment" in entry else []
-    symbols, dropped_ids = harmonise_genes(
-        columns(expression, clinical.index[coded_somewhere]), cohort=cohort
+    symbols, dropped_genes, imputed = cohort_genes(
+        columns(expression, clinical.index[coded_somewhere]),
+        entry,
+        max_missing_fraction,
+        cohort=cohort,
+        file=expression_file,
     )
+    samples = symbols.columns
+    obs = cohort_obs(coded, variants, clinical.loc[samples], entry, cohort=cohort, file=file)
+    excluded = drop_rows(
+        "sample",
+        dropped_endpoint["sample_id"],
+        dropped_endpoint["reason"],
+        np.where(
+            dropped_endpoint["sample_id"].isin(samples),
+            "excluded from the primary endpoint only; kept for: " + ", ".join(variants),
+            "",
+        ),
+    )
+    dropped = pd.concat(
+        [loaded.dropped, dropped_samples, excluded, dropped_genes], ignore_index=True
+    )
+    adata = ad.AnnData(
+        X=np.ascontiguousarray(symbols.to_numpy(dtype=np.float64).T),
+        obs=obs,
+        var=pd.DataFrame(index=pd.Index(symbols.index, name="symbol")),
+    )
+    describe_endpoint(adata, cohort, endpoint, variants)
+    adata.uns[UNS_PROVENANCE] = provenance_record(provenance, dropped, imputed)
+    dropped.insert(0, "cohort", cohort)
+    return adata, dropped
+
+
+def cohort_obs(coded, variants, clinical, entry, *, cohort, file):
+    """obs of the samples of `clinical`: the primary coding, the other codings, the covariates and
+    the treatment."""
+    samples = clinical.index
+    treatment = [{**entry["treatment"], "type": "categorical"}] if "treatment" in entry else []
+    terms = covariate_frame(clinical, entry["covariates"] + treatment, cohort=cohort, file=file)
+    obs = coded.reindex(samples) if not coded.index.equals(samples) else coded
+    obs = obs.join(variant_frame(variants, samples)).join(terms)
+    obs.index.name = "sample_id"
+    return obs
+
+
+def endpoint_coder(entry, clinical, *, cohort, file):
+    """A function of the expression-matched clinical table returning (coded primary endpoint,
+    dropped samples, endpoint spec, other codings). Without a preset the codes are checked on the
+    whole clinical table: a configured code that occurs nowhere is a typo, but one that occurs only
+    in samples without expression is data (e.g. zero events measured)."""
+    if "preset" in entry["endpoint"]:
+        from selfseed.presets import preset_endpoint
+
+        return lambda matched: preset_endpoint(preset_spec(entry), matched, cohort=cohort)
+    all_coded, all_dropped = code_endpoint(clinical, entry["endpoint"], cohort=cohort, file=file)
+
+    def coded(matched):
+        kept = matched.index[matched.index.isin(all_coded.index)]
+        dropped = all_dropped[all_dropped["sample_id"].isin(matched.index)]
+        return all_coded.loc[kept], dropped, entry["endpoint"], {}
+
+    return coded
+
+
+def cohort_genes(expression, entry, max_missing_fraction, *, cohort, file):
+    """The expression matrix by gene symbol, on one log scale, without mostly missing genes or
+    samples: (genes x samples, dropped genes and samples, number of values imputed)."""
+    symbols, dropped_ids = harmonise_genes(expression, cohort=cohort)
     if symbols.empty:
         raise InputDataError(
             "no expression row maps to a gene symbol",
             cohort=cohort,
-            file=expression_file,
+            file=file,
             found=f"{len(expression)} rows with ids such as {list(expression.index[:3])}",
             expected="gene symbols, Entrez (or SYMBOL|Entrez), RefSeq, Ensembl or GenBank ids "
             "(probe ids need a platform annotation)",
         )
     check_log_scale(
-        symbols,
-        cohort=cohort,
-        file=expression_file,
-        logs_unlogged=source(entry["source"]).logs_unlogged,
+        symbols, cohort=cohort, file=file, logs_unlogged=source(entry["source"]).logs_unlogged
     )
     symbols, dropped_sparse, imputed = clean_expression(symbols, max_missing_fraction)
     if symbols.empty:
         raise InputDataError(
             "no gene or no sample is left after dropping missing expression values",
             cohort=cohort,
-            file=expression_file,
+            file=file,
             found=", ".join(
                 f"{n} {kind}s dropped" for kind, n in dropped_sparse["kind"].value_counts().items()
             ),
             expected=f"genes and samples with at most {max_missing_fraction:.0%} missing values",
             fix="check the expression file, or raise max_missing_fraction",
         )
-    samples = symbols.columns
-    clinical_terms = covariate_frame(
-        clinical.loc[samples], entry["covariates"] + treatment, cohort=cohort, file=file
-    )
-    obs = coded.reindex(samples) if not coded.index.equals(samples) else coded
-    obs = obs.join(variant_frame(variants, samples)).join(clinical_terms)
-    kept_for = dropped_endpoint["sample_id"].isin(samples)
     dropped = pd.concat(
         [
-            loaded.dropped,
-            dropped_samples,
-            drop_rows(
-                "sample",
-                dropped_endpoint["sample_id"],
-                dropped_endpoint["reason"],
-                np.where(
-                    kept_for,
-                    "excluded from the primary endpoint only; kept for: " + ", ".join(variants),
-                    "",
-                ),
-            ),
             drop_rows("gene", dropped_ids["gene_id"], dropped_ids["reason"], dropped_ids["detail"]),
             dropped_sparse,
         ],
         ignore_index=True,
     )
-    obs.index.name = "sample_id"
-    adata = ad.AnnData(
-        X=np.ascontiguousarray(symbols.to_numpy(dtype=np.float64).T),
-        obs=obs,
-        var=pd.DataFrame(index=pd.Index(symbols.index, name="symbol")),
-    )
-    adata.uns["cohort"] = cohort
-    adata.uns["endpoint"] = {k: v for k, v in endpoint.items() if v is not None}
-    adata.uns["counts"] = endpoint_counts(obs["event"])
+    return symbols, dropped, imputed
+
+
+def describe_endpoint(adata, cohort, endpoint, variants):
+    """Record the endpoint, its counts and the other codings in `adata.uns`, and log them."""
+    adata.uns[UNS_COHORT] = cohort
+    adata.uns[UNS_ENDPOINT] = {k: v for k, v in endpoint.items() if v is not None}
+    adata.uns[UNS_COUNTS] = endpoint_counts(adata.obs["event"])
     if variants:
-        adata.uns["endpoint_variants"] = variant_table(obs, variants)
-        for row in adata.uns["endpoint_variants"].itertuples():
+        adata.uns[UNS_CODINGS] = variant_table(adata.obs, variants)
+        for row in adata.uns[UNS_CODINGS].itertuples():
             log.info(
                 "%s: endpoint coding %s: %d samples, %d events, %d competing, %d censored; "
                 "not coded: %s",
@@ -382,7 +433,7 @@ def _build_cohort(entry, cohort, files, max_missing_fraction):
                 row.censored,
                 row.not_coded or "none",
             )
-    if adata.uns["counts"]["events"] == 0:
+    if adata.uns[UNS_COUNTS]["events"] == 0:
         log.warning(
             "%s: no event of interest (%s) among the %d samples kept: every model of this cohort "
             "will be skipped with that reason",
@@ -390,18 +441,20 @@ def _build_cohort(entry, cohort, files, max_missing_fraction):
             endpoint["name"],
             adata.n_obs,
         )
-    adata.uns["provenance"] = {
+
+
+def provenance_record(provenance, dropped, imputed):
+    """The source's provenance with the gene table, imputed values, drop counts and, for local
+    files, their size and time stamps (to tell at the summary whether a file changed since)."""
+    record = {
         **provenance,
         "gene_table": GENE_TABLE_SOURCE,
         "imputed_values": imputed,
         "dropped_samples": int((dropped["kind"] == "sample").sum()),
         "dropped_genes": int((dropped["kind"] == "gene").sum()),
     }
-    if "files" in provenance:  # to tell at the summary whether a file changed since (report.py)
+    if "files" in provenance:
         from selfseed.report import file_stat, input_files
 
-        adata.uns["provenance"]["file_stats"] = [
-            file_stat(path) for path, _ in input_files(provenance["files"])
-        ]
-    dropped.insert(0, "cohort", cohort)
-    return adata, dropped
+        record["file_stats"] = [file_stat(path) for path, _ in input_files(provenance["files"])]
+    return record

@@ -175,6 +175,15 @@ def ingest(
         adata, dropped_rows = build_cohort(
             entry, cohort, files, max_missing_fraction=max_missing_fraction
         )
+    log_ingest(adata, dropped_rows)
+    write_tsv(dropped_rows, dropped)
+    write_h5ad(adata, h5ad)
+    return adata
+
+
+def log_ingest(adata, dropped_rows):
+    """Log the dropped samples and genes by reason, and what is kept."""
+    cohort = adata.uns[UNS_COHORT]
     for (kind, reason), count in dropped_rows.groupby(["kind", "reason"]).size().items():
         if reason.startswith("event code "):  # the config's lists may have missed a code
             log.warning(
@@ -198,9 +207,6 @@ def ingest(
         counts["competing"],
         counts["censored"],
     )
-    write_tsv(dropped_rows, dropped)
-    write_h5ad(adata, h5ad)
-    return adata
 
 
 def score(adata, signatures, scoring, *, min_genes, scores_h5ad, scores_tsv):
@@ -220,18 +226,7 @@ def score(adata, signatures, scoring, *, min_genes, scores_h5ad, scores_tsv):
         random_state=scoring["random_state"],
         weight=scoring["ssgsea_weight"],
     )
-    for row in status.itertuples():
-        if row.scored:
-            log.info(
-                "%s: %s scored by %s with %s (missing: %s)",
-                cohort,
-                row.signature,
-                row.method,
-                row.present,
-                row.missing or "none",
-            )
-        else:
-            log.warning("%s: %s by %s %s", cohort, row.signature, row.method, row.reason)
+    log_scoring(cohort, status)
     wide = scores_wide(long)
     present = coverage.loc[coverage["present"], "symbol"].unique().tolist()
     scored = adata[:, present].copy()
@@ -245,6 +240,22 @@ def score(adata, signatures, scoring, *, min_genes, scores_h5ad, scores_tsv):
         scores_tsv,
     )
     return scored
+
+
+def log_scoring(cohort, status):
+    """Log which genes scored each signature by each method, and why one was not scored."""
+    for row in status.itertuples():
+        if row.scored:
+            log.info(
+                "%s: %s scored by %s with %s (missing: %s)",
+                cohort,
+                row.signature,
+                row.method,
+                row.present,
+                row.missing or "none",
+            )
+        else:
+            log.warning("%s: %s by %s %s", cohort, row.signature, row.method, row.reason)
 
 
 def model(adata, covariates, treatment, methods, statistics, *, tables, plots, clock=None):
@@ -386,6 +397,9 @@ def cohort_coverage(adata):
     return coverage[["cohort", "signature", "gene", "symbol", "present", "note"]]
 
 
+PATIENT_COLUMNS = ["cohort", "signature", "method", "time_months", "event", "score_sd"]
+
+
 def summarise(
     model_tables, cohort_files, sources, statistics, primary, *, tables, plots, threads=1
 ):
@@ -396,51 +410,11 @@ def summarise(
 
     Returns (each cohort's provenance record {cohort: dict}, for the report; a function that waits
     for the second process)."""
-    import json
-
     from selfseed.plots import coverage_heatmap, forest, score_correlation
     from selfseed.pooled import locality_rows, meta_rows, primary_rows
-    from selfseed.survival import add_fdr
 
-    merged = {
-        name: pd.concat([pd.read_csv(p, sep="\t") for p in paths], ignore_index=True)
-        for name, paths in model_tables.items()
-    }
-    cox = add_fdr(merged["cox"])
-    cox = cox[CONTRACT_COLUMNS + [c for c in cox.columns if c not in CONTRACT_COLUMNS]]
-    merged["groups"] = add_fdr(merged["groups"])
-    cohorts, patients, cohort_provenance, scores = [], [], {}, {}
-    for record_path, patients_path in zip(
-        cohort_files["record"], cohort_files["patients"], strict=True
-    ):
-        record = json.loads(Path(record_path).read_text())
-        cohort = record["cohort"]
-        cohort_provenance[cohort] = record.pop("provenance")
-        cohorts.append({"cohort": cohort, **sources[cohort], **record})
-        coded = pd.read_csv(patients_path, sep="\t").set_index("sample_id")
-        scores[cohort] = coded
-        for column in score_columns(coded.columns):
-            signature, method = parse_score_column(column)
-            score = coded[column]
-            patients.append(
-                pd.DataFrame(
-                    {
-                        "cohort": cohort,
-                        "signature": signature,
-                        "method": method,
-                        "time_months": coded["time_months"],
-                        "event": coded["event"],
-                        "score_sd": (score - score.mean()) / score.std(ddof=1),
-                    }
-                )
-            )
-    patients = (
-        pd.concat(patients, ignore_index=True)
-        if patients
-        else pd.DataFrame(
-            columns=["cohort", "signature", "method", "time_months", "event", "score_sd"]
-        )
-    )
+    merged = merged_model_tables(model_tables)
+    cohorts, provenance, scores = read_cohort_summaries(cohort_files, sources)
     coverage = pd.concat([read_table(p) for p in cohort_files["coverage"]], ignore_index=True)
     figures_drawn = aside(
         threads > 1,
@@ -449,32 +423,25 @@ def summarise(
             score_correlation(scores, plots["correlation"]),
         ),
     )
-    meta = meta_rows(cox, merged["competing"], merged["sensitivity"], patients, statistics)
-    locality = pd.concat(
+    cox, skipped = merged["cox"], skipped_rows(merged)
+    meta = meta_rows(
+        cox, merged["competing"], merged["sensitivity"], standardised_patients(scores), statistics
+    )
+    merged["locality"] = pd.concat(
         [merged["locality"], locality_rows(merged["locality"], statistics)], ignore_index=True
     )
-    skipped = pd.concat(
-        [
-            frame.loc[
-                frame["note"].fillna("").ne(""), ["cohort", "signature", "method", "note"]
-            ].assign(analysis=name)
-            for name, frame in {**merged, "cox": cox}.items()
-        ],
-        ignore_index=True,
-    )
-    for name, frame in merged.items():
-        if name not in ("cox", "locality"):
-            write_tsv(frame, tables[name])
-    write_tsv(cox, tables["cox"])
-    write_tsv(locality, tables["locality"])
-    write_tsv(meta, tables["meta"])
-    write_tsv(
-        primary_rows(meta, locality[locality["cohort"] == "pooled"], primary), tables["primary"]
-    )
-    write_tsv(coverage, tables["coverage"])
-    write_tsv(pd.DataFrame(cohorts), tables["cohorts"])
-    write_tsv(skipped.rename(columns={"note": "reason"}), tables["skipped"])
-    write_tsv(software_versions(), tables["versions"])
+    pooled_locality = merged["locality"][merged["locality"]["cohort"] == "pooled"]
+    run_tables = {
+        **merged,
+        "meta": meta,
+        "primary": primary_rows(meta, pooled_locality, primary),
+        "coverage": coverage,
+        "cohorts": pd.DataFrame(cohorts),
+        "skipped": skipped,
+        "versions": software_versions(),
+    }
+    for name, frame in run_tables.items():
+        write_tsv(frame, tables[name])
     forest(cox, meta, plots["forest"])  # each figure with its SVG beside it
     log.info(
         "cox.tsv: %d rows, %d fitted; meta.tsv: %d rows",
@@ -482,7 +449,74 @@ def summarise(
         cox["hr"].notna().sum(),
         len(meta),
     )
-    return cohort_provenance, figures_drawn
+    return provenance, figures_drawn
+
+
+def merged_model_tables(model_tables):
+    """Each model table over all cohorts ({name: [paths]}), the Cox and group tests with their BH
+    FDR across the run, the Cox table's contract columns first."""
+    from selfseed.survival import add_fdr
+
+    merged = {
+        name: pd.concat([pd.read_csv(p, sep="\t") for p in paths], ignore_index=True)
+        for name, paths in model_tables.items()
+    }
+    cox = add_fdr(merged["cox"])
+    merged["cox"] = cox[CONTRACT_COLUMNS + [c for c in cox.columns if c not in CONTRACT_COLUMNS]]
+    merged["groups"] = add_fdr(merged["groups"])
+    return merged
+
+
+def read_cohort_summaries(cohort_files, sources):
+    """Per cohort job's summary files: the cohorts table's rows, each cohort's provenance record and
+    its patients (primary coding and every score, by sample)."""
+    import json
+
+    cohorts, provenance, scores = [], {}, {}
+    for record_path, patients_path in zip(
+        cohort_files["record"], cohort_files["patients"], strict=True
+    ):
+        record = json.loads(Path(record_path).read_text())
+        cohort = record["cohort"]
+        provenance[cohort] = record.pop("provenance")
+        cohorts.append({"cohort": cohort, **sources[cohort], **record})
+        scores[cohort] = pd.read_csv(patients_path, sep="\t").set_index("sample_id")
+    return cohorts, provenance, scores
+
+
+def standardised_patients(scores):
+    """One row per cohort x signature x method x patient: the primary coding and the score in SD
+    units of its cohort (what the stratified pooled Cox model fits)."""
+    patients = [
+        pd.DataFrame(
+            {
+                "cohort": cohort,
+                "signature": parse_score_column(column)[0],
+                "method": parse_score_column(column)[1],
+                "time_months": coded["time_months"],
+                "event": coded["event"],
+                "score_sd": (coded[column] - coded[column].mean()) / coded[column].std(ddof=1),
+            }
+        )
+        for cohort, coded in scores.items()
+        for column in score_columns(coded.columns)
+    ]
+    if not patients:
+        return pd.DataFrame(columns=PATIENT_COLUMNS)
+    return pd.concat(patients, ignore_index=True)
+
+
+def skipped_rows(merged):
+    """Every row of every model table that carries a note: which analysis, and why."""
+    return pd.concat(
+        [
+            frame.loc[
+                frame["note"].fillna("").ne(""), ["cohort", "signature", "method", "note"]
+            ].assign(analysis=name)
+            for name, frame in merged.items()
+        ],
+        ignore_index=True,
+    ).rename(columns={"note": "reason"})
 
 
 def aside(parallel, draw):
