@@ -149,5 +149,7 @@ def test_treatment_interaction_input_errors():
     three_levels = G3143.er_level
     with pytest.raises(InputDataError, match="two levels"):
         treatment_interaction(G3143.time, G3143.event, G3143.score, three_levels)
-    with pytest.raises(InputDataError, match="missing values"):
+    with pytest.raises(
+        InputDataError, match="covariate has missing or infinite values(.|\n)*grade"
+    ):
         treatment_interaction(G1992.time, G1992.event, G1992.score, G1992.event, G1992[["grade"]])

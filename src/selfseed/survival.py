@@ -8,11 +8,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from selfseed.contracts import EVENT
 
-Z95 = norm.ppf(0.975)
 ROUNDING = 1e-9  # relative: a score whose values differ by less than this is constant
 
 
@@ -47,7 +45,7 @@ def cox_per_sd(data, covariates=()):
     (empty when the fit is usable, the reason otherwise).
     """
     from selfseed.errors import NotEstimable
-    from selfseed.stats.cox import EfronPHReg
+    from selfseed.stats.cox import fit_cox, hazard_ratios
 
     used = ["time_months", "event", "score", *[name for name, _ in covariates]]
     frame = data[used].dropna()
@@ -65,29 +63,12 @@ def cox_per_sd(data, covariates=()):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         try:
-            fit = EfronPHReg(
-                frame["time_months"].to_numpy(float),
-                exog.to_numpy(float),
-                status=(frame["event"] == EVENT).to_numpy(int),
-                ties="efron",
-            ).fit()
+            fit = fit_cox(frame["time_months"], frame["event"] == EVENT, exog)
         except (NotEstimable, RuntimeWarning, UserWarning) as error:
             reason = error.problem if isinstance(error, NotEstimable) else error
             note = f"not fitted: no finite maximum likelihood estimate (e.g. separation): {reason}"
             return {**result, **empty, "note": note}
-    coef, se, p = float(fit.params[0]), float(fit.bse[0]), float(fit.pvalues[0])
-    if not (np.isfinite(coef) and np.isfinite(se)):
-        return {**result, **empty, "note": "not fitted: did not converge (non-finite estimate)"}
-    return {
-        **result,
-        "coef": coef,
-        "se": se,
-        "hr": np.exp(coef),
-        "ci_low": np.exp(coef - Z95 * se),
-        "ci_high": np.exp(coef + Z95 * se),
-        "p": p,
-        "note": "",
-    }
+    return {**result, **hazard_ratios(float(fit.params[0]), float(fit.bse[0])), "note": ""}
 
 
 def median_split(data):

@@ -21,7 +21,7 @@ from statsmodels.duration.survfunc import CumIncidenceRight, SurvfuncRight
 
 from selfseed.contracts import CENSORED, COMPETING, EVENT
 from selfseed.errors import InputDataError, NotEstimable
-from selfseed.stats.cox import EfronPHReg
+from selfseed.stats.cox import covariate_matrix, fit_cox, hazard_ratios
 
 GrayTest = namedtuple("GrayTest", ["statistic", "df", "p"])
 CAUSES = (EVENT, COMPETING)
@@ -63,41 +63,8 @@ def _check_outcome(time, event, cause=1):
     return t, e_raw.astype(int)
 
 
-def _design(X, n):
-    """Covariate matrix (n x p, float, no missing values) and its term names."""
-    frame = X.to_frame() if isinstance(X, pd.Series) else pd.DataFrame(X)
-    if isinstance(X, np.ndarray) or not isinstance(X, pd.Series | pd.DataFrame):
-        frame.columns = [f"x{i + 1}" for i in range(frame.shape[1])]
-    x = frame.to_numpy(dtype=float)
-    if x.shape[0] != n:
-        raise InputDataError(
-            "covariates and outcome differ in length",
-            found=f"{x.shape[0]} covariate rows for {n} patients",
-            expected="one covariate row per patient",
-        )
-    missing = ~np.isfinite(x).all(axis=0)
-    if missing.any():
-        raise InputDataError(
-            "covariate has missing or infinite values",
-            column=", ".join(map(str, frame.columns[missing])),
-            expected="finite numbers (drop or impute patients first)",
-        )
-    return x, [str(c) for c in frame.columns]
-
-
 def _hazard_ratio_table(terms, coef, se):
-    z = stats.norm.ppf(0.975)
-    return pd.DataFrame(
-        {
-            "term": terms,
-            "coef": coef,
-            "se": se,
-            "hr": np.exp(coef),
-            "ci_low": np.exp(coef - z * se),
-            "ci_high": np.exp(coef + z * se),
-            "p": 2 * stats.norm.sf(np.abs(coef / se)),
-        }
-    )
+    return pd.DataFrame({"term": terms, **hazard_ratios(coef, se)})
 
 
 def cumulative_incidence(time, event, group=None):
@@ -261,7 +228,7 @@ def fine_gray(time, event, X, cause=1, tol=1e-10, max_iter=50):
     Returns columns term, coef, se, hr, ci_low, ci_high, p (Wald).
     """
     t, e = _check_outcome(time, event, cause)
-    x, terms = _design(X, len(t))
+    x, terms = covariate_matrix(X, len(t))
     x = x - x.mean(axis=0)  # the partial likelihood and its variance do not change
     fail = e == cause
     if not fail.any():
@@ -341,8 +308,8 @@ def cause_specific_cox(time, event, X, cause=1):
     Same layout as `fine_gray`; model-based standard errors as `survival::coxph`.
     """
     t, e = _check_outcome(time, event, cause)
-    x, terms = _design(X, len(t))
-    fit = EfronPHReg(t, x, status=(e == cause).astype(float), ties="efron").fit()
+    x, terms = covariate_matrix(X, len(t))
+    fit = fit_cox(t, (e == cause).astype(float), x)
     return _hazard_ratio_table(terms, np.asarray(fit.params), np.asarray(fit.bse))
 
 
@@ -359,7 +326,7 @@ def lunn_mcneil(time, first_event, score, causes=(1, 2)):
     status = np.concatenate([(e == cause).astype(float) for cause in causes])
     second = np.repeat([0.0, 1.0], len(t))
     stacked = np.column_stack([np.tile(x, 2), np.tile(x, 2) * second])
-    fit = EfronPHReg(np.tile(t, 2), stacked, status=status, strata=second, ties="efron").fit()
+    fit = fit_cox(np.tile(t, 2), status, stacked, strata=second)
     coef, cov = np.asarray(fit.params), np.asarray(fit.cov_params())
     table = _hazard_ratio_table(["score", "score:cause2"], coef, np.sqrt(np.diag(cov)))
     second_cause = coef.sum(), float(np.sqrt(cov.sum()))

@@ -1,4 +1,7 @@
-"""statsmodels' Cox model with its Efron-ties likelihood, score and Hessian vectorised.
+"""The project's one Cox model: `fit_cox` (every Cox fit of selfseed goes through it), the hazard
+ratios with Wald intervals (`hazard_ratios`) and the covariate matrix (`covariate_matrix`).
+
+statsmodels' Cox model with its Efron-ties likelihood, score and Hessian vectorised:
 
 `PHReg` evaluates the Efron partial likelihood in a Python loop over the unique event times; at
 2,000 patients that loop was most of a cohort's model job (benchmarks/README.md). `EfronPHReg` is
@@ -9,9 +12,11 @@ and in tests/test_models_vs_r.py.
 """
 
 import numpy as np
+import pandas as pd
+from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
 
-from selfseed.errors import NotEstimable
+from selfseed.errors import InputDataError, NotEstimable
 
 
 class EfronPHReg(PHReg):
@@ -92,3 +97,53 @@ class EfronPHReg(PHReg):
             ratio = c1 / c0[:, None]
             hessian = hessian + (c2 / c0[:, None, None]).sum(axis=0) - ratio.T @ ratio
         return -hessian
+
+
+def fit_cox(time, status, exog, *, strata=None):
+    """The project's one Cox fit: `status` (1 event, 0 censored) on the columns of `exog`, Efron
+    ties, baseline hazards free per stratum when `strata` is given (as `coxph(... + strata())`)."""
+    return EfronPHReg(
+        np.asarray(time, dtype=float),
+        np.asarray(exog, dtype=float),
+        status=np.asarray(status, dtype=float),
+        strata=strata,
+    ).fit()
+
+
+def hazard_ratios(coef, se, level=0.95):
+    """exp(coef) with its Wald confidence interval at `level` and the two-sided Wald p, for a
+    number or an array of coefficients."""
+    crit = stats.norm.ppf(0.5 + level / 2)
+    return {
+        "coef": coef,
+        "se": se,
+        "hr": np.exp(coef),
+        "ci_low": np.exp(coef - crit * se),
+        "ci_high": np.exp(coef + crit * se),
+        "p": 2 * stats.norm.sf(np.abs(coef / se)),
+    }
+
+
+def covariate_matrix(X, n, prefix="x"):
+    """Covariates (Series, DataFrame or array; n rows, finite) as (float n x p array, term names);
+    unnamed columns are `{prefix}1`, `{prefix}2`, ..."""
+    frame = X.to_frame() if isinstance(X, pd.Series) else pd.DataFrame(X)
+    if not isinstance(X, pd.Series | pd.DataFrame):
+        frame.columns = [f"{prefix}{i + 1}" for i in range(frame.shape[1])]
+    elif isinstance(X, pd.Series) and X.name is None:
+        frame.columns = [prefix]
+    x = frame.to_numpy(dtype=float)
+    if x.shape[0] != n:
+        raise InputDataError(
+            "covariates and outcome differ in length",
+            found=f"{x.shape[0]} covariate rows for {n} patients",
+            expected="one covariate row per patient",
+        )
+    missing = ~np.isfinite(x).all(axis=0)
+    if missing.any():
+        raise InputDataError(
+            "covariate has missing or infinite values",
+            column=", ".join(map(str, frame.columns[missing])),
+            expected="finite numbers (drop or impute patients first)",
+        )
+    return x, [str(c) for c in frame.columns]

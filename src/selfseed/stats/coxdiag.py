@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from selfseed.errors import InputDataError, NotEstimable
-from selfseed.stats.cox import EfronPHReg
+from selfseed.stats.cox import covariate_matrix, fit_cox, hazard_ratios
 
 Z95 = stats.norm.ppf(0.975)
 
@@ -59,22 +59,11 @@ def check_survival_data(time, event, **columns):
     return tuple(arrays.values())
 
 
-def _design(X, prefix="x"):
-    """A covariate matrix as (float array, column names); None gives (None, [])."""
-    if X is None:
+def _covariates(covariates, time):
+    """The adjustment covariates as (array, names); None gives (None, [])."""
+    if covariates is None:
         return None, []
-    if isinstance(X, pd.Series):
-        return X.to_numpy(dtype=float)[:, None], [str(X.name or prefix)]
-    if isinstance(X, pd.DataFrame):
-        return X.to_numpy(dtype=float), [str(c) for c in X.columns]
-    values = np.asarray(X, dtype=float)
-    values = values[:, None] if values.ndim == 1 else values
-    return values, [f"{prefix}{j + 1}" for j in range(values.shape[1])]
-
-
-def fit_cox(time, event, X):
-    """Efron-ties Cox fit with statsmodels PHReg (Newton-Raphson)."""
-    return EfronPHReg(time, X, status=event, ties="efron").fit()
+    return covariate_matrix(covariates, len(np.asarray(time)), prefix="covariate")
 
 
 def _zph_time(time, event, transform):
@@ -142,7 +131,7 @@ def schoenfeld_test(time, event, X, transform="km", terms=None):
     ties). ``terms`` maps a term name to its columns of X (e.g. the dummies of grade) for
     multi-df terms; by default each column is one term. Returns [term, chisq, df, p] plus GLOBAL.
     """
-    values, names = _design(X)
+    values, names = covariate_matrix(X, len(np.asarray(time)))
     time, event, values = check_survival_data(time, event, X=values)
     terms = terms or {name: [name] for name in names}
     unknown = sorted({c for columns in terms.values() for c in columns} - set(names))
@@ -226,7 +215,7 @@ def spline_nonlinearity(time, event, score, covariates=None, *, knots, n_grid=50
     ``curve`` gives the log hazard ratio relative to the median score with 95% Wald limits over
     ``n_grid`` equally spaced scores from min to max. Equal to R coxph with rms::rcs.
     """
-    cov_values, cov_names = _design(covariates, prefix="covariate")
+    cov_values, cov_names = _covariates(covariates, time)
     extra = {} if cov_values is None else {"covariates": cov_values}
     time, event, score, *rest = check_survival_data(time, event, score=score, **extra)
     cov_values = rest[0] if rest else np.empty((len(time), 0))
@@ -287,7 +276,7 @@ def treatment_interaction(time, event, score, treatment, covariates=None):
     treatment level from the interaction model (exp(b_score) and exp(b_score + b_interaction)).
     """
     codes, levels = _binary_treatment(treatment)
-    cov_values, cov_names = _design(covariates, prefix="covariate")
+    cov_values, cov_names = _covariates(covariates, time)
     extra = {} if cov_values is None else {"covariates": cov_values}
     time, event, score, codes, *rest = check_survival_data(
         time, event, score=score, treatment=codes, **extra
@@ -302,21 +291,14 @@ def treatment_interaction(time, event, score, treatment, covariates=None):
     rows = []
     for level, contrast in zip(levels, ([1.0, 0, 0], [1.0, 0, 1.0]), strict=True):
         c = np.r_[contrast, np.zeros(len(beta) - 3)]
-        est, se = c @ beta, np.sqrt(c @ cov @ c)
-        rows.append(
-            (
-                level,
-                np.exp(est),
-                np.exp(est - Z95 * se),
-                np.exp(est + Z95 * se),
-                2 * stats.norm.sf(abs(est / se)),
-            )
-        )
+        ratio = hazard_ratios(c @ beta, np.sqrt(c @ cov @ c))
+        rows.append((level, *(ratio[key] for key in ("hr", "ci_low", "ci_high", "p"))))
+    interaction = hazard_ratios(b_int, se_int)
     return {
-        "interaction_hr": float(np.exp(b_int)),
-        "ci_low": float(np.exp(b_int - Z95 * se_int)),
-        "ci_high": float(np.exp(b_int + Z95 * se_int)),
-        "wald_p": float(2 * stats.norm.sf(abs(b_int / se_int))),
+        "interaction_hr": float(interaction["hr"]),
+        "ci_low": float(interaction["ci_low"]),
+        "ci_high": float(interaction["ci_high"]),
+        "wald_p": float(interaction["p"]),
         "lr_stat": float(lr_stat),
         "lrt_p": float(stats.chi2.sf(lr_stat, 1)),
         "treatment_levels": levels,

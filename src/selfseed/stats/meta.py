@@ -18,7 +18,7 @@ from statsmodels.stats.meta_analysis import combine_effects
 
 from selfseed.contracts import EVENT
 from selfseed.errors import InputDataError, NotEstimable
-from selfseed.stats.cox import EfronPHReg
+from selfseed.stats.cox import fit_cox, hazard_ratios
 
 RE_METHODS = ("REML", "DL", "PM")
 _TAU2_TOL = 1e-12
@@ -222,22 +222,11 @@ def stratified_cox(time, event, score, stratum, level=0.95):
             found="no patient with event == 1",
             expected="at least one event (event == 1)",
         )
-    fit = EfronPHReg(
-        frame["time"].to_numpy(float),
-        frame[["score"]].to_numpy(float),
-        status=status,
-        strata=frame["stratum"].astype(str).to_numpy(),
-        ties="efron",
-    ).fit()
-    coef, se = float(fit.params[0]), float(fit.bse[0])
-    crit = stats.norm.isf((1 - level) / 2)
+    fit = fit_cox(
+        frame["time"], status, frame[["score"]], strata=frame["stratum"].astype(str).to_numpy()
+    )
     return {
-        "coef": coef,
-        "se": se,
-        "hr": np.exp(coef),
-        "ci_low": np.exp(coef - crit * se),
-        "ci_high": np.exp(coef + crit * se),
-        "p": 2 * stats.norm.sf(abs(coef / se)),
+        **hazard_ratios(float(fit.params[0]), float(fit.bse[0]), level),
         "n": len(frame),
         "events": int(status.sum()),
     }
