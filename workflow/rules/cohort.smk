@@ -5,9 +5,10 @@ rule cohort:
         unpack(ingest_inputs),
     output:
         **{name: f"results/models/{{cohort}}/{name}.tsv" for name in MODEL_TABLES},
-        coverage="results/models/{cohort}/coverage.tsv",
-        patients="results/models/{cohort}/patients.tsv",
-        record="results/models/{cohort}/cohort.json",
+        **{
+            name: f"results/models/{{cohort}}/{file}"
+            for name, file in COHORT_SUMMARY.items()
+        },
         h5ad="results/cohorts/{cohort}.h5ad",
         dropped="results/qc/{cohort}.dropped.tsv",
         scores_h5ad="results/scores/{cohort}.h5ad",

@@ -12,7 +12,7 @@ from selfseed.config import (
     input_stats,
     public_downloads,
 )
-from selfseed.pipeline import MODEL_TABLES
+from selfseed.contracts import COHORT_PLOTS, COHORT_SUMMARY, MODEL_TABLES, RUN_TABLES
 from selfseed.sources import source
 from selfseed.signatures import load_signatures
 
@@ -22,19 +22,7 @@ check_config(config)
 
 COHORTS = sorted(config["cohorts"])
 SIGNATURES = load_signatures(config["signatures"], config["signatures_gmt"])
-TABLES = {
-    name: f"results/tables/{name}.tsv"
-    for name in (
-        *MODEL_TABLES,
-        "meta",
-        "primary",
-        "coverage",
-        "cohorts",
-        "skipped",
-        "versions",
-    )
-}
-COHORT_PLOTS = ("km", "cif", "spline", "scores")
+TABLES = {name: f"results/tables/{name}.tsv" for name in RUN_TABLES}
 CACHE = config["download"]["cache_dir"]
 DOWNLOADS = public_downloads(config)
 # how far compressed files may inflate (selfseed.inflate), for the download jobs

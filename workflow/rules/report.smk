@@ -34,11 +34,6 @@ REPORT_PAGES = {
     "provenance_html": "results/report/provenance.html",
 }
 TABLE_PAGES = {name: f"results/report/tables/{name}.html" for name in TABLES}
-COHORT_SUMMARY = {
-    "coverage": "coverage.tsv",
-    "patients": "patients.tsv",
-    "record": "cohort.json",
-}
 # the primary signature's forest plot, for the report's front page (forest.png has every signature)
 PRIMARY_SIGNATURE = config["primary"]["signature"]
 FOREST_PLOTS = {PRIMARY_SIGNATURE: f"results/plots/forest/{PRIMARY_SIGNATURE}.png"}

@@ -1,8 +1,9 @@
 from urllib.parse import unquote
 
 from selfseed.config import cohort_sources
+from selfseed.contracts import COHORT_SUMMARY, MODEL_TABLES
 from selfseed.logs import job_log
-from selfseed.pipeline import MODEL_TABLES, summarise
+from selfseed.pipeline import summarise
 from selfseed.report import build
 
 outputs = dict(snakemake.output.items())
@@ -18,7 +19,7 @@ def by_prefix(prefix):
 with job_log(snakemake):
     cohort_provenance, figures_drawn = summarise(
         {name: snakemake.input[name] for name in MODEL_TABLES},
-        {name: snakemake.input[name] for name in ("coverage", "patients", "record")},
+        {name: snakemake.input[name] for name in COHORT_SUMMARY},
         cohort_sources(snakemake.config),
         snakemake.config["statistics"],
         snakemake.config["primary"],
