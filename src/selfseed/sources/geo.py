@@ -198,37 +198,16 @@ def _expression_table(path: Path, offset: int, names: list[str]) -> pd.DataFrame
             return "skip"
         return "error"
 
-    def read(column_types):
-        # gzip is inflated within selfseed.inflate's limits; pyarrow's threads see the stream end
-        # there, and check_inflated raises the InflationError afterwards
-        inflated = open_inflated(path, quietly=True) if is_gzip(path) else None
-        try:
-            with pa.PythonFile(inflated, mode="r") if inflated else pa.OSFile(str(path)) as stream:
-                stream.read(offset)
-                return pacsv.read_csv(
-                    stream,
-                    pacsv.ReadOptions(column_names=names, block_size=BLOCK_SIZE),
-                    pacsv.ParseOptions(
-                        delimiter="\t", quote_char=False, invalid_row_handler=end_marker
-                    ),
-                    pacsv.ConvertOptions(
-                        column_types=column_types,
-                        null_values=MISSING_VALUES,
-                        strings_can_be_null=True,
-                    ),
-                )
-        finally:
-            if inflated:
-                check_inflated(inflated)
-
     try:
         try:
-            table = read({names[0]: pa.string(), **{n: pa.float64() for n in names[1:]}})
+            numbers = {names[0]: pa.string(), **{n: pa.float64() for n in names[1:]}}
+            table = _read_matrix(path, offset, names, numbers, end_marker)
         except pa.ArrowInvalid as err:
             if "conversion error" not in str(err):
                 raise
             # Quoted numbers or non-numeric cells: read as text, unquote, non-numbers -> NaN.
-            table = read({n: pa.string() for n in names})
+            texts = {n: pa.string() for n in names}
+            table = _read_matrix(path, offset, names, texts, end_marker)
     except (pa.ArrowInvalid, OSError) as err:
         raise InputDataError(
             f"cannot parse the expression table: {err}",
@@ -244,24 +223,59 @@ def _expression_table(path: Path, offset: int, names: list[str]) -> pd.DataFrame
             expected="a complete file",
             fix="the download was probably cut short: download it again",
         )
-    probes = pd.Index(_unquoted(table.column(0)).to_numpy(zero_copy_only=False), name="probe_id")
+    probes = _probe_ids(table.column(0), path, names[0])
+    values = table.drop_columns([names[0]])
+    del table
+    expression = _numeric_values(values, names[1:])
+    expression.index = probes
+    return expression
+
+
+def _read_matrix(path, offset, names, column_types, invalid_row_handler):
+    """The table rows from byte `offset` as an Arrow table of `column_types`. A gzip file is
+    inflated within selfseed.inflate's limits; pyarrow's threads see the stream end there, and
+    check_inflated raises the InflationError afterwards."""
+    inflated = open_inflated(path, quietly=True) if is_gzip(path) else None
+    try:
+        with pa.PythonFile(inflated, mode="r") if inflated else pa.OSFile(str(path)) as stream:
+            stream.read(offset)
+            return pacsv.read_csv(
+                stream,
+                pacsv.ReadOptions(column_names=names, block_size=BLOCK_SIZE),
+                pacsv.ParseOptions(
+                    delimiter="\t", quote_char=False, invalid_row_handler=invalid_row_handler
+                ),
+                pacsv.ConvertOptions(
+                    column_types=column_types,
+                    null_values=MISSING_VALUES,
+                    strings_can_be_null=True,
+                ),
+            )
+    finally:
+        if inflated:
+            check_inflated(inflated)
+
+
+def _probe_ids(column, path, name):
+    """The probe ids (unquoted): present and unique, or a named error."""
+    probes = pd.Index(_unquoted(column).to_numpy(zero_copy_only=False), name="probe_id")
     if probes.isna().any() or (probes == "").any() or not probes.is_unique:
         raise InputDataError(
             "the expression table has missing or repeated probe ids",
             file=path,
-            column=names[0],
+            column=name,
             found=list(probes[probes.isna() | (probes == "") | probes.duplicated()][:5]),
             expected="one row per probe id",
         )
-    values = table.drop_columns([names[0]])
-    del table
+    return probes
+
+
+def _numeric_values(values, names):
+    """The sample columns as a float DataFrame: text columns unquoted and non-numbers NaN."""
     if any(column.type != pa.float64() for column in values.columns):
-        values = pa.table([_unquoted(column) for column in values.columns], names=names[1:])
-        expression = values.to_pandas().apply(pd.to_numeric, errors="coerce").astype(float)
-    else:
-        expression = values.to_pandas(self_destruct=True)
-    expression.index = probes
-    return expression
+        values = pa.table([_unquoted(column) for column in values.columns], names=names)
+        return values.to_pandas().apply(pd.to_numeric, errors="coerce").astype(float)
+    return values.to_pandas(self_destruct=True)
 
 
 def _unquoted(column: pa.ChunkedArray) -> pa.ChunkedArray:
