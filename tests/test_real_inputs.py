@@ -241,6 +241,7 @@ def table(corpus_run, name, cohort=None):
 STOPS = {"days_as_months": "follow-up longer than 100 years: is time_unit right?"}
 
 
+@pytest.mark.workflow  # runs whole cohort jobs and the summary in process
 @pytest.mark.parametrize(
     "cohort",
     [
@@ -301,6 +302,7 @@ def notes(corpus_run, cohort, method):
     return cox.loc[cox["method"] == method, "note"]
 
 
+@pytest.mark.workflow  # runs whole cohort jobs and the summary in process
 @pytest.mark.parametrize("cohort", ["panel3", "panel5_tcga", "panel50_tcga"])
 def test_panels_skip_the_genome_wide_methods_and_fit_zmean(corpus_run, cohort):
     n_genes = {"panel3": 3, "panel5_tcga": 5, "panel50_tcga": 50}[cohort]
@@ -314,12 +316,14 @@ def test_panels_skip_the_genome_wide_methods_and_fit_zmean(corpus_run, cohort):
     assert set(fitted["signature"]) >= {"attractor", "self_seeding"}
 
 
+@pytest.mark.workflow  # runs whole cohort jobs and the summary in process
 def test_genome_wide_cohorts_keep_every_method(corpus_run):
     cox = table(corpus_run, "cox", "standardised_tcga")
     assert len(cox) == 2 * 3
     assert cox["hr"].notna().all()
 
 
+@pytest.mark.workflow  # runs whole cohort jobs and the summary in process
 def test_a_score_without_variation_never_reaches_a_model(corpus_run):
     one = table(corpus_run, "cox", "one_sample")  # one sample: every gene is constant
     assert one["hr"].isna().all()
@@ -338,6 +342,7 @@ def test_a_score_without_variation_never_reaches_a_model(corpus_run):
     assert tertiles["note"].str.contains("tied values").all()
 
 
+@pytest.mark.workflow  # runs whole cohort jobs and the summary in process
 def test_a_constant_signature_gene_is_left_out_with_its_reason(corpus_run):
     coverage = table(corpus_run, "coverage", "constant_gene")
     assert set(coverage.loc[coverage["symbol"] == "MMP1", "note"]) == {"constant across samples"}
@@ -345,6 +350,7 @@ def test_a_constant_signature_gene_is_left_out_with_its_reason(corpus_run):
     assert cox.loc[cox["signature"] == "self_seeding", "hr"].notna().any()
 
 
+@pytest.mark.workflow  # runs whole cohort jobs and the summary in process
 def test_event_codes_in_mixed_case_keep_every_event(corpus_run, gse1992):
     cohorts = table(corpus_run, "cohorts").set_index("cohort")
     events = int((gse1992["event"] == 1).sum())
@@ -359,6 +365,7 @@ def test_event_codes_in_mixed_case_keep_every_event(corpus_run, gse1992):
     assert cox.loc[key, "hr"] == pytest.approx(same.loc[key, "hr"], rel=1e-12)
 
 
+@pytest.mark.workflow  # runs whole cohort jobs and the summary in process
 def test_duplicate_rows_that_disagree_are_a_warning_and_a_detail(corpus_run):
     log, _ = corpus_run["runs"]["duplicate_rows"]
     # gse1992 has 14 such pairs of its own (e.g. ALG13 and its alias CXorf45), the test adds 1
@@ -369,6 +376,7 @@ def test_duplicate_rows_that_disagree_are_a_warning_and_a_detail(corpus_run):
     assert "values differ" in detail
 
 
+@pytest.mark.workflow  # runs whole cohort jobs and the summary in process
 def test_text_is_drawn_as_written_never_as_mathtext(corpus_run):
     svg = (corpus_run["results"] / "plots" / "km" / "panel3.svg").read_text()
     assert r"$\frac{ x^$ (in $)" in svg.replace("&#36;", "$")
@@ -376,6 +384,7 @@ def test_text_is_drawn_as_written_never_as_mathtext(corpus_run):
     assert r"$\alpha$" in coverage_svg
 
 
+@pytest.mark.workflow  # runs whole cohort jobs and the summary in process
 def test_the_summary_goes_on_over_every_cohort_that_finished(corpus_run):
     assert "unexpected failure" not in corpus_run["summary_log"]
     cohorts = table(corpus_run, "cohorts")
@@ -457,6 +466,7 @@ def test_random_subsets_of_a_real_cohort_never_fail_unexpectedly(tmp_path_factor
     assert "unexpected failure" not in text, text[-3000:]
 
 
+@pytest.mark.workflow  # runs whole cohort jobs and the summary in process
 def test_a_score_missing_for_every_patient_never_reaches_a_model(corpus_run, tmp_path, caplog):
     """As ssGSEA gave on a 3-gene matrix before it declared its minimum: every row says why, and
     no misleading 'no events of interest' warning is logged."""
