@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from selfseed import files, plots, report
+from selfseed import files, plots, provenance, report
 
 ENDPOINT = {"name": "LR", "label": "locoregional recurrence"}
 SIGNATURES = ("attractor", "invasion")
@@ -217,7 +217,7 @@ def test_run_wide_figures(tmp_path, patients):
 
 
 def test_git_state_outside_a_repository_is_unknown(tmp_path):
-    assert report.git_state(tmp_path) == ("unknown", None)
+    assert provenance.git_state(tmp_path) == ("unknown", None)
 
 
 def test_git_state_reads_the_commit_and_dirty_flag(tmp_path):
@@ -228,11 +228,11 @@ def test_git_state_reads_the_commit_and_dirty_flag(tmp_path):
     (tmp_path / "f.txt").write_text("one")
     git("add", "f.txt")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c")
-    commit, dirty = report.git_state(tmp_path)
+    commit, dirty = provenance.git_state(tmp_path)
     assert len(commit) == 40
     assert dirty is False
     (tmp_path / "f.txt").write_text("two")
-    assert report.git_state(tmp_path) == (commit, True)
+    assert provenance.git_state(tmp_path) == (commit, True)
 
 
 def test_cohort_inputs_record_size_and_sha256_or_the_package(tmp_path):
@@ -242,11 +242,11 @@ def test_cohort_inputs_record_size_and_sha256_or_the_package(tmp_path):
         "source": "table",
         "files": [f"{data} sha256:{files.sha256(data)}", f"{tmp_path / 'gone.tsv'} sha256:abc"],
     }
-    entry = report.cohort_inputs("mine", recorded)
+    entry = provenance.cohort_inputs("mine", recorded)
     assert entry["files"][0] == {"path": str(data), "size_bytes": 16, "sha256": files.sha256(data)}
     assert entry["files"][1]["size_bytes"] is None
     assert entry["files"][1]["sha256"] == "abc"
-    survset = report.cohort_inputs(
+    survset = provenance.cohort_inputs(
         "vdv",
         {
             "source": "survset",
@@ -262,6 +262,36 @@ def test_cohort_inputs_record_size_and_sha256_or_the_package(tmp_path):
         "package": "SurvSet 0.2.11",
         "dataset": "vdv",
     }
+
+
+def test_input_rows_list_each_file_or_the_package(tmp_path):
+    data = tmp_path / "expr.tsv"
+    data.write_bytes(b"gene\ts1\nIL6\t1.5\n")
+    record = {
+        "inputs": [
+            provenance.cohort_inputs("mine", {"source": "table", "files": [str(data)]}),
+            provenance.cohort_inputs("vdv", {"source": "survset", "package": "SurvSet 0.2.11"}),
+        ]
+    }
+    rows = provenance.input_rows(record)
+    assert rows.drop(columns="size (bytes)").to_dict("records") == [
+        {
+            "cohort": "mine",
+            "source": "table",
+            "file": str(data),
+            "sha256": files.sha256(data),
+            "note": "",
+        },
+        {
+            "cohort": "vdv",
+            "source": "survset",
+            "file": "SurvSet 0.2.11: dataset ? (no file)",
+            "sha256": None,
+            "note": "",
+        },
+    ]
+    assert rows["size (bytes)"].iloc[0] == 16
+    assert np.isnan(rows["size (bytes)"].iloc[1])
 
 
 def rewrite_keeping_mtime(path, data):
@@ -283,12 +313,12 @@ def test_a_file_changed_since_ingest_keeps_both_sha256_and_is_a_warning(tmp_path
     recorded = {
         "source": "table",
         "files": [f"{data} sha256:{files.sha256(data)}"],
-        "file_stats": [report.file_stat(data)],
+        "file_stats": [provenance.file_stat(data)],
     }
     at_ingest = files.sha256(data)
     rewrite_keeping_mtime(data, b"gene\ts1\nIL6\t9.5\n")  # same size, same mtime
     with caplog.at_level("WARNING", logger="selfseed"):
-        (item,) = report.cohort_inputs("mine", recorded)["files"]
+        (item,) = provenance.cohort_inputs("mine", recorded)["files"]
     assert item["sha256_at_ingest"] == at_ingest != item["sha256"] == files.sha256(data)
     assert item["changed_since_ingest"] is True
     assert "touch the file" in item["note"]
@@ -297,7 +327,7 @@ def test_a_file_changed_since_ingest_keeps_both_sha256_and_is_a_warning(tmp_path
     assert at_ingest in warning
     assert item["sha256"] in warning
     record = {"inputs": [{"cohort": "mine", "files": [item]}]}
-    changed = report.changed_inputs(record)
+    changed = provenance.changed_inputs(record)
     assert changed.to_dict("records") == [
         {
             "cohort": "mine",
@@ -320,14 +350,14 @@ def test_a_file_with_its_recorded_size_and_change_time_is_not_hashed_again(tmp_p
     data.write_bytes(b"gene\ts1\nIL6\t1.5\n")
     recorded = {
         "files": [f"{data} sha256:{files.sha256(data)}"],
-        "file_stats": [report.file_stat(data)],
+        "file_stats": [provenance.file_stat(data)],
     }
 
     def never(path):
         raise AssertionError(f"{path} hashed again")
 
-    monkeypatch.setattr(report, "sha256", never)
-    (item,) = report.cohort_inputs("mine", recorded)["files"]
+    monkeypatch.setattr(provenance, "sha256", never)
+    (item,) = provenance.cohort_inputs("mine", recorded)["files"]
     assert "changed_since_ingest" not in item
     assert item["size_bytes"] == 16
 
@@ -337,7 +367,7 @@ def test_provenance_record_is_json_with_date_config_and_versions(tmp_path):
     config.write_text("min_genes: 2\n")
     versions = pd.DataFrame({"software": ["python", "snakemake"], "version": ["3.11.7", "9.27.1"]})
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    record = report.provenance(
+    record = provenance.run_record(
         {"min_genes": np.int64(2), "x": [np.float64(0.5)]},
         versions,
         {"vdv": {"source": "survset", "package": "SurvSet 0.2.11"}},

@@ -1,8 +1,6 @@
 """The pipeline's stages as functions of file paths: what each Snakemake rule script calls."""
 
 import os
-import platform
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
@@ -24,21 +22,7 @@ from selfseed.contracts import (
 from selfseed.endpoints import coded_samples
 from selfseed.files import read_table, write_h5ad, write_json, write_tsv
 from selfseed.logs import log
-
-STACK = [
-    "snakemake",
-    "pandas",
-    "numpy",
-    "scipy",
-    "anndata",
-    "scanpy",
-    "gseapy",
-    "statsmodels",
-    "matplotlib",
-    "pyarrow",
-    "SurvSet",
-    "selfseed",
-]
+from selfseed.provenance import software_versions
 
 
 def download(url, dest, limits=None):
@@ -366,17 +350,6 @@ def unusable(score, patients):
             "patients with a score: no variation to relate to the endpoint"
         )
     return ""
-
-
-def software_versions():
-    """Versions of Python and the analysis stack as installed."""
-    rows = [{"software": "python", "version": platform.python_version()}]
-    for name in STACK:
-        try:
-            rows.append({"software": name, "version": version(name)})
-        except PackageNotFoundError:
-            rows.append({"software": name, "version": "not installed"})
-    return pd.DataFrame(rows)
 
 
 def cohort_coverage(adata):

@@ -1,5 +1,6 @@
 """What the Snakemake report shows beyond the raw outputs: a front page with the question and the primary
-result, browsable table pages, the run's provenance and the run-wide figures.
+result, browsable table pages, the run's provenance (selfseed.provenance makes the record) and the
+run-wide figures.
 
 Snakemake renders the report's front page (workflow/report/workflow.rst) with only the config available,
 so the results summary is a page of its own (results/report/summary.html, category "0 Summary"). All
@@ -10,18 +11,17 @@ shows it).
 
 import base64
 import json
-import platform
-import subprocess
-from datetime import UTC, datetime
 from html import escape
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from selfseed.files import plain, read_table, sha256, write_json, write_text
-from selfseed.logs import log
+from selfseed import provenance
+from selfseed.files import read_table, write_json, write_text
+
+# cohort.py still imports these two from here (until it imports them from selfseed.provenance)
+from selfseed.provenance import file_stat, input_files  # noqa: F401
 
 QUESTION = (
     "Do tumour <b>self-seeding</b> signatures in the primary tumour go with <b>local "
@@ -82,129 +82,6 @@ if (filter) {
   });
 }
 """
-
-
-# ---------------------------------------------------------------- provenance
-
-
-CHANGED_SINCE_INGEST = (
-    "content changed since the cohort's ingest, with a modification time that did not make "
-    "Snakemake rerun it (as cp -p and rsync -a leave it): the cohort's results come from the old "
-    "content; touch the file and run again"
-)
-
-
-def file_stat(path):
-    """[size in bytes, inode change time in ns] of a file: every write changes the change time,
-    also one that keeps the modification time (cp -p, rsync -a)."""
-    stat = Path(path).stat()
-    return [stat.st_size, stat.st_ctime_ns]
-
-
-def input_files(files):
-    """(path, sha256 or None) of each file of a provenance record's `files` ("path sha256:hex")."""
-    files = [] if files is None else [files] if isinstance(files, str) else list(files)
-    return [
-        (path, digest or None)
-        for path, _, digest in (str(item).partition(" sha256:") for item in files)
-    ]
-
-
-def file_record(path, recorded_sha256=None, recorded_stat=None):
-    """Path, size in bytes and sha256 of a file now. The sha256 recorded at ingest is compared
-    with the file's (hashed again unless its size and change time are those recorded,
-    `recorded_stat`); a file whose content changed keeps both and says so. A file that is gone
-    has size None and says so."""
-    path = Path(path)
-    if not path.is_file():
-        return {
-            "path": str(path),
-            "size_bytes": None,
-            "sha256": recorded_sha256,
-            "note": "file not found when the report was built",
-        }
-    same_file = recorded_stat is not None and [int(v) for v in recorded_stat] == file_stat(path)
-    digest = recorded_sha256 if recorded_sha256 and same_file else sha256(path)
-    record = {"path": str(path), "size_bytes": path.stat().st_size, "sha256": digest}
-    if recorded_sha256 and digest != recorded_sha256:
-        record.update(
-            sha256_at_ingest=recorded_sha256, changed_since_ingest=True, note=CHANGED_SINCE_INGEST
-        )
-    return record
-
-
-def git_state(directory):
-    """(commit, dirty) of the git work tree holding `directory`; ("unknown", None) without one."""
-
-    def git(*args):
-        return subprocess.run(
-            ["git", "-C", str(directory), *args],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=True,
-        ).stdout.strip()
-
-    try:
-        commit = git("rev-parse", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
-    except (OSError, subprocess.SubprocessError):
-        return "unknown", None
-    return commit, dirty
-
-
-def pipeline_version():
-    """selfseed's version and the git commit of its source tree ("unknown" if not a git checkout)."""
-    import selfseed
-
-    source = Path(selfseed.__file__).resolve().parent
-    commit, dirty = git_state(source)
-    try:
-        installed = version("selfseed")
-    except PackageNotFoundError:
-        installed = "unknown"
-    return {"name": "selfseed", "version": installed, "git_commit": commit, "git_dirty": dirty}
-
-
-def cohort_inputs(cohort, recorded):
-    """A cohort's input record from its h5ad `uns["provenance"]`: files with size and sha256 (a
-    file changed since the ingest is a warning in the log), or the package and dataset for data
-    that ship in a package (SurvSet)."""
-    entry = {"cohort": cohort, "source": recorded.get("source", "unknown")}
-    files = input_files(recorded.get("files"))
-    stats = list(recorded.get("file_stats", [None] * len(files)))
-    entry["files"] = [
-        file_record(path, digest, stat) for (path, digest), stat in zip(files, stats, strict=True)
-    ]
-    for item in entry["files"]:
-        if item.get("changed_since_ingest"):
-            log.warning(
-                "%s: input file %s: %s (sha256 at ingest %s, now %s)",
-                cohort,
-                item["path"],
-                CHANGED_SINCE_INGEST,
-                item["sha256_at_ingest"],
-                item["sha256"],
-            )
-    for key in ("package", "dataset", "series", "platform", "reference", "gene_table"):
-        if key in recorded:
-            entry[key] = plain(recorded[key])
-    return entry
-
-
-def provenance(config, versions, cohort_provenance, configfiles=(), now=None):
-    """Everything needed to say how a run was made: pipeline version, date, config (as used and the
-    files it came from), software versions and every input with its size and sha256."""
-    now = now or datetime.now(UTC)
-    return {
-        "pipeline": pipeline_version(),
-        "date": now.isoformat(timespec="seconds"),
-        "platform": platform.platform(),
-        "config_files": [file_record(path) for path in configfiles],
-        "config": plain(config),
-        "software": dict(zip(versions["software"], versions["version"].astype(str), strict=True)),
-        "inputs": [cohort_inputs(c, p) for c, p in cohort_provenance.items()],
-    }
 
 
 # ---------------------------------------------------------------- HTML
@@ -356,27 +233,9 @@ def cohorts_table(cohorts):
     )
 
 
-def changed_inputs(record):
-    """The input files of a provenance record whose content changed since their cohort's ingest."""
-    return pd.DataFrame(
-        [
-            {
-                "cohort": entry["cohort"],
-                "file": item["path"],
-                "sha256 at ingest": item["sha256_at_ingest"],
-                "sha256 now": item["sha256"],
-            }
-            for entry in record["inputs"]
-            for item in entry["files"]
-            if item.get("changed_since_ingest")
-        ],
-        columns=["cohort", "file", "sha256 at ingest", "sha256 now"],
-    )
-
-
 def front_page(primary, cohorts, skipped, meta, pipeline, forest_png=None, changed=None):
     """The report's summary page: question, primary result in one sentence with its numbers, inputs
-    changed since their cohort's ingest (`changed`, as `changed_inputs` gives them), cohorts, what
+    changed since their cohort's ingest (`changed`, as `provenance.changed_inputs` gives them), cohorts, what
     was skipped and why, the pooled estimates of every signature and method, and the version."""
     row = primary.iloc[0]
     declared = (
@@ -414,7 +273,7 @@ def front_page(primary, cohorts, skipped, meta, pipeline, forest_png=None, chang
     changed_html = (
         '<div class="primary" id="changed-inputs"><p class="statement">Input files changed since '
         "their cohort was read: these results come from the old content.</p>"
-        f"<p>{escape(CHANGED_SINCE_INGEST)}.</p>{html_table(changed)}</div>"
+        f"<p>{escape(provenance.CHANGED_SINCE_INGEST)}.</p>{html_table(changed)}</div>"
         if changed is not None and len(changed)
         else ""
     )
@@ -466,32 +325,6 @@ def table_page(name, frame, description=""):
 def provenance_page(record):
     """The provenance record as a page: version, date, software, inputs, config."""
     pipeline = record["pipeline"]
-    files = []
-    for entry in record["inputs"]:
-        if entry["files"]:
-            for item in entry["files"]:
-                files.append(
-                    {
-                        "cohort": entry["cohort"],
-                        "source": entry["source"],
-                        "file": item["path"],
-                        "size (bytes)": item["size_bytes"],
-                        "sha256": item["sha256"],
-                        "note": item.get("note", ""),
-                    }
-                )
-        else:
-            files.append(
-                {
-                    "cohort": entry["cohort"],
-                    "source": entry["source"],
-                    "file": f"{entry.get('package', 'package')}: dataset "
-                    f"{entry.get('dataset', '?')} (no file)",
-                    "size (bytes)": None,
-                    "sha256": None,
-                    "note": "",
-                }
-            )
     software = pd.DataFrame(list(record["software"].items()), columns=["software", "version"])
     configs = pd.DataFrame(record["config_files"]).reindex(columns=["path", "size_bytes", "sha256"])
     body = f"""
@@ -503,7 +336,7 @@ def provenance_page(record):
 <tr><th>date</th><td>{escape(record["date"])}</td></tr>
 <tr><th>platform</th><td>{escape(record["platform"])}</td></tr>
 </tbody></table>
-<h2>Inputs</h2>{html_table(pd.DataFrame(files))}
+<h2>Inputs</h2>{html_table(provenance.input_rows(record))}
 <h2>Software</h2>{html_table(software)}
 <h2>Config files</h2>{html_table(configs)}
 <h2>Config as used</h2><pre>{escape(json.dumps(record["config"], indent=2))}</pre>
@@ -529,7 +362,7 @@ def build(tables, cohort_provenance, *, config, configfiles, descriptions, outpu
         write_text(table_page(name, frame, descriptions.get(name, "")), outputs["tables"][name])
     for signature, path in outputs["forest"].items():
         plots.forest(frames["cox"], frames["meta"], path, signatures=[signature])
-    record = provenance(config, frames["versions"], cohort_provenance, configfiles)
+    record = provenance.run_record(config, frames["versions"], cohort_provenance, configfiles)
     write_json(record, outputs["provenance"])
     write_text(provenance_page(record), outputs["provenance_html"])
     primary_signature = config["primary"]["signature"]
@@ -541,7 +374,7 @@ def build(tables, cohort_provenance, *, config, configfiles, descriptions, outpu
             frames["meta"],
             record["pipeline"],
             outputs["forest"].get(primary_signature),
-            changed=changed_inputs(record),
+            changed=provenance.changed_inputs(record),
         ),
         outputs["summary"],
     )
