@@ -1,6 +1,6 @@
 """What the Snakemake report shows beyond the raw outputs: a front page with the question and the primary
-result, browsable table pages, the run's provenance (selfseed.provenance makes the record) and the
-run-wide figures.
+result, browsable table pages and the run's provenance (selfseed.provenance makes the record); the
+figures are drawn by selfseed.plots.
 
 Snakemake renders the report's front page (workflow/report/workflow.rst) with only the config available,
 so the results summary is a page of its own (results/report/summary.html, category "0 Summary"). All
@@ -360,8 +360,7 @@ def build(tables, cohort_provenance, *, config, configfiles, descriptions, outpu
     frames = {name: read_table(path) for name, path in tables.items()}
     for name, frame in frames.items():
         write_text(table_page(name, frame, descriptions.get(name, "")), outputs["tables"][name])
-    for signature, path in outputs["forest"].items():
-        plots.forest(frames["cox"], frames["meta"], path, signatures=[signature])
+    plots.forest_per_signature(frames["cox"], frames["meta"], outputs["forest"])
     record = provenance.run_record(config, frames["versions"], cohort_provenance, configfiles)
     write_json(record, outputs["provenance"])
     write_text(provenance_page(record), outputs["provenance_html"])
