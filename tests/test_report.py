@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 from datetime import UTC, datetime
+from html import escape
 
 import numpy as np
 import pandas as pd
@@ -499,6 +500,126 @@ def test_table_page_is_sortable_by_value_and_escaped():
     assert "<td></td>" in html  # NaN shown empty
     assert "<script>" in html
     assert "http" not in html
+
+
+# Markup that would run or break the page if any text reached it unescaped; "${body}" would be a
+# slot of the page template if a filled slot were read as a template again.
+PAYLOAD = (
+    '"></td></table></script><script>window.pwned=1</script><img src=x onerror=alert(1)> ${body}'
+)
+
+
+def assert_escaped(html, *, scripts=0, images=0):
+    """`html` shows PAYLOAD only as text: its escaped form is there, its markup never is."""
+    assert escape(PAYLOAD) in html
+    assert PAYLOAD not in html
+    assert "window.pwned" not in html.replace(escape(PAYLOAD), "")
+    assert html.count("<script") == scripts  # the page's own scripts only
+    assert html.count("<img") == images
+    assert html.count("</html>") == 1
+
+
+def test_every_text_on_the_summary_page_is_escaped(tmp_path):
+    """Config and data text in every field the summary page shows: cohort names, descriptions,
+    endpoint labels, signatures, statements, skipped reasons, changed file paths, the version."""
+    from PIL import Image
+
+    primary = primary_table().assign(signature=PAYLOAD, method=PAYLOAD, statement=PAYLOAD)
+    primary = pd.concat(
+        [primary, primary.assign(role="locality", label=PAYLOAD, cohorts=PAYLOAD)],
+        ignore_index=True,
+    )
+    cohorts = cohorts_frame().assign(
+        cohort=PAYLOAD, source=PAYLOAD, description=PAYLOAD, endpoint_label=PAYLOAD
+    )
+    skipped = pd.DataFrame(
+        {"cohort": [PAYLOAD], "signature": PAYLOAD, "method": "m", "reason": PAYLOAD}
+    ).assign(analysis=PAYLOAD)
+    meta = pd.DataFrame(
+        [
+            {
+                "analysis": "random_effects",
+                "model": "univariable",
+                "pool": "all",
+                "hazard": "cause_specific",
+                "signature": PAYLOAD,
+                "method": PAYLOAD,
+                "k": 2,
+                "endpoints": PAYLOAD,
+                "hr": 1.2,
+                "ci_low": 1.0,
+                "ci_high": 1.4,
+                "p": 0.03,
+                "i2": 10.0,
+            }
+        ]
+    )
+    changed = pd.DataFrame(
+        [{"cohort": PAYLOAD, "file": PAYLOAD, "sha256 at ingest": "a", "sha256 now": "b"}]
+    )
+    forest = tmp_path / "forest.png"
+    Image.new("RGB", (2, 2)).save(forest)
+    pipeline = {"version": PAYLOAD, "git_commit": PAYLOAD, "git_dirty": False}
+    html = report.front_page(primary, cohorts, skipped, meta, pipeline, forest, changed=changed)
+    assert_escaped(html, images=1)  # the forest plot
+    assert 'id="locality-statement">' in html
+    assert 'id="changed-inputs"' in html
+
+
+def test_every_text_on_table_and_provenance_pages_is_escaped():
+    frame = pd.DataFrame({PAYLOAD: [PAYLOAD, "b"], "hr": [1.2, 1.3]})
+    assert_escaped(report.table_page(PAYLOAD, frame, PAYLOAD), scripts=1)  # sort and filter
+    record = {
+        "pipeline": {"name": PAYLOAD, "version": PAYLOAD, "git_commit": PAYLOAD, "git_dirty": True},
+        "date": PAYLOAD,
+        "platform": PAYLOAD,
+        "config_files": [{"path": PAYLOAD, "size_bytes": 1, "sha256": PAYLOAD}],
+        "config": {"cohorts": {PAYLOAD: {"description": PAYLOAD}}},
+        "software": {PAYLOAD: PAYLOAD},
+        "inputs": [
+            {
+                "cohort": PAYLOAD,
+                "source": PAYLOAD,
+                "files": [{"path": PAYLOAD, "size_bytes": 1, "sha256": PAYLOAD, "note": PAYLOAD}],
+            },
+            {"cohort": PAYLOAD, "source": PAYLOAD, "files": [], "package": PAYLOAD},
+        ],
+    }
+    html = report.provenance_page(record)
+    assert_escaped(html)
+    assert "(uncommitted changes)" in html
+    assert f"<pre>{escape(json.dumps(record['config'], indent=2))}</pre>" in html  # as used
+
+
+def test_render_escapes_text_fills_markup_and_refuses_an_unfilled_slot():
+    assert report.render("locality.html", statement="<b>") == (
+        '<p class="statement" id="locality-statement">&lt;b&gt;</p>\n'
+    )
+    assert report.render("skipped.html", {"reasons": "<table></table>"}, sentence="a & b") == (
+        "<p>a &amp; b</p>\n<table></table>\n"
+    )
+    with pytest.raises(KeyError, match="statement"):
+        report.render("locality.html")
+
+
+def test_templates_are_package_data():
+    """Every file of selfseed/templates/ is in pyproject's package-data (globbed as setuptools
+    does, so an installed package has them), and a page made from them is whole."""
+    import tomllib
+
+    from conftest import REPO
+
+    package = REPO / "src" / "selfseed"
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["selfseed"]
+    shipped = {path for pattern in patterns for path in package.glob(pattern)}
+    templates = [p for p in (package / "templates").rglob("*") if p.is_file()]
+    assert package / "templates" / "page.html" in templates
+    assert set(templates) <= shipped
+    html = report.page("t", "<p>x</p>")
+    assert html.startswith("<!doctype html>\n")
+    assert "table.sortable th:after" in html
+    assert html.endswith("<p>x</p></body></html>\n")
 
 
 def test_build_writes_every_output(tmp_path):
