@@ -1,5 +1,6 @@
 """The pipeline's stages as functions of file paths: what each Snakemake rule script calls."""
 
+import json
 import os
 from pathlib import Path
 
@@ -369,51 +370,11 @@ def summarise(
 
     Returns (each cohort's provenance record {cohort: dict}, for the report; a function that waits
     for the second process)."""
-    import json
-
     from selfseed.plots import coverage_heatmap, forest, score_correlation
     from selfseed.pooled import locality_rows, meta_rows, primary_rows
-    from selfseed.survival import add_fdr
 
-    merged = {
-        name: pd.concat([pd.read_csv(p, sep="\t") for p in paths], ignore_index=True)
-        for name, paths in model_tables.items()
-    }
-    cox = add_fdr(merged["cox"])
-    cox = cox[CONTRACT_COLUMNS + [c for c in cox.columns if c not in CONTRACT_COLUMNS]]
-    merged["groups"] = add_fdr(merged["groups"])
-    cohorts, patients, cohort_provenance, scores = [], [], {}, {}
-    for record_path, patients_path in zip(
-        cohort_files["record"], cohort_files["patients"], strict=True
-    ):
-        record = json.loads(Path(record_path).read_text())
-        cohort = record["cohort"]
-        cohort_provenance[cohort] = record.pop("provenance")
-        cohorts.append({"cohort": cohort, **sources[cohort], **record})
-        coded = pd.read_csv(patients_path, sep="\t").set_index("sample_id")
-        scores[cohort] = coded
-        for column in score_columns(coded.columns):
-            signature, method = parse_score_column(column)
-            score = coded[column]
-            patients.append(
-                pd.DataFrame(
-                    {
-                        "cohort": cohort,
-                        "signature": signature,
-                        "method": method,
-                        "time_months": coded["time_months"],
-                        "event": coded["event"],
-                        "score_sd": (score - score.mean()) / score.std(ddof=1),
-                    }
-                )
-            )
-    patients = (
-        pd.concat(patients, ignore_index=True)
-        if patients
-        else pd.DataFrame(
-            columns=["cohort", "signature", "method", "time_months", "event", "score_sd"]
-        )
-    )
+    merged = merged_model_tables(model_tables)
+    cohorts, patients, cohort_provenance, scores = read_cohort_summaries(cohort_files, sources)
     coverage = pd.concat([read_table(p) for p in cohort_files["coverage"]], ignore_index=True)
     figures_drawn = aside(
         threads > 1,
@@ -422,32 +383,23 @@ def summarise(
             score_correlation(scores, plots["correlation"]),
         ),
     )
+    cox = merged["cox"]
     meta = meta_rows(cox, merged["competing"], merged["sensitivity"], patients, statistics)
     locality = pd.concat(
         [merged["locality"], locality_rows(merged["locality"], statistics)], ignore_index=True
     )
-    skipped = pd.concat(
-        [
-            frame.loc[
-                frame["note"].fillna("").ne(""), ["cohort", "signature", "method", "note"]
-            ].assign(analysis=name)
-            for name, frame in {**merged, "cox": cox}.items()
-        ],
-        ignore_index=True,
-    )
-    for name, frame in merged.items():
-        if name not in ("cox", "locality"):
-            write_tsv(frame, tables[name])
-    write_tsv(cox, tables["cox"])
-    write_tsv(locality, tables["locality"])
-    write_tsv(meta, tables["meta"])
-    write_tsv(
-        primary_rows(meta, locality[locality["cohort"] == "pooled"], primary), tables["primary"]
-    )
-    write_tsv(coverage, tables["coverage"])
-    write_tsv(pd.DataFrame(cohorts), tables["cohorts"])
-    write_tsv(skipped.rename(columns={"note": "reason"}), tables["skipped"])
-    write_tsv(software_versions(), tables["versions"])
+    run_tables = {
+        **merged,
+        "locality": locality,
+        "meta": meta,
+        "primary": primary_rows(meta, locality[locality["cohort"] == "pooled"], primary),
+        "coverage": coverage,
+        "cohorts": pd.DataFrame(cohorts),
+        "skipped": skipped_analyses(merged),
+        "versions": software_versions(),
+    }
+    for name, frame in run_tables.items():
+        write_tsv(frame, tables[name])
     forest(cox, meta, plots["forest"])  # each figure with its SVG beside it
     log.info(
         "cox.tsv: %d rows, %d fitted; meta.tsv: %d rows",
@@ -456,6 +408,80 @@ def summarise(
         len(meta),
     )
     return cohort_provenance, figures_drawn
+
+
+def merged_model_tables(model_tables):
+    """The cohorts' model tables, one per analysis; BH FDR across all Cox tests (and across all
+    log-rank tests), the Cox table's contract columns first."""
+    from selfseed.survival import add_fdr
+
+    merged = {
+        name: pd.concat([pd.read_csv(p, sep="\t") for p in paths], ignore_index=True)
+        for name, paths in model_tables.items()
+    }
+    cox = add_fdr(merged["cox"])
+    merged["cox"] = cox[CONTRACT_COLUMNS + [c for c in cox.columns if c not in CONTRACT_COLUMNS]]
+    merged["groups"] = add_fdr(merged["groups"])
+    return merged
+
+
+def read_cohort_summaries(cohort_files, sources):
+    """From each cohort job's summary files: its row of the cohorts table, its patients with each
+    score in SD units (long, for the one-stage Cox), its provenance record and its scores."""
+    cohorts, patients, cohort_provenance, scores = [], [], {}, {}
+    for record_path, patients_path in zip(
+        cohort_files["record"], cohort_files["patients"], strict=True
+    ):
+        record = json.loads(Path(record_path).read_text())
+        cohort = record["cohort"]
+        cohort_provenance[cohort] = record.pop("provenance")
+        cohorts.append({"cohort": cohort, **sources[cohort], **record})
+        scores[cohort] = pd.read_csv(patients_path, sep="\t").set_index("sample_id")
+        patients += standardised_scores(cohort, scores[cohort])
+    patients = (
+        pd.concat(patients, ignore_index=True)
+        if patients
+        else pd.DataFrame(
+            columns=["cohort", "signature", "method", "time_months", "event", "score_sd"]
+        )
+    )
+    return cohorts, patients, cohort_provenance, scores
+
+
+def standardised_scores(cohort, coded):
+    """One frame per score column of a cohort's patients: time, event and the score in SD units."""
+    frames = []
+    for column in score_columns(coded.columns):
+        signature, method = parse_score_column(column)
+        score = coded[column]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "cohort": cohort,
+                    "signature": signature,
+                    "method": method,
+                    "time_months": coded["time_months"],
+                    "event": coded["event"],
+                    "score_sd": (score - score.mean()) / score.std(ddof=1),
+                }
+            )
+        )
+    return frames
+
+
+def skipped_analyses(merged):
+    """Every row of the cohorts' model tables with a note (not run or not fitted), with its
+    reason."""
+    skipped = pd.concat(
+        [
+            frame.loc[
+                frame["note"].fillna("").ne(""), ["cohort", "signature", "method", "note"]
+            ].assign(analysis=name)
+            for name, frame in merged.items()
+        ],
+        ignore_index=True,
+    )
+    return skipped.rename(columns={"note": "reason"})
 
 
 def aside(parallel, draw):
