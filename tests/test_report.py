@@ -4,13 +4,14 @@ import json
 import re
 import subprocess
 from datetime import UTC, datetime
+from html import escape
 
 import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
 
-from selfseed import files, plots, report
+from selfseed import files, plots, provenance, report
 
 ENDPOINT = {"name": "LR", "label": "locoregional recurrence"}
 SIGNATURES = ("attractor", "invasion")
@@ -217,7 +218,7 @@ def test_run_wide_figures(tmp_path, patients):
 
 
 def test_git_state_outside_a_repository_is_unknown(tmp_path):
-    assert report.git_state(tmp_path) == ("unknown", None)
+    assert provenance.git_state(tmp_path) == ("unknown", None)
 
 
 def test_git_state_reads_the_commit_and_dirty_flag(tmp_path):
@@ -228,11 +229,11 @@ def test_git_state_reads_the_commit_and_dirty_flag(tmp_path):
     (tmp_path / "f.txt").write_text("one")
     git("add", "f.txt")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c")
-    commit, dirty = report.git_state(tmp_path)
+    commit, dirty = provenance.git_state(tmp_path)
     assert len(commit) == 40
     assert dirty is False
     (tmp_path / "f.txt").write_text("two")
-    assert report.git_state(tmp_path) == (commit, True)
+    assert provenance.git_state(tmp_path) == (commit, True)
 
 
 def test_cohort_inputs_record_size_and_sha256_or_the_package(tmp_path):
@@ -242,11 +243,11 @@ def test_cohort_inputs_record_size_and_sha256_or_the_package(tmp_path):
         "source": "table",
         "files": [f"{data} sha256:{files.sha256(data)}", f"{tmp_path / 'gone.tsv'} sha256:abc"],
     }
-    entry = report.cohort_inputs("mine", recorded)
+    entry = provenance.cohort_inputs("mine", recorded)
     assert entry["files"][0] == {"path": str(data), "size_bytes": 16, "sha256": files.sha256(data)}
     assert entry["files"][1]["size_bytes"] is None
     assert entry["files"][1]["sha256"] == "abc"
-    survset = report.cohort_inputs(
+    survset = provenance.cohort_inputs(
         "vdv",
         {
             "source": "survset",
@@ -262,6 +263,36 @@ def test_cohort_inputs_record_size_and_sha256_or_the_package(tmp_path):
         "package": "SurvSet 0.2.11",
         "dataset": "vdv",
     }
+
+
+def test_input_rows_list_each_file_or_the_package(tmp_path):
+    data = tmp_path / "expr.tsv"
+    data.write_bytes(b"gene\ts1\nIL6\t1.5\n")
+    record = {
+        "inputs": [
+            provenance.cohort_inputs("mine", {"source": "table", "files": [str(data)]}),
+            provenance.cohort_inputs("vdv", {"source": "survset", "package": "SurvSet 0.2.11"}),
+        ]
+    }
+    rows = provenance.input_rows(record)
+    assert rows.drop(columns="size (bytes)").to_dict("records") == [
+        {
+            "cohort": "mine",
+            "source": "table",
+            "file": str(data),
+            "sha256": files.sha256(data),
+            "note": "",
+        },
+        {
+            "cohort": "vdv",
+            "source": "survset",
+            "file": "SurvSet 0.2.11: dataset ? (no file)",
+            "sha256": None,
+            "note": "",
+        },
+    ]
+    assert rows["size (bytes)"].iloc[0] == 16
+    assert np.isnan(rows["size (bytes)"].iloc[1])
 
 
 def rewrite_keeping_mtime(path, data):
@@ -283,12 +314,12 @@ def test_a_file_changed_since_ingest_keeps_both_sha256_and_is_a_warning(tmp_path
     recorded = {
         "source": "table",
         "files": [f"{data} sha256:{files.sha256(data)}"],
-        "file_stats": [report.file_stat(data)],
+        "file_stats": [provenance.file_stat(data)],
     }
     at_ingest = files.sha256(data)
     rewrite_keeping_mtime(data, b"gene\ts1\nIL6\t9.5\n")  # same size, same mtime
     with caplog.at_level("WARNING", logger="selfseed"):
-        (item,) = report.cohort_inputs("mine", recorded)["files"]
+        (item,) = provenance.cohort_inputs("mine", recorded)["files"]
     assert item["sha256_at_ingest"] == at_ingest != item["sha256"] == files.sha256(data)
     assert item["changed_since_ingest"] is True
     assert "touch the file" in item["note"]
@@ -297,7 +328,7 @@ def test_a_file_changed_since_ingest_keeps_both_sha256_and_is_a_warning(tmp_path
     assert at_ingest in warning
     assert item["sha256"] in warning
     record = {"inputs": [{"cohort": "mine", "files": [item]}]}
-    changed = report.changed_inputs(record)
+    changed = provenance.changed_inputs(record)
     assert changed.to_dict("records") == [
         {
             "cohort": "mine",
@@ -320,14 +351,14 @@ def test_a_file_with_its_recorded_size_and_change_time_is_not_hashed_again(tmp_p
     data.write_bytes(b"gene\ts1\nIL6\t1.5\n")
     recorded = {
         "files": [f"{data} sha256:{files.sha256(data)}"],
-        "file_stats": [report.file_stat(data)],
+        "file_stats": [provenance.file_stat(data)],
     }
 
     def never(path):
         raise AssertionError(f"{path} hashed again")
 
-    monkeypatch.setattr(report, "sha256", never)
-    (item,) = report.cohort_inputs("mine", recorded)["files"]
+    monkeypatch.setattr(provenance, "sha256", never)
+    (item,) = provenance.cohort_inputs("mine", recorded)["files"]
     assert "changed_since_ingest" not in item
     assert item["size_bytes"] == 16
 
@@ -337,7 +368,7 @@ def test_provenance_record_is_json_with_date_config_and_versions(tmp_path):
     config.write_text("min_genes: 2\n")
     versions = pd.DataFrame({"software": ["python", "snakemake"], "version": ["3.11.7", "9.27.1"]})
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    record = report.provenance(
+    record = provenance.run_record(
         {"min_genes": np.int64(2), "x": [np.float64(0.5)]},
         versions,
         {"vdv": {"source": "survset", "package": "SurvSet 0.2.11"}},
@@ -469,6 +500,126 @@ def test_table_page_is_sortable_by_value_and_escaped():
     assert "<td></td>" in html  # NaN shown empty
     assert "<script>" in html
     assert "http" not in html
+
+
+# Markup that would run or break the page if any text reached it unescaped; "${body}" would be a
+# slot of the page template if a filled slot were read as a template again.
+PAYLOAD = (
+    '"></td></table></script><script>window.pwned=1</script><img src=x onerror=alert(1)> ${body}'
+)
+
+
+def assert_escaped(html, *, scripts=0, images=0):
+    """`html` shows PAYLOAD only as text: its escaped form is there, its markup never is."""
+    assert escape(PAYLOAD) in html
+    assert PAYLOAD not in html
+    assert "window.pwned" not in html.replace(escape(PAYLOAD), "")
+    assert html.count("<script") == scripts  # the page's own scripts only
+    assert html.count("<img") == images
+    assert html.count("</html>") == 1
+
+
+def test_every_text_on_the_summary_page_is_escaped(tmp_path):
+    """Config and data text in every field the summary page shows: cohort names, descriptions,
+    endpoint labels, signatures, statements, skipped reasons, changed file paths, the version."""
+    from PIL import Image
+
+    primary = primary_table().assign(signature=PAYLOAD, method=PAYLOAD, statement=PAYLOAD)
+    primary = pd.concat(
+        [primary, primary.assign(role="locality", label=PAYLOAD, cohorts=PAYLOAD)],
+        ignore_index=True,
+    )
+    cohorts = cohorts_frame().assign(
+        cohort=PAYLOAD, source=PAYLOAD, description=PAYLOAD, endpoint_label=PAYLOAD
+    )
+    skipped = pd.DataFrame(
+        {"cohort": [PAYLOAD], "signature": PAYLOAD, "method": "m", "reason": PAYLOAD}
+    ).assign(analysis=PAYLOAD)
+    meta = pd.DataFrame(
+        [
+            {
+                "analysis": "random_effects",
+                "model": "univariable",
+                "pool": "all",
+                "hazard": "cause_specific",
+                "signature": PAYLOAD,
+                "method": PAYLOAD,
+                "k": 2,
+                "endpoints": PAYLOAD,
+                "hr": 1.2,
+                "ci_low": 1.0,
+                "ci_high": 1.4,
+                "p": 0.03,
+                "i2": 10.0,
+            }
+        ]
+    )
+    changed = pd.DataFrame(
+        [{"cohort": PAYLOAD, "file": PAYLOAD, "sha256 at ingest": "a", "sha256 now": "b"}]
+    )
+    forest = tmp_path / "forest.png"
+    Image.new("RGB", (2, 2)).save(forest)
+    pipeline = {"version": PAYLOAD, "git_commit": PAYLOAD, "git_dirty": False}
+    html = report.front_page(primary, cohorts, skipped, meta, pipeline, forest, changed=changed)
+    assert_escaped(html, images=1)  # the forest plot
+    assert 'id="locality-statement">' in html
+    assert 'id="changed-inputs"' in html
+
+
+def test_every_text_on_table_and_provenance_pages_is_escaped():
+    frame = pd.DataFrame({PAYLOAD: [PAYLOAD, "b"], "hr": [1.2, 1.3]})
+    assert_escaped(report.table_page(PAYLOAD, frame, PAYLOAD), scripts=1)  # sort and filter
+    record = {
+        "pipeline": {"name": PAYLOAD, "version": PAYLOAD, "git_commit": PAYLOAD, "git_dirty": True},
+        "date": PAYLOAD,
+        "platform": PAYLOAD,
+        "config_files": [{"path": PAYLOAD, "size_bytes": 1, "sha256": PAYLOAD}],
+        "config": {"cohorts": {PAYLOAD: {"description": PAYLOAD}}},
+        "software": {PAYLOAD: PAYLOAD},
+        "inputs": [
+            {
+                "cohort": PAYLOAD,
+                "source": PAYLOAD,
+                "files": [{"path": PAYLOAD, "size_bytes": 1, "sha256": PAYLOAD, "note": PAYLOAD}],
+            },
+            {"cohort": PAYLOAD, "source": PAYLOAD, "files": [], "package": PAYLOAD},
+        ],
+    }
+    html = report.provenance_page(record)
+    assert_escaped(html)
+    assert "(uncommitted changes)" in html
+    assert f"<pre>{escape(json.dumps(record['config'], indent=2))}</pre>" in html  # as used
+
+
+def test_render_escapes_text_fills_markup_and_refuses_an_unfilled_slot():
+    assert report.render("locality.html", statement="<b>") == (
+        '<p class="statement" id="locality-statement">&lt;b&gt;</p>\n'
+    )
+    assert report.render("skipped.html", {"reasons": "<table></table>"}, sentence="a & b") == (
+        "<p>a &amp; b</p>\n<table></table>\n"
+    )
+    with pytest.raises(KeyError, match="statement"):
+        report.render("locality.html")
+
+
+def test_templates_are_package_data():
+    """Every file of selfseed/templates/ is in pyproject's package-data (globbed as setuptools
+    does, so an installed package has them), and a page made from them is whole."""
+    import tomllib
+
+    from conftest import REPO
+
+    package = REPO / "src" / "selfseed"
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["selfseed"]
+    shipped = {path for pattern in patterns for path in package.glob(pattern)}
+    templates = [p for p in (package / "templates").rglob("*") if p.is_file()]
+    assert package / "templates" / "page.html" in templates
+    assert set(templates) <= shipped
+    html = report.page("t", "<p>x</p>")
+    assert html.startswith("<!doctype html>\n")
+    assert "table.sortable th:after" in html
+    assert html.endswith("<p>x</p></body></html>\n")
 
 
 def test_build_writes_every_output(tmp_path):

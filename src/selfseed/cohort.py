@@ -454,7 +454,7 @@ def provenance_record(provenance, dropped, imputed):
         "dropped_genes": int((dropped["kind"] == "gene").sum()),
     }
     if "files" in provenance:
-        from selfseed.report import file_stat, input_files
+        from selfseed.provenance import file_stat, input_files
 
         record["file_stats"] = [file_stat(path) for path, _ in input_files(provenance["files"])]
     return record

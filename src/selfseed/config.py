@@ -279,7 +279,7 @@ def input_stats(paths):
     """{path: [size, inode change time in ns]} of each existing file, and of every file in each
     existing folder (a cBioPortal study): any write changes the change time, also one that keeps the
     modification time (cp -p, rsync -a), which Snakemake's modification-time trigger misses."""
-    from selfseed.report import file_stat
+    from selfseed.provenance import file_stat
 
     stats = {}
     for path in map(Path, paths):

@@ -1,8 +1,7 @@
 """The pipeline's stages as functions of file paths: what each Snakemake rule script calls."""
 
+import json
 import os
-import platform
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
@@ -24,21 +23,7 @@ from selfseed.contracts import (
 from selfseed.endpoints import coded_samples
 from selfseed.files import read_table, write_h5ad, write_json, write_tsv
 from selfseed.logs import log
-
-STACK = [
-    "snakemake",
-    "pandas",
-    "numpy",
-    "scipy",
-    "anndata",
-    "scanpy",
-    "gseapy",
-    "statsmodels",
-    "matplotlib",
-    "pyarrow",
-    "SurvSet",
-    "selfseed",
-]
+from selfseed.provenance import software_versions
 
 
 def download(url, dest, limits=None):
@@ -379,17 +364,6 @@ def unusable(score, patients):
     return ""
 
 
-def software_versions():
-    """Versions of Python and the analysis stack as installed."""
-    rows = [{"software": "python", "version": platform.python_version()}]
-    for name in STACK:
-        try:
-            rows.append({"software": name, "version": version(name)})
-        except PackageNotFoundError:
-            rows.append({"software": name, "version": "not installed"})
-    return pd.DataFrame(rows)
-
-
 def cohort_coverage(adata):
     """Which signature genes a scored cohort measures: DataFrame[cohort, signature, gene, symbol,
     present, note]."""
@@ -470,8 +444,6 @@ def merged_model_tables(model_tables):
 def read_cohort_summaries(cohort_files, sources):
     """Per cohort job's summary files: the cohorts table's rows, each cohort's provenance record and
     its patients (primary coding and every score, by sample)."""
-    import json
-
     cohorts, provenance, scores = [], {}, {}
     for record_path, patients_path in zip(
         cohort_files["record"], cohort_files["patients"], strict=True

@@ -500,6 +500,12 @@ def forest(cox, meta, path, signatures=None):
     save(fig, path)
 
 
+def forest_per_signature(cox, meta, paths):
+    """One forest plot per signature, `paths`: {signature: png path} (its SVG beside it)."""
+    for signature, path in paths.items():
+        forest(cox, meta, path, signatures=[signature])
+
+
 def forest_panel(ax, rows, bounds):
     y = np.arange(len(rows))[::-1]
     ax.set_xscale("log")

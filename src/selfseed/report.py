@@ -1,213 +1,43 @@
 """What the Snakemake report shows beyond the raw outputs: a front page with the question and the primary
-result, browsable table pages, the run's provenance and the run-wide figures.
+result, browsable table pages and the run's provenance (selfseed.provenance makes the record); the
+figures are drawn by selfseed.plots.
 
 Snakemake renders the report's front page (workflow/report/workflow.rst) with only the config available,
 so the results summary is a page of its own (results/report/summary.html, category "0 Summary"). All
 pages are self-contained HTML (inline CSS and a few lines of JavaScript, images as data URIs) and
 byte-identical on reruns; the run date is recorded only in results/provenance.json (and the page that
-shows it).
+shows it). The markup, CSS and JavaScript are files of selfseed/templates/ (string.Template slots):
+every text that fills a slot is escaped by `render`; only markup made here from escaped text is not.
 """
 
 import base64
 import json
-import platform
-import subprocess
-from datetime import UTC, datetime
+from functools import cache
 from html import escape
-from importlib.metadata import PackageNotFoundError, version
+from importlib.resources import files
 from pathlib import Path
+from string import Template
 
 import numpy as np
 import pandas as pd
 
-from selfseed.files import plain, read_table, sha256, write_json, write_text
-from selfseed.logs import log
-
-QUESTION = (
-    "Do tumour <b>self-seeding</b> signatures in the primary tumour go with <b>local "
-    "(locoregional) recurrence</b>? Circulating tumour cells can return to and re-infiltrate their "
-    "tumour of origin (Kim et al., <i>Cell</i> 2009): the tumour attracts them with IL6 and CXCL8 "
-    "(IL8) (<i>attractor</i> signature), and the returning cells invade with MMP1 and FSCN1 and "
-    "speed regrowth with CXCL1 (<i>invasion</i> signature); <i>self_seeding</i> has all five genes. "
-    "Each tumour is scored per signature and method, and the scores are related to local "
-    "recurrence as first event, with distant metastasis and death as competing events, by "
-    "cause-specific Cox and Fine-Gray models (hazard ratio per SD of score); cohorts without a "
-    "local-recurrence endpoint keep the endpoint they measure."
-)
-STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1a1a1a;
-       margin: 1.5rem auto; max-width: 72rem; padding: 0 1.5rem; line-height: 1.45; font-size: 15px; }
-h1 { font-size: 1.45rem; margin-bottom: .3rem; } h2 { font-size: 1.1rem; margin-top: 1.8rem;
-     border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
-.primary { border-left: 5px solid #D55E00; background: #fdf3ec; padding: .8rem 1rem; margin: 1rem 0; }
-.primary .statement { font-size: 1.05rem; font-weight: 600; }
-.note { color: #555; font-size: .9rem; }
-table { border-collapse: collapse; font-size: .85rem; margin: .5rem 0; }
-th, td { border-bottom: 1px solid #e3e3e3; padding: .25rem .6rem; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; position: sticky; top: 0; }
-table.sortable th { cursor: pointer; user-select: none; }
-table.sortable th:after { content: " \\2195"; color: #aaa; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-img.figure { max-width: 100%; height: auto; border: 1px solid #eee; }
-input#filter { font-size: .9rem; padding: .3rem .5rem; width: 22rem; margin: .4rem 0; }
-pre { background: #f6f6f6; padding: .6rem; overflow-x: auto; font-size: .8rem; }
-code { font-size: .85em; }
-"""
-SORT_SCRIPT = """
-document.querySelectorAll("table.sortable").forEach(function (table) {
-  var body = table.tBodies[0];
-  table.querySelectorAll("th").forEach(function (th, i) {
-    th.addEventListener("click", function () {
-      var asc = th.dataset.order !== "asc";
-      th.dataset.order = asc ? "asc" : "desc";
-      var rows = Array.prototype.slice.call(body.rows);
-      rows.sort(function (a, b) {
-        var x = a.cells[i].dataset.v || a.cells[i].textContent;
-        var y = b.cells[i].dataset.v || b.cells[i].textContent;
-        var nx = parseFloat(x), ny = parseFloat(y);
-        var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
-        return asc ? c : -c;
-      });
-      rows.forEach(function (row) { body.appendChild(row); });
-    });
-  });
-});
-var filter = document.getElementById("filter");
-if (filter) {
-  filter.addEventListener("input", function () {
-    var query = filter.value.toLowerCase();
-    document.querySelectorAll("table.sortable tbody tr").forEach(function (row) {
-      row.style.display = row.textContent.toLowerCase().indexOf(query) >= 0 ? "" : "none";
-    });
-  });
-}
-"""
-
-
-# ---------------------------------------------------------------- provenance
-
-
-CHANGED_SINCE_INGEST = (
-    "content changed since the cohort's ingest, with a modification time that did not make "
-    "Snakemake rerun it (as cp -p and rsync -a leave it): the cohort's results come from the old "
-    "content; touch the file and run again"
-)
-
-
-def file_stat(path):
-    """[size in bytes, inode change time in ns] of a file: every write changes the change time,
-    also one that keeps the modification time (cp -p, rsync -a)."""
-    stat = Path(path).stat()
-    return [stat.st_size, stat.st_ctime_ns]
-
-
-def input_files(files):
-    """(path, sha256 or None) of each file of a provenance record's `files` ("path sha256:hex")."""
-    files = [] if files is None else [files] if isinstance(files, str) else list(files)
-    return [
-        (path, digest or None)
-        for path, _, digest in (str(item).partition(" sha256:") for item in files)
-    ]
-
-
-def file_record(path, recorded_sha256=None, recorded_stat=None):
-    """Path, size in bytes and sha256 of a file now. The sha256 recorded at ingest is compared
-    with the file's (hashed again unless its size and change time are those recorded,
-    `recorded_stat`); a file whose content changed keeps both and says so. A file that is gone
-    has size None and says so."""
-    path = Path(path)
-    if not path.is_file():
-        return {
-            "path": str(path),
-            "size_bytes": None,
-            "sha256": recorded_sha256,
-            "note": "file not found when the report was built",
-        }
-    same_file = recorded_stat is not None and [int(v) for v in recorded_stat] == file_stat(path)
-    digest = recorded_sha256 if recorded_sha256 and same_file else sha256(path)
-    record = {"path": str(path), "size_bytes": path.stat().st_size, "sha256": digest}
-    if recorded_sha256 and digest != recorded_sha256:
-        record.update(
-            sha256_at_ingest=recorded_sha256, changed_since_ingest=True, note=CHANGED_SINCE_INGEST
-        )
-    return record
-
-
-def git_state(directory):
-    """(commit, dirty) of the git work tree holding `directory`; ("unknown", None) without one."""
-
-    def git(*args):
-        return subprocess.run(
-            ["git", "-C", str(directory), *args],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=True,
-        ).stdout.strip()
-
-    try:
-        commit = git("rev-parse", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
-    except (OSError, subprocess.SubprocessError):
-        return "unknown", None
-    return commit, dirty
-
-
-def pipeline_version():
-    """selfseed's version and the git commit of its source tree ("unknown" if not a git checkout)."""
-    import selfseed
-
-    source = Path(selfseed.__file__).resolve().parent
-    commit, dirty = git_state(source)
-    try:
-        installed = version("selfseed")
-    except PackageNotFoundError:
-        installed = "unknown"
-    return {"name": "selfseed", "version": installed, "git_commit": commit, "git_dirty": dirty}
-
-
-def cohort_inputs(cohort, recorded):
-    """A cohort's input record from its h5ad `uns["provenance"]`: files with size and sha256 (a
-    file changed since the ingest is a warning in the log), or the package and dataset for data
-    that ship in a package (SurvSet)."""
-    entry = {"cohort": cohort, "source": recorded.get("source", "unknown")}
-    files = input_files(recorded.get("files"))
-    stats = list(recorded.get("file_stats", [None] * len(files)))
-    entry["files"] = [
-        file_record(path, digest, stat) for (path, digest), stat in zip(files, stats, strict=True)
-    ]
-    for item in entry["files"]:
-        if item.get("changed_since_ingest"):
-            log.warning(
-                "%s: input file %s: %s (sha256 at ingest %s, now %s)",
-                cohort,
-                item["path"],
-                CHANGED_SINCE_INGEST,
-                item["sha256_at_ingest"],
-                item["sha256"],
-            )
-    for key in ("package", "dataset", "series", "platform", "reference", "gene_table"):
-        if key in recorded:
-            entry[key] = plain(recorded[key])
-    return entry
-
-
-def provenance(config, versions, cohort_provenance, configfiles=(), now=None):
-    """Everything needed to say how a run was made: pipeline version, date, config (as used and the
-    files it came from), software versions and every input with its size and sha256."""
-    now = now or datetime.now(UTC)
-    return {
-        "pipeline": pipeline_version(),
-        "date": now.isoformat(timespec="seconds"),
-        "platform": platform.platform(),
-        "config_files": [file_record(path) for path in configfiles],
-        "config": plain(config),
-        "software": dict(zip(versions["software"], versions["version"].astype(str), strict=True)),
-        "inputs": [cohort_inputs(c, p) for c, p in cohort_provenance.items()],
-    }
-
+from selfseed import provenance
+from selfseed.files import read_table, write_json, write_text
 
 # ---------------------------------------------------------------- HTML
+
+
+@cache
+def resource(name):
+    """The text of a file of selfseed/templates/ (package data)."""
+    return files("selfseed").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def render(name, markup=None, /, **text):
+    """Template `name` with its slots filled: each `text` value as escaped text (html.escape), each
+    `markup` value (HTML made here from escaped text) as it is. An unfilled slot is an error."""
+    slots = {key: escape(str(value)) for key, value in text.items()}
+    return Template(resource(name)).substitute(slots, **(markup or {}))
 
 
 def fmt(value, column=""):
@@ -246,12 +76,9 @@ def html_table(frame, *, sortable=False):
     return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def page(title, body, script=""):
-    script = f"<script>{script}</script>" if script else ""
-    return (
-        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}'
-        f"</title><style>{STYLE}</style></head><body>{body}{script}</body></html>\n"
-    )
+def page(title, body):
+    """A whole self-contained page: the `body` markup under the report's style sheet."""
+    return render("page.html", {"body": body, "style": resource("report.css")}, title=title)
 
 
 def png_data_uri(path):
@@ -356,40 +183,12 @@ def cohorts_table(cohorts):
     )
 
 
-def changed_inputs(record):
-    """The input files of a provenance record whose content changed since their cohort's ingest."""
-    return pd.DataFrame(
-        [
-            {
-                "cohort": entry["cohort"],
-                "file": item["path"],
-                "sha256 at ingest": item["sha256_at_ingest"],
-                "sha256 now": item["sha256"],
-            }
-            for entry in record["inputs"]
-            for item in entry["files"]
-            if item.get("changed_since_ingest")
-        ],
-        columns=["cohort", "file", "sha256 at ingest", "sha256 now"],
-    )
-
-
-def front_page(primary, cohorts, skipped, meta, pipeline, forest_png=None, changed=None):
-    """The report's summary page: question, primary result in one sentence with its numbers, inputs
-    changed since their cohort's ingest (`changed`, as `changed_inputs` gives them), cohorts, what
-    was skipped and why, the pooled estimates of every signature and method, and the version."""
+def primary_box(primary, cohorts):
+    """The primary analysis as declared, its result in one sentence, the locality sentence, the
+    numbers of the primary and the rows beside it, and which cohorts measure local recurrence."""
     row = primary.iloc[0]
-    declared = (
-        f"{row['signature']} signature, {row['method']} score, {row['model']} Cox model, "
-        f"pooled over {row['pool']} cohorts"
-    )
-    numbers = primary_table(primary)
     locality = primary.loc[primary["role"] == "locality", "statement"]
-    locality_html = (
-        f'<p class="statement" id="locality-statement">{escape(locality.iloc[0])}</p>'
-        if len(locality)
-        else ""
-    )
+    numbers = primary_table(primary)
     lr = cohorts["endpoint"].eq("LR")
     endpoints_note = (
         f"{int(lr.sum())} of {len(cohorts)} cohorts measure local recurrence (LR)."
@@ -398,120 +197,96 @@ def front_page(primary, cohorts, skipped, meta, pipeline, forest_png=None, chang
         "measures, so the pooled estimate answers a neighbouring question (recurrence, metastasis or "
         "death), not the local-recurrence question itself."
     )
+    markup = {
+        "locality": render("locality.html", statement=locality.iloc[0]) if len(locality) else "",
+        "numbers": html_table(numbers) if len(numbers) else "",
+    }
+    return render(
+        "primary.html",
+        markup,
+        declared=f"{row['signature']} signature, {row['method']} score, {row['model']} Cox "
+        f"model, pooled over {row['pool']} cohorts",
+        statement=row["statement"],
+        endpoints_note=endpoints_note,
+    )
+
+
+def skipped_section(skipped):
+    """How many analyses were not run or not fitted, by analysis and reason."""
     summary = skipped_summary(skipped)
-    skipped_html = (
-        "<p>Nothing was skipped.</p>"
-        if summary.empty
-        else f"<p>{int(summary['analyses'].sum())} analyses were not run or not fitted; by reason:</p>"
-        + html_table(summary)
+    if summary.empty:
+        return render("skipped.html", {"reasons": ""}, sentence="Nothing was skipped.")
+    sentence = f"{int(summary['analyses'].sum())} analyses were not run or not fitted; by reason:"
+    return render("skipped.html", {"reasons": html_table(summary)}, sentence=sentence)
+
+
+def changed_section(changed):
+    """The input files changed since their cohort was read (`changed_inputs`), or nothing."""
+    if changed is None or not len(changed):
+        return ""
+    return render(
+        "changed_inputs.html", {"files": html_table(changed)}, note=provenance.CHANGED_SINCE_INGEST
     )
-    forest = (
-        f'<h2>Forest plot: {escape(str(row["signature"]))}</h2><img class="figure" alt="forest plot" '
-        f'src="{png_data_uri(forest_png)}">'
+
+
+def front_page(primary, cohorts, skipped, meta, pipeline, forest_png=None, changed=None):
+    """The report's summary page: question, primary result in one sentence with its numbers, inputs
+    changed since their cohort's ingest (`changed`, as `provenance.changed_inputs` gives them),
+    cohorts, what was skipped and why, the pooled estimates of every signature and method, and the
+    version."""
+    signature = primary.iloc[0]["signature"]
+    markup = {
+        "primary": primary_box(primary, cohorts),
+        "changed": changed_section(changed),
+        "cohorts": html_table(cohorts_table(cohorts)),
+        "skipped": skipped_section(skipped),
+        "secondary": html_table(secondary_table(meta)),
+        "forest": render("forest.html", signature=signature, src=png_data_uri(forest_png))
         if forest_png
-        else ""
+        else "",
+    }
+    dirty = " (with uncommitted changes)" if pipeline["git_dirty"] else ""
+    body = render(
+        "summary.html",
+        markup,
+        version=pipeline["version"],
+        commit=pipeline["git_commit"] + dirty,
     )
-    changed_html = (
-        '<div class="primary" id="changed-inputs"><p class="statement">Input files changed since '
-        "their cohort was read: these results come from the old content.</p>"
-        f"<p>{escape(CHANGED_SINCE_INGEST)}.</p>{html_table(changed)}</div>"
-        if changed is not None and len(changed)
-        else ""
-    )
-    commit = pipeline["git_commit"] + (
-        " (with uncommitted changes)" if pipeline["git_dirty"] else ""
-    )
-    body = f"""
-<h1>selfseed: self-seeding signatures and local recurrence</h1>
-<p>{QUESTION}</p>
-<div class="primary"><div class="note">Primary analysis, declared in the config before results:
-{escape(declared)}</div>
-<p class="statement" id="primary-statement">{escape(str(row["statement"]))}</p>
-{locality_html}
-{html_table(numbers) if len(numbers) else ""}
-<div class="note">{escape(endpoints_note)} Everything else in this report is secondary.</div></div>
-{changed_html}
-<h2>Cohorts</h2>
-{html_table(cohorts_table(cohorts))}
-<h2>Skipped analyses</h2>
-{skipped_html}
-<p class="note">Every row is in the table of skipped analyses (Tables).</p>
-<h2>Secondary: every signature and scoring method</h2>
-<p class="note">Random-effects pooled HR per SD of score, univariable Cox, all cohorts; not corrected
-for the multiple comparisons (see the FDR columns of the Cox and group tables).</p>
-{html_table(secondary_table(meta))}
-{forest}
-<h2>How to read this report</h2>
-<p>Results on the left: <b>Kaplan-Meier</b> and <b>Cumulative incidence</b> per cohort (one panel per
-signature and method), <b>Forest plot</b> (all cohorts and pooled), <b>Scores</b> (distributions, agreement
-between methods, gene coverage), <b>Tables</b> (sortable; raw TSV files under <b>Downloads (TSV)</b>)
-and <b>Provenance</b> (config, inputs with sha256, software, date). Each item's caption says what it
-shows and how to read it.</p>
-<p class="note">selfseed {escape(pipeline["version"])}, git commit {escape(commit)}.</p>
-"""
     return page("selfseed: summary", body)
 
 
 def table_page(name, frame, description=""):
     """A browsable (sortable, filterable) HTML view of one result table."""
-    body = (
-        f"<h1>{escape(name)}</h1><p class='note'>{escape(description)}</p>"
-        f"<p class='note'>{len(frame)} rows. Click a column header to sort; type to filter "
-        "rows.</p><input id='filter' type='search' placeholder='filter rows'>"
-        + html_table(frame, sortable=True)
-    )
-    return page(name, body, SORT_SCRIPT)
+    markup = {"table": html_table(frame, sortable=True), "script": resource("report.js")}
+    body = render("table.html", markup, name=name, description=description, rows=len(frame))
+    return page(name, body)
 
 
 def provenance_page(record):
     """The provenance record as a page: version, date, software, inputs, config."""
     pipeline = record["pipeline"]
-    files = []
-    for entry in record["inputs"]:
-        if entry["files"]:
-            for item in entry["files"]:
-                files.append(
-                    {
-                        "cohort": entry["cohort"],
-                        "source": entry["source"],
-                        "file": item["path"],
-                        "size (bytes)": item["size_bytes"],
-                        "sha256": item["sha256"],
-                        "note": item.get("note", ""),
-                    }
-                )
-        else:
-            files.append(
-                {
-                    "cohort": entry["cohort"],
-                    "source": entry["source"],
-                    "file": f"{entry.get('package', 'package')}: dataset "
-                    f"{entry.get('dataset', '?')} (no file)",
-                    "size (bytes)": None,
-                    "sha256": None,
-                    "note": "",
-                }
-            )
     software = pd.DataFrame(list(record["software"].items()), columns=["software", "version"])
     configs = pd.DataFrame(record["config_files"]).reindex(columns=["path", "size_bytes", "sha256"])
-    body = f"""
-<h1>Provenance</h1>
-<table><tbody>
-<tr><th>pipeline</th><td>{escape(pipeline["name"])} {escape(pipeline["version"])}</td></tr>
-<tr><th>git commit</th><td><code>{escape(pipeline["git_commit"])}</code>
-{" (uncommitted changes)" if pipeline["git_dirty"] else ""}</td></tr>
-<tr><th>date</th><td>{escape(record["date"])}</td></tr>
-<tr><th>platform</th><td>{escape(record["platform"])}</td></tr>
-</tbody></table>
-<h2>Inputs</h2>{html_table(pd.DataFrame(files))}
-<h2>Software</h2>{html_table(software)}
-<h2>Config files</h2>{html_table(configs)}
-<h2>Config as used</h2><pre>{escape(json.dumps(record["config"], indent=2))}</pre>
-"""
+    markup = {
+        "inputs": html_table(provenance.input_rows(record)),
+        "software": html_table(software),
+        "configs": html_table(configs),
+    }
+    body = render(
+        "provenance.html",
+        markup,
+        name=pipeline["name"],
+        version=pipeline["version"],
+        commit=pipeline["git_commit"],
+        dirty=" (uncommitted changes)" if pipeline["git_dirty"] else "",
+        date=record["date"],
+        platform=record["platform"],
+        config=json.dumps(record["config"], indent=2),
+    )
     return page("selfseed: provenance", body)
 
 
-# ---------------------------------------------------------------- the figures rule
+# ---------------------------------------------------------------- the summarise rule
 
 
 def build(tables, cohort_provenance, *, config, configfiles, descriptions, outputs):
@@ -527,21 +302,17 @@ def build(tables, cohort_provenance, *, config, configfiles, descriptions, outpu
     frames = {name: read_table(path) for name, path in tables.items()}
     for name, frame in frames.items():
         write_text(table_page(name, frame, descriptions.get(name, "")), outputs["tables"][name])
-    for signature, path in outputs["forest"].items():
-        plots.forest(frames["cox"], frames["meta"], path, signatures=[signature])
-    record = provenance(config, frames["versions"], cohort_provenance, configfiles)
+    plots.forest_per_signature(frames["cox"], frames["meta"], outputs["forest"])
+    record = provenance.run_record(config, frames["versions"], cohort_provenance, configfiles)
     write_json(record, outputs["provenance"])
     write_text(provenance_page(record), outputs["provenance_html"])
-    primary_signature = config["primary"]["signature"]
-    write_text(
-        front_page(
-            frames["primary"],
-            frames["cohorts"],
-            frames["skipped"],
-            frames["meta"],
-            record["pipeline"],
-            outputs["forest"].get(primary_signature),
-            changed=changed_inputs(record),
-        ),
-        outputs["summary"],
+    summary = front_page(
+        frames["primary"],
+        frames["cohorts"],
+        frames["skipped"],
+        frames["meta"],
+        record["pipeline"],
+        outputs["forest"].get(config["primary"]["signature"]),
+        changed=provenance.changed_inputs(record),
     )
+    write_text(summary, outputs["summary"])
