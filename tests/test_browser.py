@@ -212,7 +212,7 @@ def test_figures_are_displayed(report, browser, category, subcategory, label, na
     show_result(browser, category, label, subcategory)
     width, top = shown_image(browser)
     browser.save_screenshot(str(ARTIFACTS / f"report_{name}.png"))
-    assert width > 1000  # 300 dpi figures
+    assert width > 1000  # 150 dpi figures, 7 to 10 inches wide
     assert top >= 0  # title and legend visible: report.css keeps a tall figure scrollable
     assert console_errors(browser) == []
 

@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from conftest import REPO
 from selfseed.config import cohort_settings
+from selfseed.contracts import COHORT_PLOTS, FIGURE_DATA
 from selfseed.logs import logged
-from selfseed.pipeline import MODEL_TABLES, analyse_cohort, summarise
+from selfseed.pipeline import MODEL_TABLES, analyse_cohort, draw_cohort_figures, summarise
 from selfseed.sources.tcga_firehose import data_files, read_rsem
 
 SIGNATURE_ROWS = ["IL6|3569", "IL8|3576", "MMP1|4312", "FSCN1|6624", "CXCL1|2919"]
@@ -168,14 +169,18 @@ def cohort_outputs(results, cohort):
         scores_h5ad=results / "scores" / f"{cohort}.h5ad",
         scores_tsv=results / "scores" / f"{cohort}.tsv",
     )
-    for plot in ("km", "cif", "spline", "scores"):
-        outputs[plot] = results / "plots" / plot / f"{cohort}.png"
+    outputs.update({name: models / file for name, file in FIGURE_DATA.items()})
     return outputs
 
 
+def cohort_plots(results, cohort):
+    return {plot: results / "plots" / plot / f"{cohort}.png" for plot in COHORT_PLOTS}
+
+
 def run_cohort(config, cohort, results, log):
-    """The cohort job's work under its log: (log text, the job's exit: None when it finished)."""
-    exit_code = None
+    """The cohort job's and its figure job's work under one log: (log text, the job's exit: None
+    when it finished)."""
+    exit_code, outputs = None, cohort_outputs(results, cohort)
     try:
         with logged(log):
             analyse_cohort(
@@ -183,7 +188,12 @@ def run_cohort(config, cohort, results, log):
                 cohort,
                 {},
                 cohort_settings(config, cohort),
-                outputs=cohort_outputs(results, cohort),
+                outputs=outputs,
+            )
+            draw_cohort_figures(
+                {name: outputs[name] for name in FIGURE_DATA},
+                outputs["record"],
+                plots=cohort_plots(results, cohort),
             )
     except SystemExit as stop:
         exit_code = stop.code
@@ -456,7 +466,6 @@ def test_random_subsets_of_a_real_cohort_never_fail_unexpectedly(tmp_path_factor
                 settings_["scoring"]["methods"],
                 settings_["statistics"],
                 tables={n: folder / f"{n}.tsv" for n in MODEL_TABLES},
-                plots=None,
             )
     except SystemExit:
         pass  # a clear error (an expected failure)
@@ -485,7 +494,6 @@ def test_a_score_missing_for_every_patient_never_reaches_a_model(corpus_run, tmp
             ["zmean"],
             config["statistics"],
             tables={n: tmp_path / f"{n}.tsv" for n in MODEL_TABLES},
-            plots=None,
         )
     reason = "not run: the score is missing (NaN) for every patient with the endpoint"
     for name in MODEL_TABLES:

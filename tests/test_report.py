@@ -80,14 +80,14 @@ def png_dpi(path):
         return image.info["dpi"][0], image.size
 
 
-def test_km_grid_writes_png_at_300_dpi_and_svg_with_numbers_at_risk(tmp_path, patients):
+def test_km_grid_writes_png_at_150_dpi_and_svg_with_numbers_at_risk(tmp_path, patients):
     table, curves, long, _ = km_inputs(patients)
     path = tmp_path / "km" / "demo.png"
     plots.km_grid(curves, table, cohort="demo", endpoint=ENDPOINT, path=path, patients=long)
     dpi, (width, height) = png_dpi(path)
-    assert dpi == pytest.approx(300, abs=0.5)
-    assert width > 1500
-    assert height > 1500
+    assert dpi == pytest.approx(150, abs=0.5)
+    assert width > 900
+    assert height > 900
     svg = path.with_suffix(".svg").read_text()
     assert "<svg" in svg
     assert "Date" not in svg
@@ -197,7 +197,7 @@ def test_run_wide_figures(tmp_path, patients):
     plots.score_correlation({"a": patients, "b": patients.iloc[:40]}, tmp_path / "corr.png")
     plots.score_distributions(patients, cohort="a", endpoint=ENDPOINT, path=tmp_path / "s.png")
     for name in ("coverage", "corr", "s"):
-        assert png_dpi(tmp_path / f"{name}.png")[0] == pytest.approx(300, abs=0.5)
+        assert png_dpi(tmp_path / f"{name}.png")[0] == pytest.approx(150, abs=0.5)
     # what the SVGs show (their text is kept as text): the coverage cells in cohort x gene order
     coverage_text = svg_texts(tmp_path / "coverage.svg")
     assert [t for t in coverage_text if t in ("present", "missing")] == ["present"] * 3 + [

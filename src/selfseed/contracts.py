@@ -54,8 +54,19 @@ MODEL_TABLES = (
 RUN_TABLES = (*MODEL_TABLES, "meta", "primary", "coverage", "cohorts", "skipped", "versions")
 # What the summary reads of each cohort job (results/models/{cohort}/{file}).
 COHORT_SUMMARY = {"coverage": "coverage.tsv", "patients": "patients.tsv", "record": "cohort.json"}
-# Per-cohort figures (results/plots/{kind}/{cohort}.png, with .svg beside).
+# Per-cohort figures (results/plots/{kind}/{cohort}.png, with .svg beside), drawn by the cohort's
+# figure job from what the cohort job writes for it (results/models/{cohort}/{file}): the curves of
+# every analysed score, its Kaplan-Meier summary, the median split (patients by group) and the
+# scores with the primary coding's event, at full precision.
 COHORT_PLOTS = ("km", "cif", "spline", "scores")
+FIGURE_DATA = {
+    "km_curves": "km_curves.parquet",
+    "cif_curves": "cif_curves.parquet",
+    "spline_curves": "spline_curves.parquet",
+    "km_summary": "km_summary.parquet",
+    "median_split": "median_split.parquet",
+    "scores": "scores.parquet",
+}
 
 # cox.tsv's first columns, which other tools read.
 CONTRACT_COLUMNS = [

@@ -10,6 +10,8 @@ import pandas as pd
 from selfseed.contracts import (
     CONTRACT_COLUMNS,
     COX_COLUMNS,
+    EVENT_COLUMN,
+    FIGURE_DATA,
     MODEL_TABLES,
     UNS_CODINGS,
     UNS_COHORT,
@@ -21,7 +23,7 @@ from selfseed.contracts import (
     score_columns,
 )
 from selfseed.endpoints import coded_samples
-from selfseed.files import read_table, write_h5ad, write_json, write_tsv
+from selfseed.files import read_table, write_h5ad, write_json, write_parquet, write_tsv
 from selfseed.logs import log
 from selfseed.provenance import software_versions
 
@@ -51,11 +53,9 @@ def download(url, dest, limits=None):
 
 
 def analyse_cohort(entry, cohort, files, settings, *, outputs):
-    """One cohort end to end, in one process: ingest, score, model and the cohort's figures
-    (`outputs`: the cohort rule's named output files; `settings`: common.smk's cohort_settings).
-    The log ends with the seconds each stage took."""
-    from selfseed.plots import score_distributions
-
+    """One cohort end to end, in one process: ingest, score, model, and what the cohort's figure
+    job draws (`outputs`: the cohort rule's named output files; `settings`: common.smk's
+    cohort_settings). The log ends with the seconds each stage took."""
     clock = Stopwatch()
     adata = ingest(
         entry,
@@ -84,19 +84,12 @@ def analyse_cohort(entry, cohort, files, settings, *, outputs):
         settings["scoring"]["methods"],
         settings["statistics"],
         tables={name: outputs[name] for name in MODEL_TABLES},
-        plots={name: outputs[name] for name in ("km", "cif", "spline")},
-        clock=clock,
+        figure_data={name: outputs[name] for name in FIGURE_DATA},
     )
-    score_distributions(
-        coded_samples(scored.obs),
-        cohort=cohort,
-        endpoint=scored.uns["endpoint"],
-        path=outputs["scores"],
-    )
-    clock.lap("figures")
     write_summary(
         scored, coverage=outputs["coverage"], patients=outputs["patients"], record=outputs["record"]
     )
+    clock.lap("models")
     log.info("%s: seconds per stage: %s", cohort, clock)
 
 
@@ -243,10 +236,10 @@ def log_scoring(cohort, status):
             log.warning("%s: %s by %s %s", cohort, row.signature, row.method, row.reason)
 
 
-def model(adata, covariates, treatment, methods, statistics, *, tables, plots, clock=None):
+def model(adata, covariates, treatment, methods, statistics, *, tables, figure_data=None):
     """Every survival analysis of one scored cohort: per signature x method, its rows of each model
-    table (written to `tables`), and the cohort's figures (`plots`; none when None); the stages
-    'models' and 'figures' are timed on `clock` when given."""
+    table (written to `tables`), and the curves and median split its figures draw (written to
+    `figure_data`, FIGURE_DATA's files, when given)."""
     from selfseed import analysis
 
     cohort, endpoint = adata.uns[UNS_COHORT], adata.uns[UNS_ENDPOINT]
@@ -273,10 +266,10 @@ def model(adata, covariates, treatment, methods, statistics, *, tables, plots, c
             rows[name] += [{**label, **row} for row in table_rows]
     log_unfitted(rows["cox"])
     write_model_tables(rows, endpoint, tables)
-    if clock:
-        clock.lap("models")
-    if plots is not None:
-        draw_cohort_figures(results, cohort=cohort, endpoint=endpoint, plots=plots)
+    if figure_data is not None:
+        scores = primary[[EVENT_COLUMN, *score_columns(primary.columns)]].reset_index()
+        for name, frame in {**figure_frames(results), "scores": scores}.items():
+            write_parquet(frame, figure_data[name])
 
 
 def model_settings(adata, covariates, treatment, statistics):
@@ -316,35 +309,71 @@ def write_model_tables(rows, endpoint, tables):
         write_tsv(frame.reindex(columns=COX_COLUMNS) if name == "cox" else frame, tables[name])
 
 
-def draw_cohort_figures(results, *, cohort, endpoint, plots):
-    """Kaplan-Meier, cumulative incidence and spline figures of every analysed score (each as a
-    300 dpi PNG with its SVG beside)."""
-    from selfseed.plots import cif_grid, km_grid, spline_grid
+def figure_frames(results):
+    """What the cohort's figures draw of its analysed scores ([(label, Analysis)]), as FIGURE_DATA's
+    frames: the Kaplan-Meier, cumulative-incidence and spline curves, the Kaplan-Meier summary (log-rank
+    p, HR per SD) and the median split, each with its signature and method."""
+
+    def stacked(frames):
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def curves(kind):
-        return [
-            r.curves[kind].assign(signature=label["signature"], method=label["method"])
-            for label, r in results
-            if r.curves.get(kind) is not None
-        ]
+        return stacked(
+            [
+                r.curves[kind].assign(signature=label["signature"], method=label["method"])
+                for label, r in results
+                if r.curves.get(kind) is not None
+            ]
+        )
 
-    km_table = pd.DataFrame([{**label, **r.km_summary} for label, r in results]).reindex(
-        columns=["signature", "method", "n_low", "n_high", "p", "hr", "ci_low", "ci_high", "note"]
-    )
+    summary = pd.DataFrame([{**label, **r.km_summary} for label, r in results])
     splits = [
         r.split.assign(signature=label["signature"], method=label["method"]) for label, r in results
     ]
-    patients = pd.concat(splits, ignore_index=True) if splits else None
-    km_grid(
-        curves("km"),
-        km_table,
-        cohort=cohort,
-        endpoint=endpoint,
-        path=plots["km"],
-        patients=patients,
-    )
-    cif_grid(curves("cif"), km_table, cohort=cohort, endpoint=endpoint, path=plots["cif"])
-    spline_grid(curves("spline"), km_table, cohort=cohort, endpoint=endpoint, path=plots["spline"])
+    return {
+        "km_curves": curves("km"),
+        "cif_curves": curves("cif"),
+        "spline_curves": curves("spline"),
+        "km_summary": summary.reindex(columns=KM_SUMMARY_COLUMNS),
+        "median_split": stacked(splits),
+    }
+
+
+KM_SUMMARY_COLUMNS = [
+    "signature",
+    "method",
+    "n_low",
+    "n_high",
+    "p",
+    "hr",
+    "ci_low",
+    "ci_high",
+    "note",
+]
+
+
+def draw_cohort_figures(figure_data, record, *, plots):
+    """A cohort's figures from what its cohort job wrote (FIGURE_DATA's files and its record):
+    Kaplan-Meier, cumulative incidence, spline HR and score distributions, each a PNG with its SVG
+    beside. Imports only pandas and matplotlib, not the analysis stack."""
+    from selfseed.plots import cif_grid, km_grid, score_distributions, spline_grid
+
+    frames = {name: pd.read_parquet(path) for name, path in figure_data.items()}
+    with open(record, encoding="utf-8") as handle:
+        summary = json.load(handle)
+    cohort = summary["cohort"]
+    endpoint = {"name": summary["endpoint"], "label": summary["endpoint_label"]}
+
+    def curves(kind):
+        frame = frames[f"{kind}_curves"]
+        return [frame] if len(frame) else []
+
+    table, split = frames["km_summary"], frames["median_split"]
+    common = {"cohort": cohort, "endpoint": endpoint}
+    km_grid(curves("km"), table, **common, path=plots["km"], patients=split if len(split) else None)
+    cif_grid(curves("cif"), table, **common, path=plots["cif"])
+    spline_grid(curves("spline"), table, **common, path=plots["spline"])
+    score_distributions(frames["scores"], **common, path=plots["scores"])
 
 
 def unusable(score, patients):

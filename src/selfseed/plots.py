@@ -2,8 +2,8 @@
 distributions; run-wide forest plot, gene coverage heatmap and score-score correlations.
 
 One style for all: Okabe-Ito colour-blind-safe colours, 8 pt text, every figure names its endpoint.
-Each figure is written twice, as PNG at 300 dpi (print) and as SVG beside it (same name, `.svg`),
-atomically and byte-identically on reruns (no dates or random ids in the files).
+Each figure is written twice, as PNG at 150 dpi (screens, the report) and as SVG beside it (same
+name, `.svg`; vector, for print), atomically and byte-identically on reruns (no dates or random ids).
 """
 
 from pathlib import Path
@@ -49,7 +49,7 @@ CAUSE_STYLES = {EVENT: "-", COMPETING: ":"}
 METHOD_MARKERS = {"zmean": "o", "score_genes": "s", "ssgsea": "^"}
 POOLED_COLOUR = OKABE_ITO["vermillion"]
 HR_RANGE = (1 / 50, 50)  # hazard-ratio axis of the spline panels
-DPI = 300
+DPI = 150  # PNG for screens and the report; the SVG beside it is the vector version for print
 STYLE = {
     "font.size": 8,
     "axes.titlesize": 8.5,
@@ -69,7 +69,7 @@ STYLE = {
 
 
 def save(fig, path):
-    """Write `fig` as PNG (300 dpi) to `path` and as SVG beside it; atomic, no timestamps.
+    """Write `fig` as PNG (150 dpi) to `path` and as SVG beside it; atomic, no timestamps.
 
     Every figure has fixed margins, titles and axis labels at fixed places (`axes_title`, `axis_labels`):
     tight layouts and matplotlib's automatic title and label placement measure the drawn text,

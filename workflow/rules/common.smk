@@ -12,7 +12,13 @@ from selfseed.config import (
     input_stats,
     public_downloads,
 )
-from selfseed.contracts import COHORT_PLOTS, COHORT_SUMMARY, MODEL_TABLES, RUN_TABLES
+from selfseed.contracts import (
+    COHORT_PLOTS,
+    COHORT_SUMMARY,
+    FIGURE_DATA,
+    MODEL_TABLES,
+    RUN_TABLES,
+)
 from selfseed.sources import source
 from selfseed.signatures import load_signatures
 
