@@ -559,10 +559,10 @@ def score_distributions(obs, *, cohort, endpoint, path):
     signatures = ordered(parse_score_column(c)[0] for c in columns)
     methods = ordered(parse_score_column(c)[1] for c in columns)
     rows, cols = max(len(signatures), 1), max(len(methods), 1)
-    height = 2.1 * rows + 0.5
+    height = 2.1 * rows + 0.75  # and the legend under the title
     fig = figure(figsize=(3.0 * cols, height))
     event = obs["event"] == EVENT
-    margins = fixed_margins(rows, cols, height, width_per_panel=3.0)
+    margins = fixed_margins(rows, cols, height, width_per_panel=3.0) | {"top": 1 - 0.85 / height}
     with plt.rc_context(STYLE):
         axes = fig.subplots(rows, cols, squeeze=False, gridspec_kw=margins)
         if not columns:
@@ -579,25 +579,39 @@ def score_distributions(obs, *, cohort, endpoint, path):
                 score = obs[column].astype(float)
                 bins = np.histogram_bin_edges(score.dropna(), bins=20)
                 for label, mask in (("no event", ~event), ("event", event)):
-                    ax.hist(
-                        score[mask].dropna(),
-                        bins=bins,
-                        histtype="step",
-                        lw=1.1,
-                        color=EVENT_COLOURS[label],
-                        label=f"{label} (n={int(mask.sum())})",
-                    )
+                    counts, _ = np.histogram(score[mask].dropna(), bins=bins)
+                    ax.stairs(counts, bins, lw=1.1, color=EVENT_COLOURS[label])
                 ax.axvline(score.median(), color=OKABE_ITO["grey"], ls="--", lw=0.7)
+                ax.xaxis.set_major_locator(ticker.MaxNLocator(5))
+                ax.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
                 axis_labels(
                     ax,
                     "score" if i == rows - 1 else None,
                     "patients" if j == 0 else None,
                     below=0.21,
                 )
-                ax.legend(loc="upper right")
+        legend = [
+            Line2D([], [], color=EVENT_COLOURS[label], label=f"{label} (n={int(mask.sum())})")
+            for label, mask in (("no event", ~event), ("event", event))
+        ] + [
+            Line2D(
+                [],
+                [],
+                color=OKABE_ITO["grey"],
+                ls="--",
+                lw=0.7,
+                label="median (the Kaplan-Meier split)",
+            )
+        ]
+        fig.legend(
+            handles=legend,
+            loc="center",
+            ncol=3,
+            fontsize=7,
+            bbox_to_anchor=(0.5, 1 - 0.36 / height),
+        )
         fig.suptitle(
-            f"{cohort}: score distributions by {endpoint_text(endpoint)} event "
-            "(dashed: median, the Kaplan-Meier split)",
+            f"{cohort}: score distributions by {endpoint_text(endpoint)} event",
             fontsize=9,
             y=1 - 0.12 / height,
         )
