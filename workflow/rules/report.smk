@@ -125,8 +125,9 @@ rule summarise:
         "logs/summarise.log",
     benchmark:
         "results/benchmarks/summarise.tsv"
-    # it runs last, alone: a second process draws the coverage and agreement figures meanwhile
-    threads: 2
+    # one thread, so it runs beside the last cohort's figure job; with `--set-threads summarise=2`
+    # a second process draws the coverage and agreement figures meanwhile (a run of many cohorts)
+    threads: 1
     resources:
         attempt=job_attempt,
         mem_mb=scaled_by_input(1000, 2),
