@@ -218,6 +218,20 @@ def at_risk(times, ticks):
     return [int((times >= t).sum()) for t in ticks]
 
 
+def km_curve(ax, line, members, colour):
+    """One group's Kaplan-Meier step curve (event times only) and, given its `members` (time_months,
+    event), its censoring marks as one line of markers; the curve runs on to the last follow-up."""
+    times, survival = line["time_months"].to_numpy(), line["survival"].to_numpy()
+    if members is not None:
+        last = members["time_months"].max()
+        if last > times[-1]:
+            times, survival = np.r_[times, last], np.r_[survival, survival[-1]]
+        censored = members.loc[members["event"] != EVENT, "time_months"].to_numpy()
+        idx = np.searchsorted(times, censored, side="right") - 1
+        ax.plot(censored, survival[np.clip(idx, 0, None)], "|", color=colour, ms=3, mew=0.6)
+    ax.step(times, survival, where="post", color=colour)
+
+
 def km_grid(curves, summaries, *, cohort, endpoint, path, patients=None):
     """Kaplan-Meier curves of the endpoint for high vs low score (median split), with log-rank p, the
     Cox HR per SD (95% CI) and, given `patients` (survival.median_split's time_months, event,
@@ -229,22 +243,14 @@ def km_grid(curves, summaries, *, cohort, endpoint, path, patients=None):
             split[(signature, method)] = part
 
     def draw(ax, panel, signature, method):
-        row = stats.loc[(signature, method)]
         groups = split.get((signature, method))
         for group, colour in GROUP_COLOURS.items():
             line = panel[panel["group"] == group]
-            if line.empty:
-                continue
-            times, survival = line["time_months"].to_numpy(), line["survival"].to_numpy()
-            if groups is not None:  # the curve runs on to the group's last follow-up
-                members = groups[groups["group"] == group]
-                last = members["time_months"].max()
-                if last > times[-1]:
-                    times, survival = np.r_[times, last], np.r_[survival, survival[-1]]
-                censored = members.loc[members["event"] != EVENT, "time_months"].to_numpy()
-                idx = np.searchsorted(times, censored, side="right") - 1
-                ax.plot(censored, survival[np.clip(idx, 0, None)], "|", color=colour, ms=3, mew=0.6)
-            ax.step(times, survival, where="post", color=colour)
+            if not line.empty:
+                km_curve(
+                    ax, line, None if groups is None else groups[groups["group"] == group], colour
+                )
+        row = stats.loc[(signature, method)]
         note = row["note"] if isinstance(row["note"], str) else ""
         text = note or f"log-rank p = {row['p']:.2g}\nHR per SD {hr_text(row)}"
         ax.text(0.03, 0.04, text, transform=ax.transAxes, fontsize=6.5)
