@@ -188,35 +188,134 @@ def _censoring_survival_before(t, censored):
     return np.where(i >= 0, km.surv_prob[np.maximum(i, 0)], 1.0)
 
 
-def _subdistribution_risk(beta, x, weight):
-    """Weighted risk-set sums at each cause failure: w*exp(x b), S0, covariate mean xbar."""
-    risk = weight * np.exp(x @ beta)
-    s0 = risk.sum(axis=1)
-    return risk, s0, (risk @ x) / s0[:, None]
+def _suffix_sums(values):
+    """Row k: the sum of rows k, k+1, ... of `values` (accumulated from the end); one more row of 0."""
+    return np.concatenate([np.cumsum(values[::-1], axis=0)[::-1], np.zeros((1, *values.shape[1:]))])
 
 
-def _censoring_influence(t, e, cause, fail_time, share, x, xbar):
+def _prefix_sums(values):
+    """Row k: the sum of rows 0..k-1 of `values`."""
+    return np.concatenate([np.zeros((1, *values.shape[1:])), np.cumsum(values, axis=0)])
+
+
+def _by_row(weights, like):
+    """`weights` (one per row) shaped to multiply the rows of `like`."""
+    return weights.reshape(-1, *[1] * (like.ndim - 1))
+
+
+class SubdistributionRiskSets:
+    """Fine & Gray's weighted risk sets, as sums over patients sorted by time: at the j-th cause
+    failure T_j, patient k has weight 1 while t_k >= T_j and G(T_j-)/G(t_k-) after a competing
+    event at t_k < T_j (0 after a censoring), G the censoring Kaplan-Meier. O(n log n) in all."""
+
+    def __init__(self, t, e, cause, x):
+        self.t, self.x, self.fail = t, x, e == cause
+        self.compete = (e != cause) & (e != CENSORED)
+        self.g_before = _censoring_survival_before(t, e == CENSORED)
+        self.order = np.argsort(t, kind="stable")
+        self.sorted_t = t[self.order]
+        self.fail_time = t[self.fail]
+        self.g_fail = self.g_before[self.fail]
+        self.start = np.searchsorted(self.sorted_t, self.fail_time, side="left")
+        self.fail_order = np.argsort(self.fail_time, kind="stable")
+        self.sorted_fail = self.fail_time[self.fail_order]
+
+    def moments(self, beta, order=2):
+        """exp(x b) and, at each failure, S0 = sum_k w r_k, then up to `order`
+        S1 = sum_k w r_k x_k and S2 = sum_k w r_k x_k x_k^T."""
+        risk = np.exp(self.x @ beta)
+        x = self.x[self.order]
+        terms = [np.ones(len(x)), x, np.einsum("ka,kb->kab", x, x)][: order + 1]
+        at_risk = risk[self.order]
+        competed = (self.compete / self.g_before * risk)[self.order]
+        sums = [
+            _suffix_sums(_by_row(at_risk, term) * term)[self.start]
+            + _by_row(self.g_fail, term) * _prefix_sums(_by_row(competed, term) * term)[self.start]
+            for term in terms
+        ]
+        return risk, *sums
+
+    def failure_sums(self, values, at, *, after):
+        """Per time in `at`: the sum of `values` (one row per failure) over the failures at or
+        before it (after=False), or strictly after it (after=True; at or after it when
+        after="from")."""
+        ordered = values[self.fail_order]
+        if after is False:
+            return _prefix_sums(ordered)[np.searchsorted(self.sorted_fail, at, side="right")]
+        side = "left" if after == "from" else "right"
+        return _suffix_sums(ordered)[np.searchsorted(self.sorted_fail, at, side=side)]
+
+    def competed_sums(self, values, at):
+        """Per time u in `at`: the sum of values_k / G(t_k-) over competing events at t_k < u."""
+        weighted = (self.compete / self.g_before)[:, None] * values
+        return _prefix_sums(weighted[self.order])[np.searchsorted(self.sorted_t, at, "left")]
+
+
+def _score_influence(sets, risk, s0, xbar):
+    """eta: each patient's contribution to the score, its own failure (x - xbar at it) minus its
+    dLambda-weighted share of every risk set it is in."""
+    x, t = sets.x, sets.t
+    inverse = np.column_stack([1 / s0, xbar / s0[:, None]])  # at or after each failure: weight 1
+    later = sets.g_fail[:, None] * inverse  # before a failure, after a competing event
+    in_risk_set = sets.failure_sums(inverse, t, after=False)
+    competed = sets.failure_sums(later, t, after=True) * (sets.compete / sets.g_before)[:, None]
+    share = risk[:, None] * (in_risk_set + competed)
+    eta = -(share[:, :1] * x - share[:, 1:])
+    eta[sets.fail] += x[sets.fail] - xbar
+    return eta
+
+
+def _censoring_influence(sets, e, risk, s0, xbar):
     """crr's psi: each patient's effect on the score through the Kaplan-Meier estimate of G,
     -sum_{u <= t_i} q(u) dNc(u) / Y(u)^2 + I(censored at t_i) q(t_i) / Y(t_i), where q(u) sums the
-    other cause's risk-set shares over cause failures at or after u (Fine & Gray 1999)."""
+    other cause's risk-set shares over cause failures at or after u (Fine & Gray 1999):
+    q(u) = sum_{T_j >= u} G(T_j-) / S0_j sum_{competing t_k < u} r_k (x_k - xbar_j) / G(t_k-)."""
+    t, x = sets.t, sets.x
     censored = e == CENSORED
     psi = np.zeros_like(x)
     if not censored.any():
         return psi
-    compete = (e != cause) & ~censored
     cens_times, cens_counts = np.unique(t[censored], return_counts=True)
-    n_at_risk = (t[None, :] >= cens_times[:, None]).sum(axis=1)
-    before_u = compete[None, :] & (t[None, :] < cens_times[:, None])  # (u, patient)
-    fails_from_u = fail_time[None, :] >= cens_times[:, None]  # (u, failure)
-    share_x = np.einsum("uk,jk,kp->ujp", before_u, share, x, optimize=True)
-    share_0 = before_u @ share.T
-    q = np.einsum("uj,ujp->up", fails_from_u, share_x - share_0[:, :, None] * xbar[None])
+    n_at_risk = len(t) - np.searchsorted(sets.sorted_t, cens_times, side="left")
+    by_failure = (sets.g_fail / s0)[:, None] * np.column_stack([np.ones(len(s0)), xbar])
+    failures = sets.failure_sums(by_failure, cens_times, after="from")
+    competed = sets.competed_sums(risk[:, None] * np.column_stack([np.ones(len(t)), x]), cens_times)
+    q = competed[:, 1:] * failures[:, :1] - competed[:, :1] * failures[:, 1:]
     cumulative = np.cumsum(q * (cens_counts / n_at_risk**2)[:, None], axis=0)
     u_index = np.searchsorted(cens_times, t, side="right") - 1
     seen = u_index >= 0
     psi[seen] = -cumulative[u_index[seen]]
     psi[censored] += q[u_index[censored]] / n_at_risk[u_index[censored], None]
     return psi
+
+
+def _newton(sets, tol, max_iter, singular):
+    """The maximum partial likelihood estimate (Breslow ties) by Newton steps, halved while the
+    log-likelihood falls; None when it does not converge in `max_iter` steps."""
+    x_fail = sets.x[sets.fail]
+
+    def loglik(b):
+        return (x_fail @ b).sum() - np.log(sets.moments(b, order=0)[1]).sum()
+
+    beta = np.zeros(sets.x.shape[1])
+    for _ in range(max_iter):
+        _, s0, s1, s2 = sets.moments(beta)
+        xbar = s1 / s0[:, None]
+        try:
+            step = np.linalg.solve(_information(s0, xbar, s2), (x_fail - xbar).sum(axis=0))
+        except np.linalg.LinAlgError as error:
+            raise singular(error) from error
+        current = loglik(beta)
+        while loglik(beta + step) < current - 1e-12 and np.abs(step).max() > tol:
+            step /= 2
+        beta = beta + step
+        if np.abs(step).max() < tol:
+            return beta
+    return None
+
+
+def _information(s0, xbar, s2):
+    return (s2 / s0[:, None, None]).sum(axis=0) - xbar.T @ xbar
 
 
 def fine_gray(time, event, X, cause=1, tol=1e-10, max_iter=50):
@@ -230,26 +329,8 @@ def fine_gray(time, event, X, cause=1, tol=1e-10, max_iter=50):
     t, e = _check_outcome(time, event, cause)
     x, terms = covariate_matrix(X, len(t))
     x = x - x.mean(axis=0)  # the partial likelihood and its variance do not change
-    fail = e == cause
-    if not fail.any():
+    if not (e == cause).any():
         raise NotEstimable("no event of the modelled cause", found=0, expected=f"event=={cause}")
-    compete = (e != cause) & (e != 0)
-    g_before = _censoring_survival_before(t, e == CENSORED)
-
-    # weight[j, k]: patient k in the subdistribution risk set at the j-th cause failure
-    fail_time = t[fail]
-    still_at_risk = t[None, :] >= fail_time[:, None]
-    after_competing = compete[None, :] & ~still_at_risk
-    weight = np.where(
-        still_at_risk, 1.0, np.where(after_competing, g_before[fail][:, None] / g_before, 0.0)
-    )
-
-    def loglik(b):
-        _, s0, _ = _subdistribution_risk(b, x, weight)
-        return (x[fail] @ b).sum() - np.log(s0).sum()
-
-    def information(risk, s0, xbar):
-        return np.einsum("jk,ka,kb->ab", risk / s0[:, None], x, x) - xbar.T @ xbar
 
     def singular(error):
         return NotEstimable(
@@ -259,36 +340,21 @@ def fine_gray(time, event, X, cause=1, tol=1e-10, max_iter=50):
             expected="covariates that vary among the patients at risk",
         )
 
-    beta = np.zeros(x.shape[1])
-    for _ in range(max_iter):
-        risk, s0, xbar = _subdistribution_risk(beta, x, weight)
-        try:
-            step = np.linalg.solve(information(risk, s0, xbar), (x[fail] - xbar).sum(axis=0))
-        except np.linalg.LinAlgError as error:
-            raise singular(error) from error
-        current = loglik(beta)
-        while loglik(beta + step) < current - 1e-12 and np.abs(step).max() > tol:
-            step /= 2
-        beta = beta + step
-        if np.abs(step).max() < tol:
-            break
-    else:
+    sets = SubdistributionRiskSets(t, e, cause, x)
+    beta = _newton(sets, tol, max_iter, singular)
+    if beta is None:
         raise NotEstimable(
             f"Fine-Gray model did not converge in {max_iter} Newton steps",
             column=", ".join(terms),
             expected="covariates that do not separate patients with and without the event",
         )
-
-    risk, s0, xbar = _subdistribution_risk(beta, x, weight)
-    hessian = information(risk, s0, xbar)
-    # eta: each patient's score contribution (its own failure minus its dLambda-weighted share)
-    share = risk / s0[:, None]
-    eta = -(share.sum(axis=0)[:, None] * x - share.T @ xbar)
-    eta[fail] += x[fail] - xbar
-    psi = _censoring_influence(t, e, cause, fail_time, share, x, xbar)
-    influence = eta + psi
+    risk, s0, s1, s2 = sets.moments(beta)
+    xbar = s1 / s0[:, None]
+    influence = _score_influence(sets, risk, s0, xbar) + _censoring_influence(
+        sets, e, risk, s0, xbar
+    )
     try:
-        bread = np.linalg.inv(hessian)
+        bread = np.linalg.inv(_information(s0, xbar, s2))
     except np.linalg.LinAlgError as error:
         raise singular(error) from error
     cov = bread @ influence.T @ influence @ bread
