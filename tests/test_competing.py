@@ -190,3 +190,34 @@ def test_fine_gray_equals_quadratic_reference(cohort, cause):
     slow = quadratic.fine_gray(d["time"], d["event"], d[terms], cause=cause)
     for column in ("coef", "se", "p"):
         np.testing.assert_allclose(fast[column], slow[column], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("cohort", sorted(EQUALITY))
+@pytest.mark.parametrize("cause", [1, 2])
+def test_gray_test_equals_quadratic_reference(cohort, cause):
+    from reference import quadratic_stats as quadratic
+
+    d = EQUALITY[cohort]
+    fast = gray_test(d["time"], d["event"], d["group"], cause=cause)
+    slow = quadratic.gray_test(d["time"], d["event"], d["group"], cause=cause)
+    assert fast.df == slow.df
+    assert fast.statistic == pytest.approx(slow.statistic, rel=1e-10, abs=1e-12)
+    assert fast.p == pytest.approx(slow.p, rel=1e-10, abs=1e-12)
+
+
+def test_gray_test_equals_quadratic_reference_on_random_tied_cohorts():
+    """Small seeded cohorts with 2-4 groups, where groups run out of patients at risk early."""
+    from reference import quadratic_stats as quadratic
+
+    for seed in range(100):
+        rng = np.random.default_rng(seed)
+        n, distinct = int(rng.integers(5, 300)), int(rng.integers(2, 50))
+        time = rng.integers(1, distinct + 1, n).astype(float)
+        event = rng.choice([0, 1, 2], n)
+        group = rng.choice(list("abcd")[: rng.integers(2, 5)], n)
+        if len(set(group)) < 2:
+            continue
+        fast, slow = gray_test(time, event, group), quadratic.gray_test(time, event, group)
+        assert np.isnan(fast.statistic) == np.isnan(slow.statistic), seed
+        if not np.isnan(slow.statistic):
+            assert fast.statistic == pytest.approx(slow.statistic, rel=1e-10, abs=1e-12), seed
