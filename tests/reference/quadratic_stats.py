@@ -10,6 +10,8 @@ scikit-survival there too. Not used by the pipeline.
 - _censoring_survival: a (censoring times x patients) comparison, O(n^2);
 - cumulative_incidence: statsmodels CumIncidenceRight per group;
 - gray_test: cmprsk's crstm recursion, one Python step per distinct time;
+- _zph_time, _zph_score_and_information (coxdiag.py, cox.zph's score test): masks over all
+  patients per event time, O(n^2);
 - fine_gray: (failures x patients) risk-set weights and a (censoring times x failures x
   patients) sum for crr's censoring term, O(n^2) memory and O(n^3) time.
 """
@@ -365,3 +367,60 @@ def fine_gray(time, event, X, cause=1, tol=1e-10, max_iter=50):  # noqa: C901 (a
             found=f"coefficients {beta.tolist()}, standard errors {se.tolist()}",
         )
     return _hazard_ratio_table(terms, beta, se)
+
+
+def _zph_time(time, event, transform):
+    """The time transform of survival::cox.zph: km = 1 - KM(t-), rank, identity or log."""
+    if transform == "km":
+        event_times, deaths = np.unique(time[event == 1], return_counts=True)
+        at_risk = (time[None, :] >= event_times[:, None]).sum(axis=1)
+        surv_after = np.cumprod(1 - deaths / at_risk)
+        n_before = np.searchsorted(event_times, time, side="left")
+        return 1 - np.r_[1.0, surv_after][n_before]
+    if transform == "rank":
+        return stats.rankdata(time)
+    if transform == "identity":
+        return time.copy()
+    if transform == "log":
+        return np.log(time)
+    raise InputDataError(
+        "unknown time transform for the Schoenfeld test",
+        key="transform",
+        found=transform,
+        expected="'km', 'rank', 'identity' or 'log'",
+    )
+
+
+def _zph_score_and_information(time, event, x, eta, gtime):
+    """Score vector (2p) and information matrix (2p x 2p) of survival's zph1 C routine (Efron).
+
+    The first p entries are the Cox score at beta-hat; the last p are sum g(t) (x - xbar(t))."""
+    p = x.shape[1]
+    x = x - x.mean(axis=0)
+    risk = np.exp(eta - eta.max())
+    u = np.zeros(2 * p)
+    imat = np.zeros((2 * p, 2 * p))
+    for t in np.unique(time[event == 1]):
+        dead = (time == t) & (event == 1)
+        others = (time >= t) & ~dead
+        nd = dead.sum()
+        r0, rd = risk[others], risk[dead]
+        a, a2 = r0 @ x[others], rd @ x[dead]
+        c, c2 = (x[others].T * r0) @ x[others], (x[dead].T * rd) @ x[dead]
+        g = gtime[dead][0]
+        step_var = np.zeros((p, p))
+        mean_sum = np.zeros(p)
+        for k in range(1, nd + 1):
+            frac = k / nd
+            denom = r0.sum() + frac * rd.sum()
+            mean = (a + frac * a2) / denom
+            mean_sum += mean
+            step_var += (c + frac * c2) / denom - np.outer(mean, mean)
+        score = x[dead].sum(axis=0) - mean_sum
+        u[:p] += score
+        u[p:] += g * score
+        imat[:p, :p] += step_var
+        imat[:p, p:] += g * step_var
+        imat[p:, p:] += g * g * step_var
+    imat[p:, :p] = imat[:p, p:].T
+    return u, imat
