@@ -63,12 +63,17 @@ def _earlier_pairs(rank, weight, block):
     to and higher than p's."""
     n_ranks = int(rank.max()) + 1
 
-    def by_rank(group):
+    def by_rank(rank, weight, group):
         lower = _earlier_smaller(rank, weight, group)
         equal = _earlier_same_key(group * n_ranks + rank, weight)
         return np.stack([lower, equal, _earlier_same_key(group, weight) - lower - equal])
 
-    return by_rank(np.zeros_like(block)) - by_rank(block)
+    pairs = by_rank(rank, weight, np.zeros_like(block))
+    same = block[1:] == block[:-1]
+    tied = np.flatnonzero(np.r_[same, False] | np.r_[False, same])  # blocks of 2 or more
+    if len(tied):
+        pairs[:, tied] -= by_rank(rank[tied], weight[tied], block[tied])
+    return pairs
 
 
 def _pair_roles(time, event, risk, pair_weight):
