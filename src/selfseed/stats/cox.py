@@ -11,6 +11,8 @@ arbitrary parameters on real cohorts with tied times; the fits are checked again
 and in tests/test_models_vs_r.py.
 """
 
+import functools
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -23,8 +25,8 @@ from selfseed.errors import InputDataError, NotEstimable
 class SortedSurvivalTime(PHSurvivalTime):
     """statsmodels' PHSurvivalTime (the strata, their patients sorted by time, who fails at, enters
     and leaves the risk set at each failure time) built with array operations instead of a
-    Python step per patient (0.12 s per Cox fit at 8,000 patients); the same attributes and
-    values (tests/test_cox.py)."""
+    Python step per patient (0.12 s per Cox fit at 8,000 patients), the per-failure-time index
+    lists only when first used; the same attributes and values (tests/test_cox.py)."""
 
     def __init__(self, time, status, exog, strata=None, entry=None, offset=None):
         strata = np.zeros(len(time), dtype=np.int32) if strata is None else strata
@@ -41,9 +43,9 @@ class SortedSurvivalTime(PHSurvivalTime):
         self.n_obs = sum(len(ix) for ix in self.stratum_rows)
         self.time_s, self.exog_s = self._split(time), self._split(exog)
         self.status_s, self.entry_s = self._split(status), self._split(entry)
-        self.ufailt_ix, self.risk_enter, self.risk_exit, self.ufailt = [], [], [], []
-        for stx in range(self.nstrat):
-            self._risk_sets(self.time_s[stx], self.status_s[stx], self.entry_s[stx])
+        self.ufailt = [
+            np.unique(t[d == 1]) for t, d in zip(self.time_s, self.status_s, strict=True)
+        ]
 
     @staticmethod
     def _informative(ix, time, status, entry):
@@ -53,11 +55,12 @@ class SortedSurvivalTime(PHSurvivalTime):
         ix = ix[time[ix] >= time[ix][status[ix] == 1].min()]
         return ix[np.argsort(time[ix])]
 
-    def _risk_sets(self, time, status, entry):
-        """Per distinct failure time of a stratum (times sorted): who fails, who enters the risk
-        set (time in [this failure time, the next)) and who leaves it (entry up to it)."""
+    def _risk_sets(self, stx):
+        """Per distinct failure time of stratum `stx` (times sorted): who fails, who enters the
+        risk set (time in [this failure time, the next)) and who leaves it (entry up to it)."""
+        time, status, entry = self.time_s[stx], self.status_s[stx], self.entry_s[stx]
         failing = np.flatnonzero(status == 1)
-        failure_times = np.unique(time[failing])
+        failure_times = self.ufailt[stx]
         enters = np.searchsorted(failure_times, time, "right") - 1
         leaves = np.searchsorted(failure_times, entry)
 
@@ -66,11 +69,29 @@ class SortedSurvivalTime(PHSurvivalTime):
             counts = np.bincount(index, minlength=len(failure_times))
             return np.split(members[order].astype(np.int32), np.cumsum(counts)[:-1])
 
-        self.ufailt.append(failure_times)
-        self.ufailt_ix.append(groups(np.searchsorted(failure_times, time[failing]), failing))
         seen = np.flatnonzero(enters >= 0)
-        self.risk_enter.append(groups(enters[seen], seen))
-        self.risk_exit.append(groups(leaves, np.arange(len(time))))
+        return (
+            groups(np.searchsorted(failure_times, time[failing]), failing),
+            groups(enters[seen], seen),
+            groups(leaves, np.arange(len(time))),
+        )
+
+    # Breslow's likelihood, residuals and baseline hazards use these; EfronPHReg's fit does not
+    @functools.cached_property
+    def _all_risk_sets(self):
+        return [self._risk_sets(stx) for stx in range(self.nstrat)]
+
+    @property
+    def ufailt_ix(self):
+        return [sets[0] for sets in self._all_risk_sets]
+
+    @property
+    def risk_enter(self):
+        return [sets[1] for sets in self._all_risk_sets]
+
+    @property
+    def risk_exit(self):
+        return [sets[2] for sets in self._all_risk_sets]
 
 
 class EfronPHReg(PHReg):
