@@ -228,12 +228,12 @@ def commit():
     return head.stdout.strip() + ("+dirty" if dirty else "")
 
 
-def record(row, result, stack):
+def record(row, result, stack, label=None):
     """The row's result with the import time, the multiple and whether the goal is met."""
     what, goal, check = ROWS[row]
     line = {
         "date": datetime.now().isoformat(timespec="seconds"),
-        "label": commit(),
+        "label": label or commit(),
         "host": platform.node(),
         "load1_start": round(os.getloadavg()[0], 2),
         "row": row,
@@ -264,6 +264,7 @@ def main():
     parser.add_argument("rows", nargs="*", metavar="ROW", help="rows to run (see --list)")
     parser.add_argument("--data-root", type=Path, default=Path("/tmp/selfseed-scale-data"))
     parser.add_argument("--list", action="store_true", help="print the rows and their goals")
+    parser.add_argument("--label", help="free text for the rows (default: the git commit)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     unknown = [row for row in args.rows if row not in ROWS]
@@ -281,7 +282,7 @@ def main():
     for row in args.rows:
         stack = stack_import_seconds()
         result = measure(row, args.data_root)
-        line = record(row, result, stack)
+        line = record(row, result, stack, args.label)
         append(line)
         print("\t".join(f"{k}={v}" for k, v in line.items()), flush=True)
 
