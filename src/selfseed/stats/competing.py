@@ -336,6 +336,21 @@ def _information(s0, xbar, s2):
     return (s2 / s0[:, None, None]).sum(axis=0) - xbar.T @ xbar
 
 
+def _sandwich_se(sets, e, beta, singular):
+    """crr's standard errors at `beta`: the inverse information around the summed outer products
+    of each patient's score and censoring influence."""
+    risk, s0, s1, s2 = sets.moments(beta)
+    xbar = s1 / s0[:, None]
+    influence = _score_influence(sets, risk, s0, xbar) + _censoring_influence(
+        sets, e, risk, s0, xbar
+    )
+    try:
+        bread = np.linalg.inv(_information(s0, xbar, s2))
+    except np.linalg.LinAlgError as error:
+        raise singular(error) from error
+    return np.sqrt(np.clip(np.diag(bread @ influence.T @ influence @ bread), 0, None))
+
+
 def fine_gray(time, event, X, cause=1, tol=1e-10, max_iter=50):
     """Fine-Gray subdistribution hazard model for `cause`, as `cmprsk::crr`.
 
@@ -366,17 +381,7 @@ def fine_gray(time, event, X, cause=1, tol=1e-10, max_iter=50):
             column=", ".join(terms),
             expected="covariates that do not separate patients with and without the event",
         )
-    risk, s0, s1, s2 = sets.moments(beta)
-    xbar = s1 / s0[:, None]
-    influence = _score_influence(sets, risk, s0, xbar) + _censoring_influence(
-        sets, e, risk, s0, xbar
-    )
-    try:
-        bread = np.linalg.inv(_information(s0, xbar, s2))
-    except np.linalg.LinAlgError as error:
-        raise singular(error) from error
-    cov = bread @ influence.T @ influence @ bread
-    se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    se = _sandwich_se(sets, e, beta, singular)
     if not (np.isfinite(beta).all() and np.isfinite(se).all() and (se > 0).all()):
         raise NotEstimable(
             "Fine-Gray model not estimable: no finite estimate or standard error",
