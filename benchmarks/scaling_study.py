@@ -115,13 +115,14 @@ def cohort_job_inputs(data):
 def run_ingest(data, work):
     """Child: the ingest of the first cohort (cohort h5ad and dropped rows under `work`)."""
     from selfseed import pipeline
+    from selfseed.sources import source
 
     entry, cohort, settings = cohort_job_inputs(data)
     start = time.perf_counter()
     adata = pipeline.ingest(
         entry,
         cohort,
-        {"expression": entry["expression"], "clinical": entry["clinical"]},
+        source(entry["source"]).inputs(entry),
         max_missing_fraction=settings["max_missing_fraction"],
         h5ad=work / "cohort.h5ad",
         dropped=work / "dropped.tsv",
