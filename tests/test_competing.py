@@ -146,3 +146,78 @@ def test_input_errors_name_the_problem():
         cause_specific_cox(d["time"], d["event"], bad_score)
     with pytest.raises(InputDataError, match="two groups"):
         gray_test(d["time"], d["event"], np.repeat("a", len(d)))
+
+
+# The one-pass code against the quadratic implementation it replaced (issue 17), kept as
+# tests/reference/quadratic_stats.py: on the R reference cohorts above, the shipped TCGA cohorts
+# (LR, distant metastasis first or death competing) and seeded cohorts with tied times.
+def seeded_cohort(n, seed, distinct_times, p_events=(0.5, 0.25, 0.25)):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "time": rng.integers(1, distinct_times + 1, n).astype(float),
+            "event": rng.choice([0, 1, 2], n, p=p_events),
+            "score": np.round(rng.normal(size=n), 1),
+            "nodal": rng.integers(0, 2, n).astype(float),
+            "group": rng.choice(["a", "b", "c"], n),
+        }
+    )
+
+
+def tcga_cohorts():
+    table = pd.read_csv(REF / "lr_cohorts.tsv", sep="\t").rename(columns={"time_months": "time"})
+    table["group"] = np.where(table["score"] > table["score"].median(), "high", "low")
+    return {name: frame.reset_index(drop=True) for name, frame in table.groupby("cohort")}
+
+
+EQUALITY = {
+    **{name: COHORTS[name] for name in ("sim_fg", "sim_cs")},
+    **tcga_cohorts(),
+    "seeded_300": seeded_cohort(300, 1, 30),
+    "seeded_2000": seeded_cohort(2000, 2, 2000),
+    "seeded_8000_ties": seeded_cohort(8000, 3, 150, (0.7, 0.1, 0.2)),
+}
+
+
+@pytest.mark.parametrize("cohort", sorted(EQUALITY))
+@pytest.mark.parametrize("cause", [1, 2])
+def test_fine_gray_equals_quadratic_reference(cohort, cause):
+    from reference import quadratic_stats as quadratic
+
+    d = EQUALITY[cohort]
+    terms = ["score"] if cohort.startswith("tcga") else ["score", "nodal"]
+    fast = fine_gray(d["time"], d["event"], d[terms], cause=cause)
+    slow = quadratic.fine_gray(d["time"], d["event"], d[terms], cause=cause)
+    for column in ("coef", "se", "p"):
+        np.testing.assert_allclose(fast[column], slow[column], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("cohort", sorted(EQUALITY))
+@pytest.mark.parametrize("cause", [1, 2])
+def test_gray_test_equals_quadratic_reference(cohort, cause):
+    from reference import quadratic_stats as quadratic
+
+    d = EQUALITY[cohort]
+    fast = gray_test(d["time"], d["event"], d["group"], cause=cause)
+    slow = quadratic.gray_test(d["time"], d["event"], d["group"], cause=cause)
+    assert fast.df == slow.df
+    assert fast.statistic == pytest.approx(slow.statistic, rel=1e-10, abs=1e-12)
+    assert fast.p == pytest.approx(slow.p, rel=1e-10, abs=1e-12)
+
+
+def test_gray_test_equals_quadratic_reference_on_random_tied_cohorts():
+    """Small seeded cohorts with 2-4 groups, where groups run out of patients at risk early."""
+    from reference import quadratic_stats as quadratic
+
+    for seed in range(100):
+        rng = np.random.default_rng(seed)
+        n, distinct = int(rng.integers(5, 300)), int(rng.integers(2, 50))
+        time = rng.integers(1, distinct + 1, n).astype(float)
+        event = rng.choice([0, 1, 2], n)
+        group = rng.choice(list("abcd")[: rng.integers(2, 5)], n)
+        if len(set(group)) < 2:
+            continue
+        fast, slow = gray_test(time, event, group), quadratic.gray_test(time, event, group)
+        assert np.isnan(fast.statistic) == np.isnan(slow.statistic), seed
+        if not np.isnan(slow.statistic):
+            assert fast.statistic == pytest.approx(slow.statistic, rel=1e-10, abs=1e-12), seed

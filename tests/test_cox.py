@@ -58,3 +58,38 @@ def test_left_truncation_is_refused(real_cohort):
     time, event, exog = real_cohort
     with pytest.raises(ValueError, match="left truncation"):
         EfronPHReg(time, exog, status=event, entry=np.full(len(time), 0.5))
+
+
+def assert_same_arrays(ours, library):
+    assert len(ours) == len(library)
+    for a, b in zip(ours, library, strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("strata", [None, "three", "without_events"])
+def test_sorted_survival_time_equals_statsmodels(real_cohort, strata):
+    """SortedSurvivalTime builds the same strata, sorted rows and risk-set indices as
+    statsmodels' PHSurvivalTime (on gse1992's tied months; a stratum without events is left out)."""
+    from statsmodels.duration.hazard_regression import PHSurvivalTime
+
+    from selfseed.stats.cox import SortedSurvivalTime
+
+    time, event, exog = real_cohort
+    event = event.astype(float)
+    levels = {
+        None: None,
+        "three": np.random.default_rng(3).integers(0, 3, size=len(time)),
+        "without_events": np.r_[np.zeros(len(time) - 5), np.ones(5)],
+    }[strata]
+    if strata == "without_events":
+        event = np.where(levels == 1, 0.0, event)
+    ours = SortedSurvivalTime(time, event, exog, levels)
+    library = PHSurvivalTime(time, event, exog, levels)
+    for name in ("nstrat", "nstrat_orig", "n_obs", "stratum_names", "offset_s"):
+        assert getattr(ours, name) == getattr(library, name), name
+    for name in ("stratum_rows", "time_s", "status_s", "entry_s", "exog_s", "ufailt"):
+        assert_same_arrays(getattr(ours, name), getattr(library, name))
+    for name in ("ufailt_ix", "risk_enter", "risk_exit"):
+        for a, b in zip(getattr(ours, name), getattr(library, name), strict=True):
+            assert_same_arrays(a, b)

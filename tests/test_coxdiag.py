@@ -153,3 +153,38 @@ def test_treatment_interaction_input_errors():
         InputDataError, match="covariate has missing or infinite values(.|\n)*grade"
     ):
         treatment_interaction(G1992.time, G1992.event, G1992.score, G1992.event, G1992[["grade"]])
+
+
+def zph_cases():
+    """(time, event, x, eta) of real cohorts (gse1992 complete cases; the shipped TCGA cohorts,
+    LR as first event) and seeded cohorts with tied times, up to 8,000 patients."""
+    cases = {"gse1992": (CC1992.time, CC1992.event, CC1992[["score", "age", "grade3"]])}
+    tcga = pd.read_csv(REFERENCE / "lr_cohorts.tsv", sep="\t")
+    for name, frame in tcga.groupby("cohort"):
+        cases[name] = (frame.time_months, (frame.event == 1).astype(float), frame[["score"]])
+    for n, distinct in ((300, 20), (8000, 150)):
+        rng = np.random.default_rng(n)
+        x = pd.DataFrame(rng.normal(size=(n, 2)), columns=["a", "b"])
+        time = pd.Series(rng.integers(1, distinct + 1, n).astype(float))
+        cases[f"seeded_{n}"] = (time, pd.Series((rng.random(n) < 0.4).astype(float)), x)
+    return cases
+
+
+@pytest.mark.parametrize("case", sorted(zph_cases()))
+@pytest.mark.parametrize("transform", ["km", "rank"])
+def test_zph_score_equals_quadratic_reference(case, transform):
+    """The O(n log n) risk-set sums equal the per-event-time masks they replaced (issue 17;
+    tests/reference/quadratic_stats.py) to 1e-10."""
+    from reference import quadratic_stats as quadratic
+
+    from selfseed.stats import coxdiag
+
+    time, event, x = (np.asarray(v, dtype=float) for v in zph_cases()[case])
+    eta = (x - x.mean(axis=0)) @ np.linspace(0.2, -0.3, x.shape[1])
+    gtime = coxdiag._zph_time(time, event, transform)
+    np.testing.assert_allclose(gtime, quadratic._zph_time(time, event, transform), atol=1e-12)
+    gtime = gtime - gtime[event == 1].mean()
+    fast = coxdiag._zph_score_and_information(time, event, x, eta, gtime)
+    slow = quadratic._zph_score_and_information(time, event, x, eta, gtime)
+    for new, old in zip(fast, slow, strict=True):
+        np.testing.assert_allclose(new, old, rtol=1e-10, atol=1e-10 * np.abs(old).max())

@@ -79,3 +79,67 @@ def test_time_dependent_auc_needs_cases_and_controls():
         time_dependent_auc(data.time, data.event, data.score, [data.time.max() + 1])
     with pytest.raises(InputDataError, match="horizon"):
         time_dependent_auc(data.time, data.event, data.score, [1.0])
+
+
+# The O(n log n) code against the quadratic implementation it replaced (issue 17), kept as
+# tests/reference/quadratic_stats.py, on the real cohorts above, the shipped TCGA cohorts (LR as
+# first event) and seeded cohorts with tied times and risks, up to 8,000 patients.
+def seeded_cohort(n, seed, distinct_times, risk_decimals):
+    rng = np.random.default_rng(seed)
+    time = rng.integers(1, distinct_times + 1, n).astype(float)
+    event = (rng.random(n) < 0.4).astype(float)
+    risk = np.round(rng.normal(size=n), risk_decimals)
+    return pd.DataFrame({"time": time, "event": event, "score": risk})
+
+
+def tcga_cohorts():
+    table = pd.read_csv(REFERENCE / "lr_cohorts.tsv", sep="\t")
+    table = table.rename(columns={"time_months": "time"}).assign(event=lambda t: t.event == 1)
+    return {name: frame for name, frame in table.groupby("cohort")}
+
+
+EQUALITY_COHORTS = {
+    **{name: (lambda d=d: d.assign(score=d["score"])) for name, d in COHORTS.items()},
+    **{
+        f"{name}_round1": (lambda d=d: d.assign(score=d["score_round1"]))
+        for name, d in COHORTS.items()
+    },
+    **{name: (lambda d=d: d) for name, d in tcga_cohorts().items()},
+    "seeded_300_ties": lambda: seeded_cohort(300, 1, 20, 1),
+    "seeded_2000_ties": lambda: seeded_cohort(2000, 2, 60, 1),
+    "seeded_8000_ties": lambda: seeded_cohort(8000, 3, 150, 2),
+    "seeded_8000_few_times": lambda: seeded_cohort(8000, 4, 12, 0),
+}
+
+
+def assert_same_statistics(fast, slow):
+    for key, expected in slow.items():
+        assert fast[key] == pytest.approx(expected, rel=1e-10, abs=1e-10), key
+
+
+@pytest.mark.parametrize("cohort", sorted(EQUALITY_COHORTS))
+def test_concordance_equals_quadratic_reference(cohort):
+    from reference import quadratic_stats as quadratic
+
+    data = EQUALITY_COHORTS[cohort]()
+    time, event, score = data["time"], data["event"].astype(float), data["score"]
+    tau = float(np.median(time))
+    assert_same_statistics(harrell_c(time, event, score), quadratic.harrell_c(time, event, score))
+    assert_same_statistics(uno_c(time, event, score), quadratic.uno_c(time, event, score))
+    assert_same_statistics(
+        uno_c(time, event, score, tau=tau), quadratic.uno_c(time, event, score, tau=tau)
+    )
+
+
+@pytest.mark.parametrize("cohort", sorted(EQUALITY_COHORTS))
+def test_time_dependent_auc_equals_quadratic_reference(cohort):
+    from reference import quadratic_stats as quadratic
+
+    data = EQUALITY_COHORTS[cohort]()
+    time, event, score = data["time"], data["event"].astype(float), data["score"]
+    event_times = np.sort(time[event == 1])
+    horizons = np.unique(event_times[[len(event_times) // 4, len(event_times) // 2]])
+    fast = time_dependent_auc(time, event, score, horizons)
+    slow = quadratic.time_dependent_auc(time, event, score, horizons)
+    np.testing.assert_allclose(fast["auc"], slow["auc"], rtol=0, atol=1e-10)
+    assert fast[["n_cases", "n_controls"]].equals(slow[["n_cases", "n_controls"]])

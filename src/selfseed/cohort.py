@@ -189,20 +189,29 @@ def mostly_missing(missing, empty_gene, max_missing_fraction):
     return sample_fraction, bad_sample, gene_fraction, sparse
 
 
-def looks_unlogged(values):
+def looks_unlogged(values, chunk=256):
     """GEO2R's rule applied to each sample (column) of genes x samples values: True where
-    q99 > 100, or max - min > 50 with q25 > 0 (finite values only)."""
+    q99 > 100, or max - min > 50 with q25 > 0 (finite values only). `chunk` samples at a time:
+    the partition copies its input, so the memory is one chunk, not the matrix again."""
     by_sample = values.T  # C-contiguous for a DataFrame's genes x samples block: fast partition
+    parts = [
+        sample_quantiles(by_sample[start : start + chunk])
+        for start in range(0, len(by_sample), chunk)
+    ]
+    q0, q25, q99, q100 = (np.concatenate(q) for q in zip(*parts, strict=True))
+    return (q99 > 100) | ((q100 - q0 > 50) & (q25 > 0)), q99
+
+
+def sample_quantiles(by_sample):
+    """Per row of samples x genes values: the 0, 25, 99 and 100% quantiles of its finite values."""
     probabilities = [0, 0.25, 0.99, 1.0]
     if np.isfinite(by_sample).all():  # np.quantile partitions all samples at once
         q25, q99 = np.quantile(by_sample, probabilities[1:3], axis=1)
-        q0, q100 = by_sample.min(axis=1), by_sample.max(axis=1)
-    else:
-        by_sample = np.where(np.isfinite(by_sample), by_sample, np.nan)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing sample: NaN
-            q0, q25, q99, q100 = np.nanquantile(by_sample, probabilities, axis=1)
-    return (q99 > 100) | ((q100 - q0 > 50) & (q25 > 0)), q99
+        return by_sample.min(axis=1), q25, q99, by_sample.max(axis=1)
+    by_sample = np.where(np.isfinite(by_sample), by_sample, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing sample: NaN
+        return tuple(np.nanquantile(by_sample, probabilities, axis=1))
 
 
 def check_log_scale(expression, *, cohort, logs_unlogged, file):

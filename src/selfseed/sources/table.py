@@ -209,6 +209,8 @@ def read_expression(path, *, cohort, key):
     matched), repeated gene ids are resolved like any duplicate symbol."""
     path = existing(path, cohort=cohort, key=key)
     sep = table_format(path)
+    if sep == "parquet" and (values := parquet_numeric_table(path)) is not None:
+        return values
     if sep == "parquet":
         frame = read_parquet(path, cohort=cohort, key=key)
         names = list(frame.columns)
@@ -243,6 +245,43 @@ def read_expression(path, *, cohort, key):
     values.index = pd.Index(ids, name=names[0] or "id")
     values.columns = pd.Index([str(n).strip() for n in names[1:]])
     return values
+
+
+def parquet_numeric_table(path, batch=256):
+    """The common parquet case without a pandas copy of the whole Arrow table: the ids in the
+    first column, numbers (float or integer, nulls missing) in every other one, no stored pandas
+    index, each column name once. The value columns are read `batch` at a time into the one
+    float64 block of the returned frame (ids x columns, as `read_expression` returns it), so the
+    memory is that block plus one batch. None when the file needs `read_parquet` (which also gives
+    the errors)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError, ValueError):
+        return None
+    schema = parquet.schema_arrow
+    stored_index = (schema.pandas_metadata or {}).get("index_columns", [])
+    plain = not any(isinstance(column, str) for column in stored_index)
+    numeric = all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in schema.types[1:])
+    rows = parquet.metadata.num_rows
+    if not (
+        plain and numeric and rows and len(schema) > 1 and len(set(schema.names)) == len(schema)
+    ):
+        return None
+    value_names = schema.names[1:]
+    block = np.empty((len(value_names), rows))  # C order: the frame's own block, no copy
+    for start in range(0, len(value_names), batch):
+        table = parquet.read(columns=value_names[start : start + batch])
+        for offset, column in enumerate(table.columns):
+            block[start + offset] = column.to_numpy()
+        del table
+    names = [str(name).strip() for name in schema.names]
+    ids = parquet.read(columns=schema.names[:1]).column(0).to_pandas().astype(str).str.strip()
+    return pd.DataFrame(
+        block.T, index=pd.Index(ids.to_numpy(), name=names[0] or "id"), columns=names[1:]
+    )
 
 
 def fast_numeric_table(path, sep, width):

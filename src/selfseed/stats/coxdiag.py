@@ -70,7 +70,7 @@ def _zph_time(time, event, transform):
     """The time transform of survival::cox.zph: km = 1 - KM(t-), rank, identity or log."""
     if transform == "km":
         event_times, deaths = np.unique(time[event == 1], return_counts=True)
-        at_risk = (time[None, :] >= event_times[:, None]).sum(axis=1)
+        at_risk = len(time) - np.searchsorted(np.sort(time), event_times, side="left")
         surv_after = np.cumprod(1 - deaths / at_risk)
         n_before = np.searchsorted(event_times, time, side="left")
         return 1 - np.r_[1.0, surv_after][n_before]
@@ -91,35 +91,36 @@ def _zph_time(time, event, transform):
 def _zph_score_and_information(time, event, x, eta, gtime):
     """Score vector (2p) and information matrix (2p x 2p) of survival's zph1 C routine (Efron).
 
-    The first p entries are the Cox score at beta-hat; the last p are sum g(t) (x - xbar(t))."""
-    p = x.shape[1]
+    The first p entries are the Cox score at beta-hat; the last p are sum g(t) (x - xbar(t)).
+    The risk-set sums come from reverse cumulative sums over the sorted times (O(n log n)): at
+    an event time with m deaths, the k-th of them (k = 1..m) sees the survivors' sums plus k/m
+    of the deaths'."""
     x = x - x.mean(axis=0)
     risk = np.exp(eta - eta.max())
-    u = np.zeros(2 * p)
-    imat = np.zeros((2 * p, 2 * p))
-    for t in np.unique(time[event == 1]):
-        dead = (time == t) & (event == 1)
-        others = (time >= t) & ~dead
-        nd = dead.sum()
-        r0, rd = risk[others], risk[dead]
-        a, a2 = r0 @ x[others], rd @ x[dead]
-        c, c2 = (x[others].T * r0) @ x[others], (x[dead].T * rd) @ x[dead]
-        g = gtime[dead][0]
-        step_var = np.zeros((p, p))
-        mean_sum = np.zeros(p)
-        for k in range(1, nd + 1):
-            frac = k / nd
-            denom = r0.sum() + frac * rd.sum()
-            mean = (a + frac * a2) / denom
-            mean_sum += mean
-            step_var += (c + frac * c2) / denom - np.outer(mean, mean)
-        score = x[dead].sum(axis=0) - mean_sum
-        u[:p] += score
-        u[p:] += g * score
-        imat[:p, :p] += step_var
-        imat[:p, p:] += g * step_var
-        imat[p:, p:] += g * g * step_var
-    imat[p:, :p] = imat[:p, p:].T
+    dead = event == 1
+    sort = np.argsort(time, kind="stable")
+    death_times, group, ties = np.unique(time[dead], return_inverse=True, return_counts=True)
+    first_at_risk = np.searchsorted(time[sort], death_times, side="left")
+    rows = np.argsort(group, kind="stable")  # the deaths by time
+    by_time = group[rows]
+    share = (np.arange(len(rows)) - np.r_[0, np.cumsum(ties)[:-1]][by_time] + 1) / ties[by_time]
+    sums = []
+    for w in (risk, risk[:, None] * x, risk[:, None, None] * x[:, :, None] * x[:, None, :]):
+        at_risk = np.cumsum(w[sort][::-1], axis=0)[::-1][first_at_risk]
+        dying = np.zeros_like(at_risk)
+        np.add.at(dying, group, w[dead])
+        shape = (-1,) + (1,) * (w.ndim - 1)
+        sums.append((at_risk - dying)[by_time] + share.reshape(shape) * dying[by_time])
+    s0, s1, s2 = sums
+    mean = s1 / s0[:, None]
+    step_var = s2 / s0[:, None, None] - mean[:, :, None] * mean[:, None, :]
+    score = x[dead][rows] - mean
+    g = gtime[dead][rows]
+    u = np.r_[score.sum(axis=0), (g[:, None] * score).sum(axis=0)]
+    cross = (g[:, None, None] * step_var).sum(axis=0)
+    imat = np.block(
+        [[step_var.sum(axis=0), cross], [cross.T, (g[:, None, None] ** 2 * step_var).sum(axis=0)]]
+    )
     return u, imat
 
 

@@ -15,10 +15,83 @@ def _censoring_survival(time, event, at, side):
     fastkm1), G(t) for side="right" (scikit-survival's IPCW). Censorings tied with an event count
     after it: at a censoring time c, G drops by 1 - censored(c) / (at risk(c) - events(c))."""
     cens_times, censored = np.unique(time[event == 0], return_counts=True)
-    at_risk = (time[None, :] >= cens_times[:, None]).sum(axis=1)
-    events = ((time[None, :] == cens_times[:, None]) & (event[None, :] == 1)).sum(axis=1)
+    at_risk = len(time) - np.searchsorted(np.sort(time), cens_times, side="left")
+    event_times = np.sort(time[event == 1])
+    events = np.searchsorted(event_times, cens_times, "right") - np.searchsorted(
+        event_times, cens_times, "left"
+    )
     after = np.cumprod(1 - censored / (at_risk - events))
     return np.r_[1.0, after][np.searchsorted(cens_times, at, side=side)]
+
+
+def _earlier_in_run(key, weight):
+    """Per position of a sequence sorted by ``key``: the summed ``weight`` of the earlier
+    positions with the same key."""
+    before = np.cumsum(weight) - weight
+    starts = np.r_[True, key[1:] != key[:-1]]
+    run_start = np.maximum.accumulate(np.where(starts, np.arange(len(key)), 0))
+    return before - before[run_start]
+
+
+def _earlier_same_key(key, weight):
+    """Per position of a sequence: the summed ``weight`` of the earlier positions with its key."""
+    order = np.argsort(key, kind="stable")
+    total = np.empty(len(key))
+    total[order] = _earlier_in_run(key[order], weight[order])
+    return total
+
+
+def _earlier_smaller(rank, weight, group):
+    """Per position p of a sequence: the summed ``weight`` of the earlier positions q of p's
+    ``group`` with rank[q] < rank[p]; a Fenwick-tree count done one bit of the ranks at a time
+    (at the highest bit where two ranks differ the smaller has 0, the larger 1): one stable sort
+    per bit, O(n log^2 n)."""
+    total = np.zeros(len(rank))
+    bits = max(int(rank.max()).bit_length(), 1)
+    for bit in range(bits):
+        prefix = group * (1 << (bits - bit)) + (rank >> (bit + 1))
+        order = np.argsort(prefix, kind="stable")
+        ones = ((rank[order] >> bit) & 1).astype(bool)
+        zeros_before = _earlier_in_run(prefix[order], np.where(ones, 0.0, weight[order]))
+        total[order[ones]] += zeros_before[ones]
+    return total
+
+
+def _earlier_pairs(rank, weight, block):
+    """Per position p of a sequence: the summed ``weight`` of the earlier positions outside p's
+    ``block`` (a run of patients with an event at the same time), with a rank lower than, equal
+    to and higher than p's."""
+    n_ranks = int(rank.max()) + 1
+
+    def by_rank(rank, weight, group):
+        lower = _earlier_smaller(rank, weight, group)
+        equal = _earlier_same_key(group * n_ranks + rank, weight)
+        return np.stack([lower, equal, _earlier_same_key(group, weight) - lower - equal])
+
+    pairs = by_rank(rank, weight, np.zeros_like(block))
+    same = block[1:] == block[:-1]
+    tied = np.flatnonzero(np.r_[same, False] | np.r_[False, same])  # blocks of 2 or more
+    if len(tied):
+        pairs[:, tied] -= by_rank(rank[tied], weight[tied], block[tied])
+    return pairs
+
+
+def _pair_roles(time, event, risk, pair_weight):
+    """Each patient's summed pair weights [concordant, discordant, tied on risk] (n x 3) as the
+    earlier time of its pairs (an event, paired with the later patients, censorings tied with it
+    included: sorted by decreasing time) and as the later one (sorted by increasing time)."""
+    n = len(time)
+    rank = np.unique(risk, return_inverse=True)[1].astype(np.int64)
+    dead = event == 1
+    tied_events = np.where(dead, np.unique(time, return_inverse=True)[1], n + np.arange(n))
+    as_earlier, as_later = np.zeros((n, 3)), np.zeros((n, 3))
+    earlier = np.lexsort((event, -time))  # censorings before events at a tied time
+    lower, equal, higher = _earlier_pairs(rank[earlier], np.ones(n), tied_events[earlier])
+    as_earlier[earlier] = np.column_stack([lower, higher, equal]) * pair_weight[earlier, None]
+    later = np.lexsort((-event, time))  # events before censorings at a tied time
+    lower, equal, higher = _earlier_pairs(rank[later], pair_weight[later], tied_events[later])
+    as_later[later] = np.column_stack([higher, lower, equal])
+    return as_earlier, as_later
 
 
 def _concordance(time, event, risk, time_weight):
@@ -27,23 +100,17 @@ def _concordance(time, event, risk, time_weight):
 
     A pair is comparable when the shorter time is an event (a censoring tied with an event time
     counts as longer); risk ties count 1/2; pairs of events at the same time are excluded.
-    The standard error is survival's infinitesimal-jackknife one (weights held fixed)."""
-    n = len(time)
-    counts = np.zeros(3)  # concordant, discordant, tied on risk
-    influence = np.zeros((n, 3))
-    tied_time = 0.0
-    event_times = np.unique(time[event == 1])
-    for t, weight in zip(event_times, time_weight(event_times), strict=True):
-        dead = np.flatnonzero((time == t) & (event == 1))
-        later = (time > t) | ((time == t) & (event == 0))
-        tied_time += weight * len(dead) * (len(dead) - 1) / 2
-        if weight == 0 or not later.any():
-            continue
-        diff = risk[dead][:, None] - risk[later][None, :]
-        classes = np.stack([diff > 0, diff < 0, diff == 0], axis=-1) * weight
-        counts += classes.sum(axis=(0, 1))
-        influence[dead] += classes.sum(axis=1)
-        influence[later] += classes.sum(axis=0)
+    The standard error is survival's infinitesimal-jackknife one (weights held fixed).
+    O(n log^2 n): pairs are counted by sorting, not enumerated."""
+    event_times, deaths = np.unique(time[event == 1], return_counts=True)
+    weights = time_weight(event_times)
+    pair_weight = np.zeros(len(time))
+    dead = event == 1
+    pair_weight[dead] = weights[np.searchsorted(event_times, time[dead])]
+    tied_time = float((weights * deaths * (deaths - 1) / 2).sum())
+    as_earlier, as_later = _pair_roles(time, event, risk, pair_weight)
+    counts = as_earlier.sum(axis=0)  # each pair once, at its event
+    influence = as_earlier + as_later
     n_pairs = counts.sum()
     if n_pairs == 0:
         raise NotEstimable(
@@ -111,8 +178,9 @@ def time_dependent_auc(time, event, risk, horizons):
             raise NotEstimable(
                 "censoring survival reaches 0 before an event time", key="horizons", found=horizon
             )
-        diff = risk[cases][:, None] - risk[controls][None, :]
-        wins = (diff > 0) + 0.5 * (diff == 0)
-        auc = (wins.sum(axis=1) / g).sum() / ((1 / g).sum() * controls.sum())
+        control_risk = np.sort(risk[controls])
+        lower = np.searchsorted(control_risk, risk[cases], side="left")
+        wins = lower + 0.5 * (np.searchsorted(control_risk, risk[cases], side="right") - lower)
+        auc = (wins / g).sum() / ((1 / g).sum() * controls.sum())
         rows.append((horizon, auc, int(cases.sum()), int(controls.sum())))
     return pd.DataFrame(rows, columns=["horizon", "auc", "n_cases", "n_controls"])
