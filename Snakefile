@@ -20,6 +20,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/download.smk"
 include: "workflow/rules/cohort.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/pathways.smk"
 
 
 rule all:

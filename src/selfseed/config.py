@@ -259,7 +259,15 @@ def cohort_settings(config, cohort, signatures=None):
         "treatment": entry.get("treatment"),
         "downloads": public_downloads(config).cohort_urls(cohort),
         "limits": inflate_limits(config),
+        "genes": gene_settings(config),
     }
+
+
+def gene_settings(config):
+    """The config's `genes` keys, with the signatures to decompose resolved (none listed: the
+    primary signature)."""
+    genes = config["genes"]
+    return {**genes, "signatures": genes["signatures"] or [config["primary"]["signature"]]}
 
 
 def inflate_limits(config):
@@ -436,6 +444,33 @@ def check_primary(config, signatures):
         )
 
 
+def check_genes(config, signatures):
+    """The decomposed signatures exist, the gene-set collection can be read and names no set as a
+    signature, and prerank's size bounds can be met (issue 16's keys)."""
+    from selfseed.pathways import collection
+
+    for name in config["genes"]["signatures"]:
+        if name not in signatures:
+            raise ConfigError(
+                "genes.signatures names an unknown signature",
+                key="genes.signatures",
+                found=name,
+                expected=f"one of {sorted(signatures)}",
+            )
+    pathways = config["pathways"]
+    gmt = pathways["collection"]
+    if gmt and not Path(gmt).is_file():
+        raise ConfigError("gene-set collection not found", file=gmt, key="pathways.collection")
+    if pathways["min_size"] > pathways["max_size"]:
+        raise ConfigError(
+            "pathways.min_size is larger than pathways.max_size: no set could be tested",
+            key="pathways.min_size",
+            found=f"min_size {pathways['min_size']}, max_size {pathways['max_size']}",
+            expected="min_size <= max_size",
+        )
+    collection(signatures, gmt)  # a signature named as a set of the collection is a ConfigError
+
+
 def check_config(config):
     """Raise ConfigError on the first problem the schema cannot see, in a config that
     snakemake.utils.validate has checked and filled with the schema's defaults."""
@@ -456,6 +491,7 @@ def check_config(config):
                 expected="one gene or more",
             )
     check_primary(config, signatures)
+    check_genes(config, signatures)
     folded = {}
     for cohort in config["cohorts"]:
         if cohort.lower() in folded:

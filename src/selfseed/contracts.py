@@ -52,8 +52,22 @@ MODEL_TABLES = (
 )
 # Run-wide tables (results/tables/{name}.tsv).
 RUN_TABLES = (*MODEL_TABLES, "meta", "primary", "coverage", "cohorts", "skipped", "versions")
+# Run-wide gene-level tables written by the summary: the per-gene decomposition per cohort and
+# pooled, and the study planning (selfseed.drivers).
+GENE_TABLES = ("genes", "power")
+RUN_TABLES += GENE_TABLES
 # What the summary reads of each cohort job (results/models/{cohort}/{file}).
 COHORT_SUMMARY = {"coverage": "coverage.tsv", "patients": "patients.tsv", "record": "cohort.json"}
+COHORT_SUMMARY["genes"] = "genes.tsv"  # the cohort's per-gene decomposition (selfseed.drivers)
+# The cohort job's genome-wide ranking (results/models/{cohort}/ranking.tsv), read by `pathways`.
+COHORT_RANKING = "ranking.tsv"
+# Run-wide tables of the `pathways` job (results/tables/{name}.tsv): the combined ranking, prerank
+# per gene set, and where each signature's genes stand in the ranking.
+PATHWAY_TABLES = ("ranking", "pathways", "standing")
+# Run-wide gene-level figures (results/plots/genes/{name}.png, with .svg beside) and the report
+# page that answers which genes, which pathways and how many patients (results/report/genes.html).
+GENE_PLOTS = {"gene_forest": "forest", "enrichment": "enrichment"}
+GENE_PAGE = "genes"
 # Per-cohort figures (results/plots/{kind}/{cohort}.png, with .svg beside), drawn by the cohort's
 # figure job from what the cohort job writes for it (results/models/{cohort}/{file}): the curves of
 # every analysed score, its Kaplan-Meier summary, the median split (patients by group) and the

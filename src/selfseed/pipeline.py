@@ -56,6 +56,8 @@ def analyse_cohort(entry, cohort, files, settings, *, outputs):
     """One cohort end to end, in one process: ingest, score, model, and what the cohort's figure
     job draws (`outputs`: the cohort rule's named output files; `settings`: common.smk's
     cohort_settings). The log ends with the seconds each stage took."""
+    from selfseed.drivers import cohort_gene_tables
+
     clock = Stopwatch()
     adata = ingest(
         entry,
@@ -86,6 +88,9 @@ def analyse_cohort(entry, cohort, files, settings, *, outputs):
         tables={name: outputs[name] for name in MODEL_TABLES},
         figure_data={name: outputs[name] for name in FIGURE_DATA},
     )
+    clock.lap("models")
+    cohort_gene_tables(adata, settings, genes=outputs["genes"], ranking=outputs["ranking"])
+    clock.lap("genes")
     write_summary(
         scored, coverage=outputs["coverage"], patients=outputs["patients"], record=outputs["record"]
     )
@@ -404,15 +409,27 @@ PATIENT_COLUMNS = ["cohort", "signature", "method", "time_months", "event", "sco
 
 
 def summarise(
-    model_tables, cohort_files, sources, statistics, primary, *, tables, plots, threads=1
+    model_tables,
+    cohort_files,
+    sources,
+    statistics,
+    primary,
+    *,
+    tables,
+    plots,
+    power,
+    threads=1,
 ):
     """Run-wide tables (BH FDR across all tests), meta-analysis, primary analysis, versions and the
     run-wide figures (forest plot, gene coverage, agreement of scores), from the cohort jobs' tables
-    and their summary files (`cohort_files`: {"coverage", "patients", "record"} -> paths). With 2
-    `threads`, the figures of coverage and agreement are drawn by a second process meanwhile.
+    and their summary files (`cohort_files`: {"coverage", "patients", "record", "genes"} -> paths);
+    the pooled per-gene rows, their forest plot and the study planning (`power`: the config's
+    `power` keys). With 2 `threads`, the figures of coverage and agreement are drawn by a second
+    process meanwhile.
 
     Returns (each cohort's provenance record {cohort: dict}, for the report; a function that waits
     for the second process)."""
+    from selfseed.drivers import gene_forest
     from selfseed.plots import coverage_heatmap, forest, score_correlation
     from selfseed.pooled import locality_rows, meta_rows, primary_rows
 
@@ -443,9 +460,11 @@ def summarise(
         "skipped": skipped,
         "versions": software_versions(),
     }
+    run_tables |= gene_level(run_tables, cohort_files["genes"], statistics, scores, power)
     for name, frame in run_tables.items():
         write_tsv(frame, tables[name])
     forest(cox, meta, plots["forest"])  # each figure with its SVG beside it
+    gene_forest(run_tables["genes"], plots["gene_forest"])
     log.info(
         "cox.tsv: %d rows, %d fitted; meta.tsv: %d rows",
         len(cox),
@@ -453,6 +472,16 @@ def summarise(
         len(meta),
     )
     return provenance, figures_drawn
+
+
+def gene_level(run_tables, gene_paths, statistics, scores, power):
+    """The pooled per-gene decomposition and the study planning (selfseed.drivers.gene_tables)."""
+    from selfseed.drivers import gene_tables
+
+    patients = {cohort: frame[["time_months", "event"]] for cohort, frame in scores.items()}
+    return gene_tables(
+        gene_paths, statistics, run_tables["primary"], run_tables["cohorts"], patients, power
+    )
 
 
 def merged_model_tables(model_tables):

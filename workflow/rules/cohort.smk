@@ -14,6 +14,7 @@ rule cohort:
             name: f"results/models/{{cohort}}/{file}"
             for name, file in FIGURE_DATA.items()
         },
+        ranking=f"results/models/{{cohort}}/{COHORT_RANKING}",
         h5ad="results/cohorts/{cohort}.h5ad",
         dropped="results/qc/{cohort}.dropped.tsv",
         scores_h5ad="results/scores/{cohort}.h5ad",

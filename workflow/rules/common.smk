@@ -14,9 +14,13 @@ from selfseed.config import (
 )
 from selfseed.contracts import (
     COHORT_PLOTS,
+    COHORT_RANKING,
     COHORT_SUMMARY,
     FIGURE_DATA,
+    GENE_PAGE,
+    GENE_PLOTS,
     MODEL_TABLES,
+    PATHWAY_TABLES,
     RUN_TABLES,
 )
 from selfseed.sources import source
@@ -92,6 +96,8 @@ def final_outputs():
     return [
         *expand("results/plots/{plot}/{cohort}.png", plot=COHORT_PLOTS, cohort=COHORTS),
         *rules.summarise.output,
+        *rules.pathways.output,
+        *rules.genes_page.output,
     ]
 
 

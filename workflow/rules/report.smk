@@ -27,6 +27,8 @@ TABLE_INFO = {
     "coverage": ("Gene coverage", "cohorts and data"),
     "skipped": ("Skipped analyses", "cohorts and data"),
     "versions": ("Software versions", "software"),
+    "genes": ("Per-gene effects and leave-one-gene-out", "genes, pathways, power"),
+    "power": ("Study planning: events and patients needed", "genes, pathways, power"),
 }
 REPORT_PAGES = {
     "summary": "results/report/summary.html",
@@ -119,14 +121,22 @@ rule summarise:
             subcategory="agreement between methods",
             labels={"figure": "score correlation"},
         ),
+        gene_forest=report(
+            f"results/plots/genes/{GENE_PLOTS['gene_forest']}.png",
+            caption="../report/gene_forest.rst",
+            category="Genes, pathways, power",
+            subcategory="figures",
+            labels={"figure": "per-gene forest plot"},
+        ),
+        gene_forest_svg=f"results/plots/genes/{GENE_PLOTS['gene_forest']}.svg",
         coverage_plot_svg="results/plots/coverage.svg",
         correlation_plot_svg="results/plots/score_correlation.svg",
     log:
         "logs/summarise.log",
     benchmark:
         "results/benchmarks/summarise.tsv"
-    # one thread, so it runs beside the last cohort's figure job; with `--set-threads summarise=2`
-    # a second process draws the coverage and agreement figures meanwhile (a run of many cohorts)
+    # one thread, so it runs beside the last cohort's figure job and `pathways`; with
+    # `--set-threads summarise=2` a second process draws the coverage and agreement figures meanwhile
     threads: 1
     resources:
         attempt=job_attempt,

@@ -28,7 +28,9 @@ with job_log(snakemake):
             "forest": outputs["forest"],
             "coverage": outputs["coverage_plot"],
             "correlation": outputs["correlation_plot"],
+            "gene_forest": outputs["gene_forest"],
         },
+        power=snakemake.config["power"],
         threads=snakemake.threads,
     )
     build(
