@@ -215,6 +215,10 @@ RESTATED = {
     ("selfseed.download.geo_series_matrix_url", "base_url"): "download.geo_base_url",
     ("selfseed.download.geo_platform_annot_url", "base_url"): "download.geo_base_url",
     ("selfseed.download.geo_platform_full_url", "base_url"): "download.geo_base_url",
+    ("selfseed.stats.genomewide.cohort_ranking", "min_expressing"): "genes.min_expressing",
+    ("selfseed.pathways.prerank", "permutations"): "pathways.permutations",
+    ("selfseed.pathways.prerank", "min_size"): "pathways.min_size",
+    ("selfseed.pathways.prerank", "max_size"): "pathways.max_size",
 }
 NOT_SETTINGS = {
     ("selfseed.report.table_page", "description"),  # a page's text, not a cohort's

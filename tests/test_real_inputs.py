@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from conftest import REPO
 from selfseed.config import cohort_settings
-from selfseed.contracts import COHORT_PLOTS, FIGURE_DATA
+from selfseed.contracts import COHORT_PLOTS, COHORT_RANKING, COHORT_SUMMARY, FIGURE_DATA, RUN_TABLES
 from selfseed.logs import logged
 from selfseed.pipeline import MODEL_TABLES, analyse_cohort, draw_cohort_figures, summarise
 from selfseed.sources.tcga_firehose import data_files, read_rsem
@@ -26,7 +26,7 @@ from selfseed.sources.tcga_firehose import data_files, read_rsem
 SIGNATURE_ROWS = ["IL6|3569", "IL8|3576", "MMP1|4312", "FSCN1|6624", "CXCL1|2919"]
 # the label and a signature's genes as a user may write them: text, never mathtext
 LABEL = r"relapse-free survival, $\frac{ x^$ (in $)"
-COHORT_FILES = ("coverage", "patients", "record")
+COHORT_FILES = tuple(COHORT_SUMMARY)
 
 
 def base_config():
@@ -164,6 +164,8 @@ def cohort_outputs(results, cohort):
         coverage=models / "coverage.tsv",
         patients=models / "patients.tsv",
         record=models / "cohort.json",
+        genes=models / "genes.tsv",
+        ranking=models / COHORT_RANKING,
         h5ad=results / "cohorts" / f"{cohort}.h5ad",
         dropped=results / "qc" / f"{cohort}.dropped.tsv",
         scores_h5ad=results / "scores" / f"{cohort}.h5ad",
@@ -209,12 +211,10 @@ def corpus_run(tmp_path_factory, ucs, gse1992_frames):
     for cohort in config["cohorts"]:
         runs[cohort] = run_cohort(config, cohort, results, folder / f"{cohort}.log")
     finished = [cohort for cohort, (_, code) in runs.items() if code is None]
-    tables = {
-        name: results / "tables" / f"{name}.tsv"
-        for name in (*MODEL_TABLES, "meta", "primary", "coverage", "cohorts", "skipped", "versions")
-    }
+    tables = {name: results / "tables" / f"{name}.tsv" for name in RUN_TABLES}
     plots = {
-        name: results / "plots" / f"{name}.png" for name in ("forest", "coverage", "correlation")
+        name: results / "plots" / f"{name}.png"
+        for name in ("forest", "coverage", "correlation", "gene_forest")
     }
     summary_log = folder / "summarise.log"
     with logged(summary_log):
@@ -226,6 +226,7 @@ def corpus_run(tmp_path_factory, ucs, gse1992_frames):
             {**config["primary"], "pool": "all"},
             tables=tables,
             plots=plots,
+            planning=config["planning"],
         )[1]()
     return {
         "config": config,
@@ -403,6 +404,58 @@ def test_the_summary_goes_on_over_every_cohort_that_finished(corpus_run):
     assert skipped["reason"].str.contains("needs genome-wide data").any()
     meta = table(corpus_run, "meta")
     assert meta["hr"].notna().any()
+
+
+@pytest.mark.workflow  # runs whole cohort jobs and the summary in process
+def test_every_finished_cohort_has_gene_rows_with_estimates_or_reasons(corpus_run):
+    genes = table(corpus_run, "genes")
+    per_cohort = genes[genes["cohort"] != "pooled"]
+    assert sorted(per_cohort["cohort"].unique()) == sorted(corpus_run["finished"])
+    # the primary signature's five genes by each leave-one-out method, or a reason
+    unexplained = per_cohort[per_cohort["hr"].isna() & (per_cohort["note"] == "")]
+    assert unexplained.empty, unexplained
+    one = per_cohort[per_cohort["cohort"] == "one_sample"]
+    assert one["hr"].isna().all()
+    assert (one["note"] != "").all()
+    skipped = table(corpus_run, "skipped")
+    noted = skipped[skipped["analysis"] == "genes"]
+    assert len(noted) == (genes["note"] != "").sum()
+    assert (genes.loc[genes["cohort"] == "pooled", "k"] >= 1).all()
+    for cohort in corpus_run["finished"]:
+        ranking = pd.read_csv(
+            corpus_run["results"] / "models" / cohort / COHORT_RANKING,
+            sep="\t",
+            keep_default_na=False,
+            na_values=["NA"],
+        )
+        assert (ranking["z"].notna() | (ranking["note"] != "")).all(), cohort
+
+
+@pytest.mark.workflow  # runs whole cohort jobs and the summary in process
+def test_power_table_of_the_corpus_says_why_or_gives_numbers(corpus_run):
+    power = table(corpus_run, "power")
+    planned = power[power["question"] == "events and patients needed"]
+    assert len(planned) == 2 * 2 * 2  # hazards x assumed HR x powers
+    assert (planned["events"].notna() | (planned["note"] != "")).all()
+    detectable = power[power["question"] == "minimum detectable HR per SD"]
+    assert sorted(detectable["cohort"].unique()) == sorted(corpus_run["finished"])
+
+
+@pytest.mark.workflow  # imports gseapy and runs prerank in process
+def test_prerank_of_the_corpus_rankings_ends_with_rows(corpus_run, tmp_path):
+    from selfseed.drivers import pathway_context
+
+    config = corpus_run["config"]
+    paths = [corpus_run["results"] / "models" / c / COHORT_RANKING for c in corpus_run["finished"]]
+    tables = {name: tmp_path / f"{name}.tsv" for name in ("ranking", "pathways", "standing")}
+    signatures = {"self_seeding": config["signatures"]["self_seeding"]}
+    settings_ = {**config["pathways"], "permutations": 20}
+    pathway_context(paths, signatures, settings_, tables=tables, plot=tmp_path / "e.png")
+    sets = pd.read_csv(tables["pathways"], sep="\t", keep_default_na=False, na_values=["NA"])
+    assert (sets["nes"].notna() | (sets["note"] != "")).all()
+    assert sets.loc[sets["set"] == "self_seeding", "statement"].str.contains("percentiles").all()
+    assert (tmp_path / "e.png").stat().st_size
+    assert (tmp_path / "e.svg").stat().st_size
 
 
 # ---------------------------------------------------------------- random subsets of a real cohort

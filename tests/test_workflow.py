@@ -189,9 +189,10 @@ def test_default_run_tables_are_the_committed_snapshot(default_run):
     `python tools/snapshot.py`) and says why."""
     tool = load_tool("snapshot")
     found = tool.snapshot(default_run)
-    # 14 run-wide tables (versions.tsv is not a result), 3 dropped-sample/gene lists, 11 model
-    # tables and 1 score table per cohort
-    assert len(found) == 14 + 3 + 3 * (11 + 1)
+    # 16 run-wide tables of the summary (versions.tsv is not a result) and 3 of `pathways`,
+    # 3 dropped-sample/gene lists, 11 model tables, the genes and ranking tables and 1 score table
+    # per cohort
+    assert len(found) == 16 + 3 + 3 + 3 * (11 + 2 + 1)
     differences = tool.differences(tool.read(), found)
     assert not differences, "the default run's tables are not the snapshot:\n" + "\n".join(
         differences
@@ -208,6 +209,63 @@ def test_default_run_figures(default_run):
         assert (results / "plots" / f"{name}.png").is_file()
     versions = pd.read_csv(results / "tables" / "versions.tsv", sep="\t")
     assert {"snakemake", "scanpy", "gseapy", "statsmodels"} <= set(versions["software"])
+
+
+def read(path):
+    return pd.read_csv(path, sep="\t", keep_default_na=False, na_values=["NA"])
+
+
+def test_default_run_answers_which_genes_which_pathways_how_many_patients(default_run):
+    """Issue 16 in the default run: the per-gene decomposition (per-gene Cox equal to R coxph,
+    tests/reference/genes_r.tsv), the combined ranking and prerank, and the power table from the
+    primary analysis's pooled HR (Schoenfeld's closed form)."""
+    from scipy.stats import norm
+
+    results = default_run / "results"
+    tables = results / "tables"
+    genes = read(tables / "genes.tsv")
+    assert len(genes) == (3 + 1) * 5 * 2  # cohorts and pooled x self-seeding genes x methods
+    assert genes["hr"].notna().all()
+    assert genes["loo_hr"].notna().all()
+    assert (genes.loc[genes["cohort"] == "pooled", "k"] == 3).all()
+    r = read(REPO / "tests" / "reference" / "genes_r.tsv").set_index(["cohort", "gene", "name"])
+    for row in genes[genes["cohort"] != "pooled"].itertuples():
+        assert row.coef == pytest.approx(r.loc[(row.cohort, row.symbol, "coef"), "value"], rel=1e-6)
+    ranking = read(tables / "ranking.tsv")
+    assert len(ranking) > 15000
+    assert ranking["z"].is_monotonic_decreasing
+    assert ranking["cohorts"].str.count(",").max() == 2
+    sets = read(tables / "pathways.tsv").set_index("set")
+    assert (sets["source"] == "Hallmark v2022.1.Hs").sum() == 50
+    assert (sets["permutations"] == 250).all()
+    assert (sets["seed"] == 0).all()
+    assert np.isfinite(sets.loc["self_seeding", "nes"])
+    assert "percentiles IL6" in sets.loc["self_seeding", "statement"]
+    assert sets.loc["attractor", "note"].startswith("not tested: 2 genes in the ranking")
+    standing = read(tables / "standing.tsv")
+    top = standing.set_index(["signature", "gene"]).loc[("self_seeding", "FSCN1")]
+    assert top["rank"] == ranking.index[ranking["gene"] == "FSCN1"][0] + 1
+    power = read(tables / "power.tsv")
+    primary = read(tables / "primary.tsv").iloc[0]
+    first = power.iloc[0]
+    assert (first["hazard"], first["assumed"], first["power"]) == (
+        "cause_specific",
+        "pooled estimate",
+        0.8,
+    )
+    assert first["hr_per_sd"] == pytest.approx(primary["hr"], rel=1e-9)
+    events = (norm.ppf(0.975) + norm.ppf(0.8)) ** 2 / np.log(primary["hr"]) ** 2
+    assert first["events_exact"] == pytest.approx(events, rel=1e-9)
+    assert 0 < first["cif_event"] < 1
+    assert first["patients"] > first["events"]
+    detectable = power[power["question"] == "minimum detectable HR per SD"]
+    assert sorted(detectable["cohort"].unique()) == sorted(DEFAULT_COHORTS)
+    page = (results / "report" / "genes.html").read_text()
+    for heading in ("1. Which genes", "2. Specific to self-seeding", "3. How many patients"):
+        assert heading in page
+    for name in ("forest", "enrichment"):
+        for suffix in (".png", ".svg"):
+            assert (results / "plots" / "genes" / f"{name}{suffix}").stat().st_size > 0
 
 
 def test_survset_example_fits_every_cohort_signature_and_method(survset_run):

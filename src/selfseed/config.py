@@ -267,7 +267,7 @@ def gene_settings(config):
     """The config's `genes` keys, with the signatures to decompose resolved (none listed: the
     primary signature)."""
     genes = config["genes"]
-    return {**genes, "signatures": genes["signatures"] or [config["primary"]["signature"]]}
+    return {**genes, "decompose": genes["decompose"] or [config["primary"]["signature"]]}
 
 
 def inflate_limits(config):
@@ -449,11 +449,11 @@ def check_genes(config, signatures):
     signature, and prerank's size bounds can be met (issue 16's keys)."""
     from selfseed.pathways import collection
 
-    for name in config["genes"]["signatures"]:
+    for name in config["genes"]["decompose"]:
         if name not in signatures:
             raise ConfigError(
-                "genes.signatures names an unknown signature",
-                key="genes.signatures",
+                "genes.decompose names an unknown signature",
+                key="genes.decompose",
                 found=name,
                 expected=f"one of {sorted(signatures)}",
             )

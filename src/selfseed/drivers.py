@@ -44,19 +44,21 @@ def cohort_gene_tables(adata, settings, *, genes, ranking):
 
 
 def decomposition(adata, settings):
-    """gene_decomposition rows of every signature of `settings["genes"]["signatures"]` by the
+    """gene_decomposition rows of every signature of `settings["genes"]["decompose"]` by the
     leave-one-out methods that are also scoring methods; a signature that cannot be decomposed is
     one row with the reason."""
     from selfseed.errors import NotEstimable
     from selfseed.stats.gene_effects import COLUMNS, gene_decomposition
 
     genes = settings["genes"]
-    methods = [m for m in genes["methods"] if m in settings["scoring"]["methods"]]
+    methods = [m for m in genes["leave_one_out"] if m in settings["scoring"]["methods"]]
     frames = []
-    for name in genes["signatures"]:
+    for name in genes["decompose"]:
         label = {"cohort": adata.uns["cohort"], "signature": name}
         if not methods:
-            note = f"not run: none of genes.methods {genes['methods']} is a scoring method"
+            note = (
+                f"not run: none of genes.leave_one_out {genes['leave_one_out']} is a scoring method"
+            )
             frames.append(pd.DataFrame([{**label, "note": note}]))
             continue
         try:
@@ -78,10 +80,11 @@ def decomposition(adata, settings):
 # ---------------------------------------------------------------- summary: pooled genes, power
 
 
-def gene_tables(gene_paths, statistics, primary, cohorts, patients, power):
+def gene_tables(gene_paths, statistics, primary, cohorts, patients, planning):
     """The run-wide gene-level tables: `genes` (every cohort's decomposition rows, then the
-    random-effects pools) and `power` (study planning); `primary`, `cohorts`: the run's primary
-    and cohorts tables, `patients`: {cohort: its patients' time_months and event}."""
+    random-effects pools) and `power` (study planning; `planning`: the config's `planning` keys);
+    `primary`, `cohorts`: the run's primary and cohorts tables, `patients`: {cohort: its
+    patients' time_months and event}."""
     from selfseed.stats.gene_effects import COLUMNS, pooled_gene_rows
 
     per_cohort = pd.concat([read_table(p) for p in gene_paths], ignore_index=True)
@@ -89,7 +92,15 @@ def gene_tables(gene_paths, statistics, primary, cohorts, patients, power):
     pooled = pooled_gene_rows(decomposed, statistics) if len(decomposed) else None
     columns = PREFIX_GENE_ROWS + [c for c in COLUMNS if c != "cohort"]
     genes = pd.concat([per_cohort, pooled], ignore_index=True).reindex(columns=columns)
-    return {"genes": genes, "power": power_table(primary, cohorts, patients, power)}
+    return {"genes": genes, "power": power_table(primary, cohorts, patients, planning)}
+
+
+def skipped_gene_rows(genes):
+    """The gene rows with a note, as rows of skipped.tsv (analysis `genes`, the gene named)."""
+    noted = genes[genes["note"].fillna("").ne("")]
+    reason = noted["symbol"].fillna("signature").astype(str) + ": " + noted["note"]
+    rows = noted[["cohort", "signature", "method"]].assign(analysis="genes", reason=reason)
+    return rows[["cohort", "signature", "method", "analysis", "reason"]]
 
 
 def primary_hazards(primary):
@@ -105,7 +116,7 @@ def primary_hazards(primary):
     return hazards
 
 
-def power_table(primary, cohorts, patients, power):
+def power_table(primary, cohorts, patients, planning):
     """Events and patients needed (pooled HR and its CI bound nearer 1; Schoenfeld and Latouche)
     with the observed cumulative incidence at the horizon among the patients the primary analysis
     pools, then the minimum detectable HR per SD of each cohort's size; formulas in `formula`."""
@@ -115,20 +126,22 @@ def power_table(primary, cohorts, patients, power):
     pooled = str(first["cohorts"]).split(",") if pd.notna(first["cohorts"]) else []
     chosen = [patients[c] for c in pooled if c in patients] or list(patients.values())
     both = pd.concat(chosen, ignore_index=True)
-    horizon = power["horizon_months"]
+    horizon, alpha, levels = (
+        planning[k] for k in ("cif_horizon_months", "two_sided_alpha", "power_levels")
+    )
     p_event, p_competing = incidence_at(both["time_months"], both["event"], horizon)
     planning = planning_table(
         primary_hazards(primary),
         p_event,
         p_competing,
-        powers=tuple(power["powers"]),
-        alpha=power["alpha"],
+        powers=tuple(levels),
+        alpha=alpha,
         horizon_months=horizon,
     )
     planning.insert(0, "question", "events and patients needed")
     planning.insert(1, "cohort", "pooled: " + ",".join(pooled))
     sizes = cohorts[["cohort", "n", "events"]]
-    detectable = detectable_table(sizes, powers=tuple(power["powers"]), alpha=power["alpha"])
+    detectable = detectable_table(sizes, powers=tuple(levels), alpha=alpha)
     detectable.insert(0, "question", "minimum detectable HR per SD")
     detectable.insert(2, "hazard", "cause_specific and subdistribution")
     return pd.concat([planning, detectable], ignore_index=True)
@@ -177,7 +190,8 @@ def run_prerank(z, sets, sources, settings):
 
     from selfseed.pathways import COLUMNS, prerank
 
-    options = {k: settings[k] for k in ("permutations", "seed", "min_size", "max_size")}
+    options = {k: settings[k] for k in ("permutations", "min_size", "max_size")}
+    options["seed"] = settings["permutation_seed"]
     try:
         return prerank(z, sets, sources, **options)
     except Exception as error:  # gseapy's own failures (e.g. no set of allowed size) too

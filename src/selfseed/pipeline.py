@@ -417,14 +417,14 @@ def summarise(
     *,
     tables,
     plots,
-    power,
+    planning,
     threads=1,
 ):
     """Run-wide tables (BH FDR across all tests), meta-analysis, primary analysis, versions and the
     run-wide figures (forest plot, gene coverage, agreement of scores), from the cohort jobs' tables
     and their summary files (`cohort_files`: {"coverage", "patients", "record", "genes"} -> paths);
-    the pooled per-gene rows, their forest plot and the study planning (`power`: the config's
-    `power` keys). With 2 `threads`, the figures of coverage and agreement are drawn by a second
+    the pooled per-gene rows, their forest plot and the study planning (`planning`: the config's
+    `planning` keys). With 2 `threads`, the figures of coverage and agreement are drawn by a second
     process meanwhile.
 
     Returns (each cohort's provenance record {cohort: dict}, for the report; a function that waits
@@ -460,7 +460,7 @@ def summarise(
         "skipped": skipped,
         "versions": software_versions(),
     }
-    run_tables |= gene_level(run_tables, cohort_files["genes"], statistics, scores, power)
+    run_tables |= gene_level(run_tables, cohort_files["genes"], statistics, scores, planning)
     for name, frame in run_tables.items():
         write_tsv(frame, tables[name])
     forest(cox, meta, plots["forest"])  # each figure with its SVG beside it
@@ -474,14 +474,19 @@ def summarise(
     return provenance, figures_drawn
 
 
-def gene_level(run_tables, gene_paths, statistics, scores, power):
-    """The pooled per-gene decomposition and the study planning (selfseed.drivers.gene_tables)."""
-    from selfseed.drivers import gene_tables
+def gene_level(run_tables, gene_paths, statistics, scores, planning):
+    """The pooled per-gene decomposition and the study planning (selfseed.drivers.gene_tables),
+    and skipped.tsv with the gene rows that carry a note."""
+    from selfseed.drivers import gene_tables, skipped_gene_rows
 
     patients = {cohort: frame[["time_months", "event"]] for cohort, frame in scores.items()}
-    return gene_tables(
-        gene_paths, statistics, run_tables["primary"], run_tables["cohorts"], patients, power
+    tables = gene_tables(
+        gene_paths, statistics, run_tables["primary"], run_tables["cohorts"], patients, planning
     )
+    skipped, noted = run_tables["skipped"], skipped_gene_rows(tables["genes"])
+    if len(noted):
+        skipped = pd.concat([skipped, noted], ignore_index=True)
+    return {**tables, "skipped": skipped}
 
 
 def merged_model_tables(model_tables):

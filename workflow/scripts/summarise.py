@@ -30,7 +30,7 @@ with job_log(snakemake):
             "correlation": outputs["correlation_plot"],
             "gene_forest": outputs["gene_forest"],
         },
-        power=snakemake.config["power"],
+        planning=snakemake.config["planning"],
         threads=snakemake.threads,
     )
     build(
