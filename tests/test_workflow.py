@@ -253,9 +253,9 @@ def test_default_run_answers_which_genes_which_pathways_how_many_patients(defaul
         "pooled estimate",
         0.8,
     )
-    assert first["hr_per_sd"] == pytest.approx(primary["hr"], rel=1e-9)
+    assert first["hr_per_sd"] == pytest.approx(primary["hr"], rel=1e-9)  # both 10 digits
     events = (norm.ppf(0.975) + norm.ppf(0.8)) ** 2 / np.log(primary["hr"]) ** 2
-    assert first["events_exact"] == pytest.approx(events, rel=1e-9)
+    assert first["events_exact"] == pytest.approx(events, rel=1e-7)
     assert 0 < first["cif_event"] < 1
     assert first["patients"] > first["events"]
     detectable = power[power["question"] == "minimum detectable HR per SD"]
