@@ -244,36 +244,40 @@ def gene_forest_rows(genes, signature):
 
 def gene_forest(genes, path):
     """Per decomposed signature, a panel of each gene's cause-specific Cox HR per SD of its
-    expression per cohort and pooled (random effects); PNG at 300 dpi with its SVG beside."""
-    from selfseed.plots import axes_title, figure, forest_panel, save, text_inches
+    expression per cohort and pooled (random effects); PNG with its SVG beside (plots.save)."""
+    import matplotlib.pyplot as plt
+
+    from selfseed.plots import STYLE, axes_title, figure, forest_panel, save, text_inches
 
     names = list(dict.fromkeys(genes.loc[genes["symbol"].notna(), "signature"]))
     panels = [(name, gene_forest_rows(genes, name)) for name in names]
     sizes = [max(len(rows), 1) for _, rows in panels] or [1]
     height = sum(sizes) * 0.2 + 0.8 * (len(sizes) - 1) + 1.2
     labels = [label for _, rows in panels for label in rows["label"]]
-    left = text_inches(labels, 6.5) + 0.25
+    left = 1.15 * text_inches(labels, 6.5) + 0.3  # headers are bold
     width = max(7.0, left + 4.6)
     fig = figure(figsize=(width, height))
     grid = {"height_ratios": sizes, "top": 1 - 0.65 / height, "bottom": 0.55 / height}
     grid |= {"left": left / width, "right": 1 - 1.25 / width, "hspace": 0.8 * len(sizes) / height}
-    axes = fig.subplots(len(sizes), 1, squeeze=False, gridspec_kw=grid)[:, 0]
     values = genes[["ci_low", "ci_high"]].to_numpy(float)
     values = values[np.isfinite(values) & (values > 0)]
     bounds = [min(values.min(initial=0.5), 0.5) / 1.1, max(values.max(initial=2.0), 2.0) * 1.1]
-    for ax, (name, rows) in zip(axes, panels, strict=False):
-        forest_panel(ax, rows, bounds)
-        axes_title(ax, f"{name} signature, gene by gene", fontsize=9, loc="left", fontweight="bold")
-    if not panels:
-        axes[0].text(0.5, 0.5, "no signature was decomposed", ha="center", va="center")
-        axes[0].set_axis_off()
-    fig.suptitle(
-        "Cause-specific Cox HR per SD of each gene's expression, per cohort and random-effects "
-        "pooled (diamond)",
-        fontsize=8.5,
-        y=1 - 0.08 / height,
-        va="top",
-    )
+    with plt.rc_context(STYLE):
+        axes = fig.subplots(len(sizes), 1, squeeze=False, gridspec_kw=grid)[:, 0]
+        for ax, (name, rows) in zip(axes, panels, strict=False):
+            forest_panel(ax, rows, bounds)
+            title = f"{name} signature, gene by gene"
+            axes_title(ax, title, fontsize=9, loc="left", fontweight="bold")
+        if not panels:
+            axes[0].text(0.5, 0.5, "no signature was decomposed", ha="center", va="center")
+            axes[0].set_axis_off()
+        fig.suptitle(
+            "Cause-specific Cox HR per SD of each gene's expression, per cohort and "
+            "random-effects pooled (diamond)",
+            fontsize=8.5,
+            y=1 - 0.08 / height,
+            va="top",
+        )
     save(fig, path)
 
 
