@@ -79,6 +79,7 @@ def test_power_table_says_why_without_an_estimate():
 def test_decomposition_without_a_scoring_method_is_a_row_with_the_reason():
     class Cohort:
         uns = {"cohort": "c"}
+        n_vars = 20000
 
     settings = {
         "genes": {"decompose": ["self_seeding"], "leave_one_out": ["ssgsea"]},
@@ -89,6 +90,10 @@ def test_decomposition_without_a_scoring_method_is_a_row_with_the_reason():
     assert rows["note"].item() == (
         "not run: none of genes.leave_one_out ['ssgsea'] is a scoring method"
     )
+    Cohort.n_vars = 5  # a panel: ssgsea cannot score it, as in scoring
+    settings["scoring"]["methods"] = ["ssgsea"]
+    (reason,) = drivers.decomposition(Cohort(), settings)["note"]
+    assert reason.startswith("no leave-one-out: skipped: ssgsea needs genome-wide data")
     skipped = drivers.skipped_gene_rows(rows)
     assert skipped["reason"].item().startswith("signature: not run")
     assert skipped["analysis"].item() == "genes"

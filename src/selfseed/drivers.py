@@ -45,21 +45,17 @@ def cohort_gene_tables(adata, settings, *, genes, ranking):
 
 def decomposition(adata, settings):
     """gene_decomposition rows of every signature of `settings["genes"]["decompose"]` by the
-    leave-one-out methods that are also scoring methods; a signature that cannot be decomposed is
-    one row with the reason."""
+    leave-one-out methods that can score this cohort; a signature or method that cannot be
+    decomposed is a row with the reason."""
     from selfseed.errors import NotEstimable
     from selfseed.stats.gene_effects import COLUMNS, gene_decomposition
 
-    genes = settings["genes"]
-    methods = [m for m in genes["leave_one_out"] if m in settings["scoring"]["methods"]]
     frames = []
-    for name in genes["decompose"]:
+    for name in settings["genes"]["decompose"]:
         label = {"cohort": adata.uns["cohort"], "signature": name}
+        methods, unmet = leave_one_out_methods(adata, settings)
+        frames += [pd.DataFrame([{**label, **row}]) for row in unmet]
         if not methods:
-            note = (
-                f"not run: none of genes.leave_one_out {genes['leave_one_out']} is a scoring method"
-            )
-            frames.append(pd.DataFrame([{**label, "note": note}]))
             continue
         try:
             frames.append(
@@ -75,6 +71,21 @@ def decomposition(adata, settings):
         except NotEstimable as error:
             frames.append(pd.DataFrame([{**label, "note": f"not estimable: {error}"}]))
     return pd.concat(frames, ignore_index=True).reindex(columns=COLUMNS)
+
+
+def leave_one_out_methods(adata, settings):
+    """The leave-one-out methods (`genes.leave_one_out`) that are scoring methods and can score
+    this cohort (ssgsea needs genome-wide data, as in scoring), and a row with the reason for each
+    other one, or for none at all."""
+    from selfseed.scoring import method_unmet
+
+    wanted = settings["genes"]["leave_one_out"]
+    chosen = [m for m in wanted if m in settings["scoring"]["methods"]]
+    if not chosen:
+        return [], [{"note": f"not run: none of genes.leave_one_out {wanted} is a scoring method"}]
+    reasons = {m: method_unmet(m, adata.n_vars, 0, True, ctrl_size=0, n_bins=0) for m in chosen}
+    unmet = [{"method": m, "note": f"no leave-one-out: {r}"} for m, r in reasons.items() if r]
+    return [m for m in chosen if not reasons[m]], unmet
 
 
 # ---------------------------------------------------------------- summary: pooled genes, power
