@@ -1,3 +1,4 @@
+from selfseed.contracts import PATHWAY_TABLES
 from selfseed.drivers import pathway_context
 from selfseed.logs import job_log
 from selfseed.signatures import load_signatures
@@ -9,6 +10,6 @@ with job_log(snakemake):
         list(snakemake.input.rankings),
         load_signatures(config["signatures"], config["signatures_gmt"]),
         config["pathways"],
-        tables={name: outputs[name] for name in ("ranking", "pathways", "standing")},
+        tables={name: outputs[name] for name in PATHWAY_TABLES},
         plot=outputs["enrichment"],
     )
