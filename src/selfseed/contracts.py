@@ -50,8 +50,20 @@ MODEL_TABLES = (
     "sensitivity",
     "locality",
 )
+# Run-wide "which cells" tables (results/tables/{name}.tsv): the single-cell references' summaries
+# and the bulk models adjusted for composition, written in the summarise job (selfseed.composition).
+CELL_TABLES = ("cell_expression", "cell_scores", "cell_dominance", "cell_markers", "composition")
 # Run-wide tables (results/tables/{name}.tsv).
-RUN_TABLES = (*MODEL_TABLES, "meta", "primary", "coverage", "cohorts", "skipped", "versions")
+RUN_TABLES = (
+    *MODEL_TABLES,
+    "meta",
+    "primary",
+    "coverage",
+    "cohorts",
+    "skipped",
+    "versions",
+    *CELL_TABLES,
+)
 # What the summary reads of each cohort job (results/models/{cohort}/{file}).
 COHORT_SUMMARY = {"coverage": "coverage.tsv", "patients": "patients.tsv", "record": "cohort.json"}
 # Per-cohort figures (results/plots/{kind}/{cohort}.png, with .svg beside), drawn by the cohort's
@@ -91,3 +103,37 @@ COX_COLUMNS = (
 )
 # results/qc/{cohort}.dropped.tsv
 DROPPED_COLUMNS = ["kind", "id", "reason", "detail"]
+
+# The single-cell reference job (one per reference): its tables
+# (results/singlecell/{reference}/{name}.tsv) and figures (results/plots/singlecell/{reference}/
+# {kind}.png, with .svg beside).
+REFERENCE_TABLES = ("expression", "scores", "dominance", "markers", "dropped")
+REFERENCE_PLOTS = ("dotplot", "violins")
+# results/tables/composition.tsv: the signature's HR per SD before and after adjustment for the
+# reference's marker scores, per cohort and pooled (cohort = "pooled").
+COMPOSITION_COLUMNS = [
+    "cohort",
+    "endpoint",
+    "signature",
+    "method",
+    "hazard",
+    "model",
+    "covariates",
+    "n",
+    "events",
+    "hr",
+    "ci_low",
+    "ci_high",
+    "p",
+    "coef",
+    "se",
+    "hr_unadjusted",
+    "share_explained",
+    "k",
+    "cohorts",
+    "tau2",
+    "i2",
+    "marker_genes",
+    "reference",
+    "note",
+]

@@ -27,6 +27,20 @@ TABLE_INFO = {
     "coverage": ("Gene coverage", "cohorts and data"),
     "skipped": ("Skipped analyses", "cohorts and data"),
     "versions": ("Software versions", "software"),
+    "cell_expression": (
+        "Signature genes by cell type (single-cell reference)",
+        "which cells",
+    ),
+    "cell_scores": (
+        "Signature scores by cell type (single-cell reference)",
+        "which cells",
+    ),
+    "cell_dominance": ("Which compartment dominates each signature", "which cells"),
+    "cell_markers": ("Marker sets of the reference's cell types", "which cells"),
+    "composition": (
+        "Models adjusted for composition (stroma, immune, purity)",
+        "which cells",
+    ),
 }
 REPORT_PAGES = {
     "summary": "results/report/summary.html",
@@ -43,6 +57,7 @@ FOREST_SVGS = {PRIMARY_SIGNATURE: f"results/plots/forest/{PRIMARY_SIGNATURE}.svg
 rule summarise:
     input:
         unpack(model_tables),
+        unpack(cell_inputs),
         **{
             name: expand(f"results/models/{{cohort}}/{file}", cohort=COHORTS)
             for name, file in COHORT_SUMMARY.items()
@@ -78,6 +93,7 @@ rule summarise:
             )
             for signature, path in FOREST_PLOTS.items()
         },
+        **CELL_OUTPUTS,
         forest=report(
             "results/plots/forest.png",
             caption="../report/forest.rst",

@@ -5,6 +5,7 @@ from selfseed.contracts import COHORT_SUMMARY, MODEL_TABLES
 from selfseed.logs import job_log
 from selfseed.pipeline import summarise
 from selfseed.report import build
+from selfseed.whichcells import which_cells
 
 outputs = dict(snakemake.output.items())
 tables = {name: outputs[name] for name in snakemake.params.descriptions}
@@ -30,6 +31,12 @@ with job_log(snakemake):
             "correlation": outputs["correlation_plot"],
         },
         threads=snakemake.threads,
+    )
+    which_cells(
+        dict(snakemake.input.items()),
+        snakemake.config,
+        tables=tables,
+        outputs={"forest": outputs["composition_forest"], "page": outputs["cells_page"]},
     )
     build(
         tables,
