@@ -132,6 +132,14 @@ def with_share(row, unadjusted):
     return {**row, "share_explained": 1 - row["coef"] / base}
 
 
+def no_set(compartment):
+    """Why a compartment the reference does not give has no score."""
+    return (
+        f"no {compartment} marker set (the reference names no {compartment} cell type with "
+        "marker genes)"
+    )
+
+
 def signature_rows(frame, coverage, label):
     """Every hazard x model row of one signature score in one cohort (`frame`: time_months,
     event, score and the cohort's marker scores, complete cases)."""
@@ -139,7 +147,7 @@ def signature_rows(frame, coverage, label):
     for hazard in HAZARDS:
         unadjusted = {}
         for model, terms in MODELS.items():
-            missing = [coverage.get(t, f"no {t} cell types named") for t in terms if t not in frame]
+            missing = [coverage.get(t, no_set(t)) for t in terms if t not in frame]
             named = {**label, "hazard": hazard, "model": model, "covariates": ",".join(terms)}
             named["marker_genes"] = "; ".join(f"{t} {coverage.get(t, '')}" for t in terms)
             if missing:
