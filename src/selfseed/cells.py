@@ -80,6 +80,13 @@ def check_reference(entry, name):
     except InputDataError as error:
         error.key = entry_key(error, entry, key)
         raise
+    check_compartments(entry, labels, key)
+
+
+def check_compartments(entry, labels, key):
+    """Each named malignant, stromal and immune cell type is a label of the marker level (`labels`),
+    and in one compartment only."""
+    level = marker_level(entry)
     seen = {}
     for compartment in COMPARTMENTS:
         named = entry[compartment] if compartment != "malignant" else [entry["malignant"]]

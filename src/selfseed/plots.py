@@ -771,13 +771,7 @@ def composition_forest(composition, path, *, signature, method):
     (cause-specific Cox, Fine-Gray); rows without an estimate say so."""
     table = composition[(composition["signature"] == signature) & (composition["method"] == method)]
     cohorts = ordered(table.loc[table["cohort"] != "pooled", "cohort"]) + ["pooled"]
-    counts = table[(table["model"] == "unadjusted") & (table["hazard"] == "cause_specific")]
-    counts = counts.set_index("cohort").reindex(cohorts)
-    labels = [
-        f"{'pooled (random effects)' if c == 'pooled' else c}"
-        + ("" if pd.isna(r.n) else f" (n={int(r.n)}, {int(r.events)} events)")
-        for c, r in zip(cohorts, counts.itertuples(), strict=True)
-    ]
+    labels = composition_labels(table, cohorts)
     left, height = text_inches(labels, 7) + 0.3, 0.45 * len(cohorts) + 1.5
     width = left + 2 * 2.6 + 0.5
     fig = figure(figsize=(width, height))
@@ -801,23 +795,30 @@ def composition_forest(composition, path, *, signature, method):
             composition_panel(ax, table[table["hazard"] == hazard], cohorts, bounds)
             axes_title(ax, title)
             ax.set_yticks(range(len(cohorts)), labels if ax is axes[0] else [""] * len(cohorts))
-        handles = [
-            Line2D([], [], color=c, marker=m, ls="-", ms=4, label=text)
-            for c, m, _, text in ADJUSTMENT_SERIES.values()
-        ]
-        fig.legend(
-            handles=handles, loc="upper left", ncol=3, bbox_to_anchor=(0.02, 1 - 0.35 / height)
-        )
-        fig.suptitle(
-            f"{signature} · {method}: hazard ratio per SD of score before and after adjustment "
-            "for composition",
-            fontsize=8.5,
-            x=0.02,
-            ha="left",
-            y=1 - 0.08 / height,
-            va="top",
-        )
+        composition_header(fig, height, f"{signature} · {method}")
     save(fig, path)
+
+
+def composition_header(fig, height, score):
+    """Title and legend (one entry per model) of `composition_forest`."""
+    handles = [
+        Line2D([], [], color=c, marker=m, ms=4, label=text)
+        for c, m, _, text in ADJUSTMENT_SERIES.values()
+    ]
+    fig.legend(handles=handles, loc="upper left", ncol=3, bbox_to_anchor=(0.02, 1 - 0.35 / height))
+    title = f"{score}: hazard ratio per SD of score before and after adjustment for composition"
+    fig.suptitle(title, fontsize=8.5, x=0.02, ha="left", y=1 - 0.08 / height, va="top")
+
+
+def composition_labels(table, cohorts):
+    """Row labels of `composition_forest`: each cohort (and the pool) with its patients and events."""
+    counts = table[(table["model"] == "unadjusted") & (table["hazard"] == "cause_specific")]
+    counts = counts.set_index("cohort").reindex(cohorts)
+    return [
+        f"{'pooled (random effects)' if c == 'pooled' else c}"
+        + ("" if pd.isna(r.n) else f" (n={int(r.n)}, {int(r.events)} events)")
+        for c, r in zip(cohorts, counts.itertuples(), strict=True)
+    ]
 
 
 def composition_panel(ax, rows, cohorts, bounds):

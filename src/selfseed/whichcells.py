@@ -137,13 +137,12 @@ def reference_section(name, frames, files, entry):
         "dotplot": png_data_uri(files["dotplot"]),
         "violins": png_data_uri(files["violins"]),
     }
-    cells = int(types["n_cells"].sum())
     return render(
         "cells_reference.html",
         markup,
         name=name,
         description=entry["description"],
-        cells=f"{cells:,} labelled cells in {len(types)} cell types ({level}); rows marked "
+        cells=f"{int(types['n_cells'].sum()):,} labelled cells in {len(types)} cell types ({level}); rows marked "
         "few_cells have fewer than 20 cells, and median_umis shows each type's sequencing depth.",
         level=level,
         rule=next((r for r in markers["rule"].fillna("") if r), ""),
