@@ -194,3 +194,31 @@ def test_which_cells_page_keeps_text_as_text(job, tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "dominated by CAFs" in html
     assert "data:image/png;base64," in html
+
+
+def test_no_reference_gives_empty_tables_and_a_reason(tmp_path):
+    from selfseed.contracts import CELL_TABLES
+    from selfseed.files import read_table, write_tsv
+    from selfseed.whichcells import which_cells
+
+    tables = {name: tmp_path / f"{name}.tsv" for name in (*CELL_TABLES, "skipped")}
+    write_tsv(
+        pd.DataFrame(columns=["cohort", "signature", "method", "reason", "analysis"]),
+        tables["skipped"],
+    )
+    run_config = {
+        "singlecell": {"references": {}, "adjust_with": None},
+        "min_genes": 2,
+        "statistics": {"meta_method": "REML", "hartung_knapp": False},
+        "primary": {"signature": "self_seeding", "method": "zmean"},
+    }
+    outputs = {"forest": tmp_path / "forest.png", "page": tmp_path / "cells.html"}
+    inputs = {"cohort_h5ad": [], "patients": [], "record": []}
+    which_cells(inputs, run_config, tables=tables, outputs=outputs)
+    composition = read_table(tables["composition"])
+    assert composition["note"].tolist() == ["not run: singlecell.adjust_with names no reference"]
+    skipped = read_table(tables["skipped"])
+    assert skipped["reason"].tolist() == composition["note"].tolist()
+    assert skipped["analysis"].tolist() == ["composition"]
+    assert read_table(tables["cell_expression"]).empty
+    assert "No single-cell reference is configured." in outputs["page"].read_text()

@@ -125,9 +125,12 @@ def with_share(row, unadjusted):
     if row["model"] == "unadjusted" or not np.isfinite(row.get("coef", np.nan)):
         return row
     if not np.isfinite(base) or abs(base) < NEAR_ZERO:
-        row["note"] = (row["note"] + "; " if row["note"] else "") + (
-            f"no share explained: unadjusted log HR {base:.3f} is near 0 (|log HR| < {NEAR_ZERO})"
+        why = (
+            "no unadjusted estimate"
+            if not np.isfinite(base)
+            else f"unadjusted log HR {base:.3f} is near 0 (|log HR| < {NEAR_ZERO})"
         )
+        row["note"] = (row["note"] + "; " if row["note"] else "") + f"no share explained: {why}"
         return row
     return {**row, "share_explained": 1 - row["coef"] / base}
 
@@ -188,7 +191,7 @@ def pooled_rows(rows, statistics):
 
     keys = ["signature", "method", "hazard", "model"]
     fitted = rows[np.isfinite(rows["coef"]) & (rows["se"] > 0)]
-    pooled = []
+    pooled, unadjusted_pools = [], {}  # (signature, method, hazard, cohorts) -> pooled log HR
     for (signature, method, hazard, model), part in fitted.groupby(keys, sort=False):
         label = dict(zip(keys, (signature, method, hazard, model), strict=True))
         label.update(
@@ -207,13 +210,17 @@ def pooled_rows(rows, statistics):
         fit = random_effects_row(part, statistics)
         row = {**label, **{k: fit[k] for k in ("hr", "ci_low", "ci_high", "p", "tau2", "i2")}}
         row.update(coef=np.log(fit["hr"]), note=fit["note"])
-        base = fitted[
-            (fitted[keys[:3]] == [signature, method, hazard]).all(axis=1)
-            & (fitted["model"] == "unadjusted")
-            & fitted["cohort"].isin(part["cohort"])
-        ]
-        unadjusted = {"coef": np.log(random_effects_row(base, statistics)["hr"])}
-        pooled.append(with_share(row, unadjusted if len(base) >= 2 else {}))
+        key = (signature, method, hazard, label["cohorts"])
+        if model == "unadjusted":
+            unadjusted_pools[key] = row["coef"]
+        elif key not in unadjusted_pools:  # fewer cohorts than the unadjusted pool
+            base = fitted[
+                (fitted[keys[:3]] == [signature, method, hazard]).all(axis=1)
+                & (fitted["model"] == "unadjusted")
+                & fitted["cohort"].isin(part["cohort"])
+            ]
+            unadjusted_pools[key] = np.log(random_effects_row(base, statistics)["hr"])
+        pooled.append(with_share(row, {"coef": unadjusted_pools[key]}))
     return pd.DataFrame(pooled)
 
 

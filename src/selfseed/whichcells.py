@@ -43,11 +43,12 @@ def composition_skipped(composition):
             "cohort": noted["cohort"],
             "signature": noted["signature"],
             "method": noted["method"],
-            "reason": noted["hazard"].fillna("")
-            + " "
-            + noted["model"].fillna("")
-            + ": "
-            + noted["note"],
+            "reason": [
+                f"{hazard} {model}: {note}" if isinstance(hazard, str) else note
+                for hazard, model, note in zip(
+                    noted["hazard"], noted["model"], noted["note"], strict=True
+                )
+            ],
             "analysis": "composition",
         }
     )

@@ -36,8 +36,10 @@ rule singlecell:
     threads: 1
     resources:
         attempt=job_attempt,
-        mem_mb=scaled_by_input(1000, 3),
-        runtime=scaled_by_input(10, 0.05),
+        # read in chunks: 1,000,000 cells x 20,000 genes (5 GiB) took 0.9 GiB and 40 s
+        # (benchmarks/single_cell.py)
+        mem_mb=scaled_by_input(1000, 0.2),
+        runtime=scaled_by_input(10, 0.01),
     # no config text as params (the job reads the config itself)
     params:
         config_digest=reference_digest,
