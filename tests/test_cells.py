@@ -214,7 +214,7 @@ def test_no_reference_gives_empty_tables_and_a_reason(tmp_path):
     }
     outputs = {"forest": tmp_path / "forest.png", "page": tmp_path / "cells.html"}
     inputs = {"cohort_h5ad": [], "patients": [], "record": []}
-    which_cells(inputs, run_config, tables=tables, outputs=outputs)
+    which_cells(inputs, run_config, tables=tables, outputs=outputs, parallel=True)()
     composition = read_table(tables["composition"])
     assert composition["note"].tolist() == ["not run: singlecell.adjust_with names no reference"]
     skipped = read_table(tables["skipped"])

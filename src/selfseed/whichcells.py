@@ -80,10 +80,28 @@ def job_files(inputs, names):
     return references, cohorts
 
 
-def which_cells(inputs, config, *, tables, outputs):
+def which_cells(inputs, config, *, tables, outputs, parallel=False):
     """The step, from the summarise job's `inputs` (`job_files`) and the `config`: writes
-    `tables` (CELL_TABLES, and skipped, to which it appends the composition rows not run) and
-    `outputs` {"forest", "page"}."""
+    `tables` (CELL_TABLES) and `outputs` {"forest", "page"}, in a forked process when `parallel`
+    (`pipeline.aside`: it needs nothing the summary writes, so it runs beside it). Returns a
+    function that waits for it and then appends the composition rows not run to skipped.tsv
+    (`tables["skipped"]`, which the summary writes meanwhile): call it after the summary."""
+    from selfseed.pipeline import aside
+
+    drawn = aside(parallel, lambda: cell_outputs(inputs, config, tables, outputs))
+
+    def done():
+        drawn()
+        skipped = composition_skipped(read_table(tables["composition"]))
+        if len(skipped):
+            before = read_table(tables["skipped"])
+            write_tsv(pd.concat([before, skipped], ignore_index=True), tables["skipped"])
+
+    return done
+
+
+def cell_outputs(inputs, config, tables, outputs):
+    """The cell tables, composition.tsv, its forest plot and the "Which cells" page."""
     from selfseed.plots import composition_forest
 
     singlecell = config["singlecell"]
@@ -93,10 +111,6 @@ def which_cells(inputs, config, *, tables, outputs):
     frames["composition"] = adjusted_models(references, cohorts, singlecell, settings)
     for name in CELL_TABLES:
         write_tsv(frames[name], tables[name])
-    skipped = composition_skipped(frames["composition"])
-    if len(skipped):
-        before = read_table(tables["skipped"])
-        write_tsv(pd.concat([before, skipped], ignore_index=True), tables["skipped"])
     primary = settings["primary"]
     signature, method = primary["signature"], primary["method"]
     composition_forest(frames["composition"], outputs["forest"], signature=signature, method=method)

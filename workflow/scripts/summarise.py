@@ -18,6 +18,14 @@ def by_prefix(prefix):
 
 
 with job_log(snakemake):
+    # the "Which cells" tables, figure and page, beside the summary (it needs none of its tables)
+    cells_done = which_cells(
+        dict(snakemake.input.items()),
+        snakemake.config,
+        tables=tables,
+        outputs={"forest": outputs["composition_forest"], "page": outputs["cells_page"]},
+        parallel=snakemake.threads > 1,
+    )
     cohort_provenance, figures_drawn = summarise(
         {name: snakemake.input[name] for name in MODEL_TABLES},
         {name: snakemake.input[name] for name in COHORT_SUMMARY},
@@ -32,12 +40,7 @@ with job_log(snakemake):
         },
         threads=snakemake.threads,
     )
-    which_cells(
-        dict(snakemake.input.items()),
-        snakemake.config,
-        tables=tables,
-        outputs={"forest": outputs["composition_forest"], "page": outputs["cells_page"]},
-    )
+    cells_done()
     build(
         tables,
         cohort_provenance,
