@@ -1,6 +1,6 @@
 # One job per single-cell reference (config `singlecell.references`): where the signature genes are
 # expressed by cell type, the per-cell scores and the reference's marker sets. It reads no cohort, so
-# it runs on the core the cohort jobs leave idle; the summarise job merges its tables, adjusts the
+# it runs beside the cohort jobs; the summarise job merges its tables, adjusts the
 # bulk models for composition (selfseed.whichcells) and writes the "Which cells" page.
 rule singlecell:
     input:
