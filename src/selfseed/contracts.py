@@ -50,20 +50,8 @@ MODEL_TABLES = (
     "sensitivity",
     "locality",
 )
-# Run-wide "which cells" tables (results/tables/{name}.tsv): the single-cell references' summaries
-# and the bulk models adjusted for composition, written in the summarise job (selfseed.composition).
-CELL_TABLES = ("cell_expression", "cell_scores", "cell_dominance", "cell_markers", "composition")
 # Run-wide tables (results/tables/{name}.tsv).
-RUN_TABLES = (
-    *MODEL_TABLES,
-    "meta",
-    "primary",
-    "coverage",
-    "cohorts",
-    "skipped",
-    "versions",
-    *CELL_TABLES,
-)
+RUN_TABLES = (*MODEL_TABLES, "meta", "primary", "coverage", "cohorts", "skipped", "versions")
 # What the summary reads of each cohort job (results/models/{cohort}/{file}).
 COHORT_SUMMARY = {"coverage": "coverage.tsv", "patients": "patients.tsv", "record": "cohort.json"}
 # Per-cohort figures (results/plots/{kind}/{cohort}.png, with .svg beside), drawn by the cohort's
@@ -104,6 +92,11 @@ COX_COLUMNS = (
 # results/qc/{cohort}.dropped.tsv
 DROPPED_COLUMNS = ["kind", "id", "reason", "detail"]
 
+# Run-wide "which cells" tables (results/tables/{name}.tsv, also in RUN_TABLES): the single-cell
+# references' summaries and the bulk models adjusted for composition, written in the summarise job
+# (selfseed.whichcells).
+CELL_TABLES = ("cell_expression", "cell_scores", "cell_dominance", "cell_markers", "composition")
+RUN_TABLES += CELL_TABLES
 # The single-cell reference job (one per reference): its tables
 # (results/singlecell/{reference}/{name}.tsv) and figures (results/plots/singlecell/{reference}/
 # {kind}.png, with .svg beside).

@@ -43,6 +43,23 @@ def cell_inputs(wildcards):
     } | {"cohort_h5ad": expand("results/cohorts/{cohort}.h5ad", cohort=COHORTS)}
 
 
+# the "Which cells" tables (CELL_TABLES, in TABLES): label in the report, subcategory
+CELL_TABLE_INFO = {
+    "cell_expression": (
+        "Signature genes by cell type (single-cell reference)",
+        "which cells",
+    ),
+    "cell_scores": (
+        "Signature scores by cell type (single-cell reference)",
+        "which cells",
+    ),
+    "cell_dominance": ("Which compartment dominates each signature", "which cells"),
+    "cell_markers": ("Marker sets of the reference's cell types", "which cells"),
+    "composition": (
+        "Models adjusted for composition (stroma, immune, purity)",
+        "which cells",
+    ),
+}
 # the summarise job's outputs of the "Which cells" step (besides the cell tables in TABLES)
 CELL_OUTPUTS = {
     "cells_page": report(

@@ -27,20 +27,6 @@ TABLE_INFO = {
     "coverage": ("Gene coverage", "cohorts and data"),
     "skipped": ("Skipped analyses", "cohorts and data"),
     "versions": ("Software versions", "software"),
-    "cell_expression": (
-        "Signature genes by cell type (single-cell reference)",
-        "which cells",
-    ),
-    "cell_scores": (
-        "Signature scores by cell type (single-cell reference)",
-        "which cells",
-    ),
-    "cell_dominance": ("Which compartment dominates each signature", "which cells"),
-    "cell_markers": ("Marker sets of the reference's cell types", "which cells"),
-    "composition": (
-        "Models adjusted for composition (stroma, immune, purity)",
-        "which cells",
-    ),
 }
 REPORT_PAGES = {
     "summary": "results/report/summary.html",
@@ -52,6 +38,7 @@ TABLE_PAGES = {name: f"results/report/tables/{name}.html" for name in TABLES}
 PRIMARY_SIGNATURE = config["primary"]["signature"]
 FOREST_PLOTS = {PRIMARY_SIGNATURE: f"results/plots/forest/{PRIMARY_SIGNATURE}.png"}
 FOREST_SVGS = {PRIMARY_SIGNATURE: f"results/plots/forest/{PRIMARY_SIGNATURE}.svg"}
+TABLE_INFO |= CELL_TABLE_INFO  # the "Which cells" tables (cells_common.smk)
 
 
 rule summarise:
