@@ -18,7 +18,9 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/download.smk"
+include: "workflow/rules/cells_common.smk"
 include: "workflow/rules/cohort.smk"
+include: "workflow/rules/singlecell.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/pathways.smk"
 

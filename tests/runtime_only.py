@@ -7,6 +7,7 @@ pygments, are then "not installed". `make run && make report` from a fresh clone
 """
 
 import importlib.metadata as metadata
+import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -76,6 +77,11 @@ if __name__ == "__main__":
     for name in [m for m in sys.modules if m.partition(".")[0] in refused]:
         del sys.modules[name]
     sys.meta_path.insert(0, RefuseOthers(refused))
+    # as without them: importlib.util.find_spec says None (anndata probes xarray so)
+    find_spec = importlib.util.find_spec
+    importlib.util.find_spec = lambda name, package=None: (
+        None if name.partition(".")[0] in refused else find_spec(name, package)
+    )
     command, sys.argv = sys.argv[1], sys.argv[1:]
     entry = next(e for e in metadata.entry_points(group="console_scripts") if e.name == command)
     sys.exit(entry.load()())

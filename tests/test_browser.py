@@ -249,7 +249,7 @@ PAYLOAD = "</script><img src=x onerror=window.pwned=1><script>window.pwned=1;doc
 def payload_report(tmp_path_factory, gse1992):
     """A run whose config carries the payload in every free-text field (cohort description,
     endpoint label, event codes, missing values, covariate and treatment columns, signature
-    genes) and its report."""
+    genes, the single-cell reference's description) and its report."""
     from test_workflow import config_with, own_table_cohort
 
     path = tmp_path_factory.mktemp("payload")
@@ -273,6 +273,7 @@ def payload_report(tmp_path_factory, gse1992):
     )
     config = config_with({"mine": entry})
     config["signatures"] = {**config["signatures"], "payload": ["IL6", "CXCL8", PAYLOAD]}
+    config["singlecell"]["references"]["wu2021_CID4465"]["description"] = f"reference {PAYLOAD}"
     workdir(path, config)
     result = snakemake(path)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -314,6 +315,7 @@ def test_config_text_never_runs_as_script_in_the_report(payload_report, browser)
         "tables/coverage.html",
         "tables/cox.html",
         "provenance.html",
+        "cells.html",
     ):
         browser.get((pages / name).as_uri())
         assert_payload_inert(browser)

@@ -189,10 +189,11 @@ def test_default_run_tables_are_the_committed_snapshot(default_run):
     `python tools/snapshot.py`) and says why."""
     tool = load_tool("snapshot")
     found = tool.snapshot(default_run)
-    # 16 run-wide tables of the summary (versions.tsv is not a result) and 3 of `pathways`,
+    # 21 run-wide tables of the summary (versions.tsv is not a result; 5 of them "which cells")
+    # and 3 of `pathways`,
     # 3 dropped-sample/gene lists, 11 model tables, the genes and ranking tables and 1 score table
     # per cohort
-    assert len(found) == 16 + 3 + 3 + 3 * (11 + 2 + 1)
+    assert len(found) == 21 + 3 + 3 + 3 * (11 + 2 + 1)
     differences = tool.differences(tool.read(), found)
     assert not differences, "the default run's tables are not the snapshot:\n" + "\n".join(
         differences
@@ -268,6 +269,55 @@ def test_default_run_answers_which_genes_which_pathways_how_many_patients(defaul
             assert (results / "plots" / "genes" / f"{name}{suffix}").stat().st_size > 0
 
 
+def test_default_run_which_cells(default_run):
+    """The reference job's tables and figures, the models adjusted for composition beside the
+    unadjusted ones (whose HRs are cox.tsv's and meta.tsv's: same patients), the page."""
+    results = default_run / "results"
+    tables = results / "tables"
+    expression = pd.read_csv(tables / "cell_expression.tsv", sep="\t")
+    assert set(expression["gene"]) == {"IL6", "CXCL8", "MMP1", "FSCN1", "CXCL1"}
+    assert len(expression) == 5 * (9 + 25)  # major and minor cell types
+    markers = pd.read_csv(tables / "cell_markers.tsv", sep="\t")
+    assert set(markers["compartment"]) == {"malignant", "stromal", "immune", "other"}
+    composition = pd.read_csv(
+        tables / "composition.tsv", sep="\t", keep_default_na=False, na_values=["NA"]
+    )
+    assert len(composition) == (3 + 1) * 9 * 2 * 3  # (cohorts + pooled) x scores x hazards x models
+    fitted = composition[composition["cohort"] != "pooled"]
+    assert fitted["hr"].notna().all()
+    assert (fitted.loc[fitted["model"] == "stroma_immune", "covariates"] == "stromal,immune").all()
+    cox = pd.read_csv(tables / "cox.tsv", sep="\t")
+    keys = ["cohort", "signature", "method"]
+    unadjusted = fitted[(fitted["model"] == "unadjusted") & (fitted["hazard"] == "cause_specific")]
+    merged = unadjusted.merge(cox[cox["model"] == "univariable"], on=keys, suffixes=("", "_cox"))
+    assert len(merged) == 27
+    np.testing.assert_allclose(merged["hr"], merged["hr_cox"], rtol=1e-9)
+    assert (merged["n"] == merged["n_cox"]).all()
+    meta = pd.read_csv(tables / "meta.tsv", sep="\t")
+    meta = meta[
+        (meta["analysis"] == "random_effects")
+        & (meta["pool"] == "all")
+        & (meta["model"] == "univariable")
+        & (meta["hazard"] == "cause_specific")
+    ]
+    pooled = composition[
+        (composition["cohort"] == "pooled") & (composition["model"] == "unadjusted")
+    ]
+    pooled = pooled[pooled["hazard"] == "cause_specific"].merge(
+        meta, on=keys[1:], suffixes=("", "_m")
+    )
+    np.testing.assert_allclose(pooled["hr"], pooled["hr_m"], rtol=1e-9)
+    for path in (
+        results / "plots" / "singlecell" / "wu2021_CID4465" / "dotplot.svg",
+        results / "plots" / "singlecell" / "wu2021_CID4465" / "violins.svg",
+        results / "plots" / "composition_forest.svg",
+    ):
+        assert path.is_file()
+    page = (results / "report" / "cells.html").read_text()
+    assert "Which cells make the signal?" in page
+    assert "dominated by CAFs" in page
+
+
 def test_survset_example_fits_every_cohort_signature_and_method(survset_run):
     import anndata as ad
 
@@ -328,7 +378,12 @@ def test_report_is_self_contained_and_needs_only_requirements_txt(default_run):
     html = (default_run / "report.html").read_text()
     # self-contained: no script, style sheet or image is loaded from elsewhere
     assert not re.search(r"<(?:script|link|img)\b[^>]*\b(?:src|href)\s*=\s*[\"']?https?:", html)
-    for label in ("Primary analysis", "Cox models (cause-specific)", "Software versions"):
+    for label in (
+        "Primary analysis",
+        "Cox models (cause-specific)",
+        "Software versions",
+        "Models adjusted for composition (stroma, immune, purity)",
+    ):
         assert label in html  # table pages, under their labels in workflow/rules/report.smk
     for cohort in DEFAULT_COHORTS:
         assert f"{cohort}.png" in html  # the figures of every cohort

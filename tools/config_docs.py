@@ -126,6 +126,7 @@ def blocks(schema_path=SCHEMA, presets_path=PRESETS):
     top = {k: v for k, v in schema["properties"].items() if k != "download"}
     endpoint = schema["$defs"]["generic_endpoint"]
     preset = schema["$defs"]["preset_endpoint"]
+    reference = schema["$defs"]["reference"]
     header = ("key", "default", "meaning")
     return {
         "top-level": table(header, key_rows(schema, top, schema["required"])),
@@ -135,6 +136,9 @@ def blocks(schema_path=SCHEMA, presets_path=PRESETS):
         ),
         "endpoint": table(header, key_rows(schema, endpoint["properties"], endpoint["required"])),
         "presets": table(header, key_rows(schema, preset["properties"], preset["required"])),
+        "singlecell-reference": table(
+            header, key_rows(schema, reference["properties"], reference["required"])
+        ),
         "preset-rules": preset_rules(presets_path),
     }
 

@@ -471,6 +471,24 @@ def check_genes(config, signatures):
     collection(signatures, gmt)  # a signature named as a set of the collection is a ConfigError
 
 
+def check_singlecell(config):
+    """The single-cell references: `adjust_with` names one of them, and each passes
+    `cells.check_reference` (its file, counts, cell-type columns, gene ids and compartments)."""
+    from selfseed.cells import check_reference
+
+    section = config["singlecell"]
+    references, adjust = section["references"], section["adjust_with"]
+    if adjust is not None and adjust not in references:
+        raise ConfigError(
+            "the reference that adjusts the bulk models is not configured",
+            key="singlecell.adjust_with",
+            found=repr(adjust),
+            expected=f"one of singlecell.references ({', '.join(references) or 'none'}) or null",
+        )
+    for name, entry in references.items():
+        check_reference(entry, name)
+
+
 def check_config(config):
     """Raise ConfigError on the first problem the schema cannot see, in a config that
     snakemake.utils.validate has checked and filled with the schema's defaults."""
@@ -492,6 +510,7 @@ def check_config(config):
             )
     check_primary(config, signatures)
     check_genes(config, signatures)
+    check_singlecell(config)
     folded = {}
     for cohort in config["cohorts"]:
         if cohort.lower() in folded:

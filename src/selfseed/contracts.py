@@ -105,3 +105,42 @@ COX_COLUMNS = (
 )
 # results/qc/{cohort}.dropped.tsv
 DROPPED_COLUMNS = ["kind", "id", "reason", "detail"]
+
+# Run-wide "which cells" tables (results/tables/{name}.tsv, also in RUN_TABLES): the single-cell
+# references' summaries and the bulk models adjusted for composition, written in the summarise job
+# (selfseed.whichcells).
+CELL_TABLES = ("cell_expression", "cell_scores", "cell_dominance", "cell_markers", "composition")
+RUN_TABLES += CELL_TABLES
+# The single-cell reference job (one per reference): its tables
+# (results/singlecell/{reference}/{name}.tsv) and figures (results/plots/singlecell/{reference}/
+# {kind}.png, with .svg beside).
+REFERENCE_TABLES = ("expression", "scores", "dominance", "markers", "dropped")
+REFERENCE_PLOTS = ("dotplot", "violins")
+# results/tables/composition.tsv: the signature's HR per SD before and after adjustment for the
+# reference's marker scores, per cohort and pooled (cohort = "pooled").
+COMPOSITION_COLUMNS = [
+    "cohort",
+    "endpoint",
+    "signature",
+    "method",
+    "hazard",
+    "model",
+    "covariates",
+    "n",
+    "events",
+    "hr",
+    "ci_low",
+    "ci_high",
+    "p",
+    "coef",
+    "se",
+    "hr_unadjusted",
+    "share_explained",
+    "k",
+    "cohorts",
+    "tau2",
+    "i2",
+    "marker_genes",
+    "reference",
+    "note",
+]

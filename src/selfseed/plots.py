@@ -755,3 +755,93 @@ def score_correlation(frames, path):
             va="top",
         )
     save(fig, path)
+
+
+# adjusted-model series of the composition forest plot: colour, marker, vertical offset
+ADJUSTMENT_SERIES = {
+    "unadjusted": (OKABE_ITO["black"], "o", -0.25, "unadjusted"),
+    "stroma_immune": (OKABE_ITO["blue"], "s", 0.0, "adjusted for stromal + immune scores"),
+    "purity": (OKABE_ITO["orange"], "^", 0.25, "adjusted for malignant-cell score (purity)"),
+}
+
+
+def composition_forest(composition, path, *, signature, method):
+    """HR per SD of one signature score per cohort and pooled (random effects), unadjusted and
+    adjusted for composition (a series per model, composition.tsv), one panel per hazard
+    (cause-specific Cox, Fine-Gray); rows without an estimate say so."""
+    table = composition[(composition["signature"] == signature) & (composition["method"] == method)]
+    cohorts = ordered(table.loc[table["cohort"] != "pooled", "cohort"]) + ["pooled"]
+    labels = composition_labels(table, cohorts)
+    left, height = text_inches(labels, 7) + 0.3, 0.45 * len(cohorts) + 1.5
+    width = left + 2 * 2.6 + 0.5
+    fig = figure(figsize=(width, height))
+    with plt.rc_context(STYLE):
+        axes = fig.subplots(
+            1,
+            2,
+            squeeze=False,
+            gridspec_kw={"left": left / width, "right": 1 - 0.2 / width, "wspace": 0.15}
+            | {"top": 1 - 0.9 / height, "bottom": 0.5 / height},
+        )[0]
+        finite = table[["ci_low", "ci_high"]].to_numpy(float)
+        finite = finite[np.isfinite(finite) & (finite > 0)]
+        bounds = [min([0.5, *finite]) / 1.1, max([2.0, *finite]) * 1.1]
+        for ax, hazard, title in zip(
+            axes,
+            ("cause_specific", "subdistribution"),
+            ("cause-specific Cox", "Fine-Gray"),
+            strict=True,
+        ):
+            composition_panel(ax, table[table["hazard"] == hazard], cohorts, bounds)
+            axes_title(ax, title)
+            ax.set_yticks(range(len(cohorts)), labels if ax is axes[0] else [""] * len(cohorts))
+        composition_header(fig, height, f"{signature} · {method}")
+    save(fig, path)
+
+
+def composition_header(fig, height, score):
+    """Title and legend (one entry per model) of `composition_forest`."""
+    handles = [
+        Line2D([], [], color=c, marker=m, ms=4, label=text)
+        for c, m, _, text in ADJUSTMENT_SERIES.values()
+    ]
+    fig.legend(handles=handles, loc="upper left", ncol=3, bbox_to_anchor=(0.02, 1 - 0.35 / height))
+    title = f"{score}: hazard ratio per SD of score before and after adjustment for composition"
+    fig.suptitle(title, fontsize=8.5, x=0.02, ha="left", y=1 - 0.08 / height, va="top")
+
+
+def composition_labels(table, cohorts):
+    """Row labels of `composition_forest`: each cohort (and the pool) with its patients and events."""
+    counts = table[(table["model"] == "unadjusted") & (table["hazard"] == "cause_specific")]
+    counts = counts.set_index("cohort").reindex(cohorts)
+    return [
+        f"{'pooled (random effects)' if c == 'pooled' else c}"
+        + ("" if pd.isna(r.n) else f" (n={int(r.n)}, {int(r.events)} events)")
+        for c, r in zip(cohorts, counts.itertuples(), strict=True)
+    ]
+
+
+def composition_panel(ax, rows, cohorts, bounds):
+    """One hazard's panel of `composition_forest`: each cohort's row with a point and CI per
+    adjustment; 'not estimable' where no model of the row has an estimate."""
+    ax.set_xscale("log")
+    ax.set_xlim(*bounds)
+    ax.set_ylim(len(cohorts) - 0.5, -0.5)
+    for y, cohort in enumerate(cohorts):
+        part = rows[rows["cohort"] == cohort].set_index("model")
+        drawn = False
+        for model, (colour, marker, offset, _) in ADJUSTMENT_SERIES.items():
+            if model not in part.index or not np.isfinite(part.loc[model, "hr"]):
+                continue
+            r = part.loc[model]
+            ax.plot([r["ci_low"], r["ci_high"]], [y + offset] * 2, color=colour, lw=0.9)
+            ax.plot(r["hr"], y + offset, marker, color=colour, ms=4)
+            drawn = True
+        if not drawn:
+            ax.text(1, y, "not estimable", ha="center", va="center", fontsize=6.5)
+    ax.axvline(1, color=OKABE_ITO["grey"], lw=0.6, ls="--")
+    ax.xaxis.set_major_locator(ticker.FixedLocator([0.25, 0.5, 1, 2, 4, 8]))
+    ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_locator(ticker.NullLocator())
+    ax.tick_params(axis="y", length=0)
+    axis_labels(ax, "HR per SD (95% CI)", below=0.3)

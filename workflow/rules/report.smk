@@ -40,11 +40,13 @@ TABLE_PAGES = {name: f"results/report/tables/{name}.html" for name in TABLES}
 PRIMARY_SIGNATURE = config["primary"]["signature"]
 FOREST_PLOTS = {PRIMARY_SIGNATURE: f"results/plots/forest/{PRIMARY_SIGNATURE}.png"}
 FOREST_SVGS = {PRIMARY_SIGNATURE: f"results/plots/forest/{PRIMARY_SIGNATURE}.svg"}
+TABLE_INFO |= CELL_TABLE_INFO  # the "Which cells" tables (cells_common.smk)
 
 
 rule summarise:
     input:
         unpack(model_tables),
+        unpack(cell_inputs),
         **{
             name: expand(f"results/models/{{cohort}}/{file}", cohort=COHORTS)
             for name, file in COHORT_SUMMARY.items()
@@ -80,6 +82,7 @@ rule summarise:
             )
             for signature, path in FOREST_PLOTS.items()
         },
+        **CELL_OUTPUTS,
         forest=report(
             "results/plots/forest.png",
             caption="../report/forest.rst",

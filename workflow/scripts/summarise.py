@@ -5,6 +5,7 @@ from selfseed.contracts import COHORT_SUMMARY, MODEL_TABLES
 from selfseed.logs import job_log
 from selfseed.pipeline import summarise
 from selfseed.report import build
+from selfseed.whichcells import which_cells
 
 outputs = dict(snakemake.output.items())
 tables = {name: outputs[name] for name in snakemake.params.descriptions}
@@ -17,6 +18,14 @@ def by_prefix(prefix):
 
 
 with job_log(snakemake):
+    # the "Which cells" tables, figure and page, beside the summary (it needs none of its tables)
+    cells_done = which_cells(
+        dict(snakemake.input.items()),
+        snakemake.config,
+        tables=tables,
+        outputs={"forest": outputs["composition_forest"], "page": outputs["cells_page"]},
+        parallel=snakemake.threads > 1,
+    )
     cohort_provenance, figures_drawn = summarise(
         {name: snakemake.input[name] for name in MODEL_TABLES},
         {name: snakemake.input[name] for name in COHORT_SUMMARY},
@@ -33,6 +42,7 @@ with job_log(snakemake):
         planning=snakemake.config["planning"],
         threads=snakemake.threads,
     )
+    cells_done()
     build(
         tables,
         cohort_provenance,
