@@ -116,9 +116,21 @@ def requested_urls(driver):
 
 
 def click(driver, xpath):
+    """Click the element at `xpath` once it is in view and no menu item moving into place covers
+    it (the report's menu animates as categories open; a long menu scrolls)."""
+    from selenium.common.exceptions import ElementClickInterceptedException
     from selenium.webdriver.common.by import By
 
-    driver.find_element(By.XPATH, xpath).click()
+    element = driver.find_element(By.XPATH, xpath)
+    for _ in range(20):
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+        try:
+            element.click()
+            break
+        except ElementClickInterceptedException:
+            time.sleep(0.2)
+    else:
+        element.click()  # the error, with what covers the element
     time.sleep(0.3)
 
 
