@@ -177,7 +177,7 @@ def test_genes_page_escapes_every_text(tmp_path):
     sets = pd.DataFrame(
         {
             "set": ["<script>alert(1)</script>"],
-            "source": ["signature"],
+            "collection": ["signature"],
             "in_ranking": [5],
             "nes": [1.5],
             "nominal_p": [0.04],

@@ -70,9 +70,9 @@ def test_two_runs_give_byte_identical_tables(tmp_path, uninterrupted):
     path = fresh_workdir(tmp_path)
     result = snakemake(path)
     assert result.returncode == 0, result.stderr[-3000:]
-    # 17 run-wide tables of the summary and 3 of `pathways`, 3 dropped-sample/gene lists, 11 model
+    # 22 run-wide tables of the summary (5 "which cells") and 3 of `pathways`, 3 dropped lists, 11 model
     # tables, the genes and ranking tables and 1 score table per cohort
-    assert len(uninterrupted) == 17 + 3 + 3 + 3 * (11 + 2 + 1)
+    assert len(uninterrupted) == 22 + 3 + 3 + 3 * (11 + 2 + 1)
     second = tables(path)
     assert second.keys() == uninterrupted.keys()
     differ = [name for name in second if second[name] != uninterrupted[name]]

@@ -198,6 +198,20 @@ def test_chunked_equals_in_memory(wu, in_memory, chunk):
         np.testing.assert_allclose(rows[ours], stats[("invasion", theirs)][rows.index], atol=1e-12)
 
 
+def test_many_signature_genes_and_cell_types(wu, in_memory):
+    """25 minor cell types x 12 genes: the flat (cell type, gene) index passes the int8 range of
+    the cell-type codes (it overflowed, and the reference job failed, with a 3-gene signature
+    added to the five)."""
+    genes = list(in_memory.var_names[in_memory.X.getnnz(axis=0) > 100][:12])
+    summary = cell_type_summary(wu, {**SELF_SEEDING, "many": genes}, chunk_cells=500, **SCORING)
+    frame = pd.DataFrame(in_memory[:, genes].X.toarray(), columns=genes)
+    expected = frame.groupby(in_memory.obs["celltype_minor"].to_numpy(), observed=True).mean()
+    rows = summary.expression.query("level == 'celltype_minor'")
+    got = rows.pivot(index="cell_type", columns="gene", values="mean_log1p_cp10k")
+    assert len(expected) == 25
+    np.testing.assert_allclose(got.loc[expected.index, genes], expected, rtol=0, atol=1e-12)
+
+
 def test_summary_reads_a_counts_layer_and_ensembl_ids(wu, wu_summary, tmp_path):
     """The same counts in a layer (X holding log-normalised values), genes as Ensembl ids: the same
     summary after lookup_symbols maps the ids back."""

@@ -237,7 +237,7 @@ def test_default_run_answers_which_genes_which_pathways_how_many_patients(defaul
     assert ranking["z"].is_monotonic_decreasing
     assert ranking["cohorts"].str.count(",").max() == 2
     sets = read(tables / "pathways.tsv").set_index("set")
-    assert (sets["source"] == "Hallmark v2022.1.Hs").sum() == 50
+    assert (sets["collection"] == "Hallmark v2022.1.Hs").sum() == 50
     assert (sets["permutations"] == 250).all()
     assert (sets["seed"] == 0).all()
     assert np.isfinite(sets.loc["self_seeding", "nes"])

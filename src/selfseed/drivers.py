@@ -179,8 +179,8 @@ def pathway_context(ranking_paths, signatures, settings, *, tables, plot):
         ignore_index=True,
     )
     enrichment["statement"] = [
-        statement(enrichment, standing, name) if source == "signature" else ""
-        for name, source in zip(enrichment["set"], enrichment["source"], strict=True)
+        statement(enrichment, standing, name) if collection == "signature" else ""
+        for name, collection in zip(enrichment["set"], enrichment["collection"], strict=True)
     ]
     write_tsv(enrichment, tables["pathways"])
     write_tsv(standing[["signature", *standing.columns[:-1]]], tables["standing"])
@@ -209,7 +209,7 @@ def run_prerank(z, sets, sources, settings):
         log.warning("prerank failed: %s", error)
         note = f"not tested: prerank failed ({type(error).__name__}: {error})"
         rows = [
-            {"set": name, "source": sources[name], "genes": len(set(genes)), "note": note}
+            {"set": name, "collection": sources[name], "genes": len(set(genes)), "note": note}
             for name, genes in sets.items()
         ]
         table = pd.DataFrame(rows).reindex(columns=COLUMNS)
@@ -308,7 +308,7 @@ PAGE_GENE_COLUMNS = {
     "log_hr_change_without_gene": "change in log HR",
     "note": "note",
 }
-PAGE_SET_COLUMNS = ["set", "source", "in_ranking", "nes", "nominal_p", "fdr", "leading_edge"]
+PAGE_SET_COLUMNS = ["set", "collection", "in_ranking", "nes", "nominal_p", "fdr", "leading_edge"]
 
 
 def genes_page(tables, figures):
@@ -319,8 +319,8 @@ def genes_page(tables, figures):
 
     genes, sets, power = tables["genes"], tables["pathways"], tables["power"]
     pooled = genes[genes["cohort"] == "pooled"]
-    signatures = sets[sets["source"] == "signature"]
-    tested = sets[(sets["source"] != "signature") & sets["nes"].notna()]
+    signatures = sets[sets["collection"] == "signature"]
+    tested = sets[(sets["collection"] != "signature") & sets["nes"].notna()]
 
     def statements(texts):
         return "".join(render("genes_statement.html", statement=text) for text in texts)
@@ -346,7 +346,7 @@ def genes_page(tables, figures):
         markup,
         permutations=f"{counts.iloc[0, 0]:.0f}" if len(counts) else "no",
         seed=f"{counts.iloc[0, 1]:.0f}" if len(counts) else "none",
-        sets=len(sets[sets["source"] != "signature"]),
+        sets=len(sets[sets["collection"] != "signature"]),
     )
     return page("selfseed: genes, pathways, power", body)
 

@@ -24,7 +24,7 @@ SEED = 0
 MIN_SIZE, MAX_SIZE = 5, 500  # 5: the self-seeding set; gseapy's default min_size 15 would drop it
 COLUMNS = [
     "set",
-    "source",
+    "collection",
     "genes",
     "in_ranking",
     "es",
@@ -125,7 +125,7 @@ def prerank(
         present = len(set(members) & set(genes.index))
         row = {
             "set": name,
-            "source": (sources or {}).get(name, ""),
+            "collection": (sources or {}).get(name, ""),
             "genes": len(set(members)),
             "in_ranking": present,
             "permutations": permutations,

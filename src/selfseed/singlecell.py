@@ -532,7 +532,10 @@ def cell_type_summary(reference, signatures, *, ctrl_size, n_bins, random_state,
     slot[by_name[present].to_numpy()] = np.arange(len(present))
     signature_gene = slot >= 0
     n_cells, k = len(reference.labels), len(present)
-    codes = {lv: reference.labels[lv].cat.codes.to_numpy() for lv in reference.levels}
+    # int64: the codes are int8 and code * k + gene overflows past 127 (many types or genes)
+    codes = {
+        lv: reference.labels[lv].cat.codes.to_numpy().astype(np.int64) for lv in reference.levels
+    }
     sizes = {lv: len(reference.labels[lv].cat.categories) for lv in reference.levels}
     sums = {lv: np.zeros((3, sizes[lv] * k)) for lv in reference.levels}  # log1p, >0, UMIs
     gene_sum = np.zeros(reference.n_genes)
