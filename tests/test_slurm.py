@@ -106,9 +106,11 @@ def test_default_run_on_slurm_equals_local_run(tmp_path, slurm_env):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
 
-    # every job went through sbatch, once: 1 per cohort + summarise
+    # every job went through sbatch, once: 2 per cohort (cohort, cohort_figures), 1 per single-cell
+    # reference, and summarise, pathways and genes_page
     jobs = submissions(output)
-    assert len(jobs) == len(config["cohorts"]) + 1, output[-5000:]
+    references = len(config["singlecell"]["references"])
+    assert len(jobs) == 2 * len(config["cohorts"]) + references + 3, output[-5000:]
     assert all(len(ids) == 1 for ids in jobs.values())
     assert "Trying to restart" not in output
     # the rules' resources reached sbatch: --mem is a mem_mb, --time a runtime that snakemake printed
@@ -179,6 +181,7 @@ def test_input_error_on_slurm_is_not_rerun_and_ends_the_run_with_its_log(tmp_pat
         **default_config(),
         "cohorts": {"broken": broken_cohort(tmp_path)},
         "primary": {"pool": "all"},
+        "singlecell": {"references": {}, "adjust_with": None},  # the cohort's job is the only one
     }
     path = workdir(tmp_path, config)
     assert snakemake(path, slurm_env, "--dry-run").returncode == 0  # the config checks pass
