@@ -32,9 +32,10 @@ run: install
 report: run
 	$(BIN)/snakemake --cores 1 --report report.html
 
-# The inner loop: no test that starts snakemake (marker `workflow`), no simulation study (`slow`).
+# The inner loop: no test that starts snakemake (marker `workflow`), no simulation study (`slow`),
+# on every core (pytest-xdist; a test file stays in one process, so its fixtures are built once).
 fast: dev
-	$(BIN)/pytest -q -m "not workflow and not slow"
+	$(BIN)/pytest -q -n auto --dist loadfile -m "not workflow and not slow"
 
 test: dev
 	$(BIN)/pytest -q
