@@ -138,8 +138,10 @@ rule summarise:
         "logs/summarise.log",
     benchmark:
         "results/benchmarks/summarise.tsv"
-    # one thread, so it runs beside the last cohort's figure job and `pathways`; with
-    # `--set-threads summarise=2` a second process draws the coverage and agreement figures meanwhile
+    # first of the jobs ready once the cohorts are done: the genes page waits for it
+    priority: 1
+    # one thread, so it runs beside `pathways`; with `--set-threads summarise=2` forked processes run
+    # the "Which cells" step and draw the coverage and agreement figures meanwhile
     threads: 1
     resources:
         attempt=job_attempt,
