@@ -6,7 +6,7 @@ Rows (`--list` prints them with their goals):
 
 - `model-2000`, `model-8000`: the model job of one synthetic parquet cohort of 2,000 / 8,000
   patients x 20,000 genes: a fresh process imports the stack, reads the scored cohort and runs
-  `selfseed.pipeline.model` (every model table, the Kaplan-Meier, cumulative-incidence and spline
+  `selfseed.pipeline.model` and `draw_cohort_figures` (every model table and the cohort's four
   figures), as the cohort job does after scoring. The cohort is ingested and scored once
   beforehand (not timed). Goals: <= 2x and <= 6x the import.
 - `ingest-parquet-8000`: `selfseed.pipeline.ingest` of 1 x 8,000 x 20,000 from parquet in a fresh
@@ -149,26 +149,27 @@ def run_prepare(data, work):
 
 
 def run_model(data, work):
-    """Child: the model job of the scored cohort in `work`: every table and the three figures."""
+    """Child: the model job of the scored cohort in `work`: every table and the four figures."""
     import anndata as ad
 
     from selfseed import pipeline
-    from selfseed.contracts import MODEL_TABLES
+    from selfseed.contracts import COHORT_PLOTS, MODEL_TABLES
 
     _, _, settings = cohort_job_inputs(data)
     scored = ad.read_h5ad(work / "scores.h5ad")
     out = work / "model"
     out.mkdir(exist_ok=True)
     start = time.perf_counter()
-    pipeline.model(
+    drawn = pipeline.model(
         scored,
         settings["covariates"],
         settings["treatment"],
         settings["scoring"]["methods"],
         settings["statistics"],
         tables={name: out / f"{name}.tsv" for name in MODEL_TABLES},
-        plots={name: out / f"{name}.png" for name in ("km", "cif", "spline")},
     )
+    plots = {kind: out / f"{kind}.png" for kind in COHORT_PLOTS}
+    pipeline.draw_cohort_figures(drawn, scored.uns, plots=plots)
     return {"model_s": time.perf_counter() - start, "patients": scored.n_obs}
 
 

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from conftest import REPO
 from selfseed.config import cohort_settings
-from selfseed.contracts import COHORT_PLOTS, COHORT_RANKING, COHORT_SUMMARY, FIGURE_DATA, RUN_TABLES
+from selfseed.contracts import COHORT_PLOTS, COHORT_RANKING, COHORT_SUMMARY, RUN_TABLES
 from selfseed.logs import logged
-from selfseed.pipeline import MODEL_TABLES, analyse_cohort, draw_cohort_figures, summarise
+from selfseed.pipeline import MODEL_TABLES, analyse_cohort, summarise
 from selfseed.sources.tcga_firehose import data_files, read_rsem
 
 SIGNATURE_ROWS = ["IL6|3569", "IL8|3576", "MMP1|4312", "FSCN1|6624", "CXCL1|2919"]
@@ -171,7 +171,7 @@ def cohort_outputs(results, cohort):
         scores_h5ad=results / "scores" / f"{cohort}.h5ad",
         scores_tsv=results / "scores" / f"{cohort}.tsv",
     )
-    outputs.update({name: models / file for name, file in FIGURE_DATA.items()})
+    outputs.update(cohort_plots(results, cohort))
     return outputs
 
 
@@ -180,8 +180,7 @@ def cohort_plots(results, cohort):
 
 
 def run_cohort(config, cohort, results, log):
-    """The cohort job's and its figure job's work under one log: (log text, the job's exit: None
-    when it finished)."""
+    """The cohort job's work under its log: (log text, the job's exit: None when it finished)."""
     exit_code, outputs = None, cohort_outputs(results, cohort)
     try:
         with logged(log):
@@ -191,11 +190,6 @@ def run_cohort(config, cohort, results, log):
                 {},
                 cohort_settings(config, cohort),
                 outputs=outputs,
-            )
-            draw_cohort_figures(
-                {name: outputs[name] for name in FIGURE_DATA},
-                outputs["record"],
-                plots=cohort_plots(results, cohort),
             )
     except SystemExit as stop:
         exit_code = stop.code

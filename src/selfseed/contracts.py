@@ -68,19 +68,9 @@ PATHWAY_TABLES = ("ranking", "pathways", "standing")
 # page that answers which genes, which pathways and how many patients (results/report/genes.html).
 GENE_PLOTS = {"gene_forest": "forest", "enrichment": "enrichment"}
 GENE_PAGE = "genes"
-# Per-cohort figures (results/plots/{kind}/{cohort}.png, with .svg beside), drawn by the cohort's
-# figure job from what the cohort job writes for it (results/models/{cohort}/{file}): the curves of
-# every analysed score, its Kaplan-Meier summary, the median split (patients by group) and the
-# scores with the primary coding's event, at full precision.
+# Per-cohort figures (results/plots/{kind}/{cohort}.png, with .svg beside), drawn by the cohort job
+# at its end from the curves, Kaplan-Meier summary, median split and scores its models gave.
 COHORT_PLOTS = ("km", "cif", "spline", "scores")
-FIGURE_DATA = {
-    "km_curves": "km_curves.parquet",
-    "cif_curves": "cif_curves.parquet",
-    "spline_curves": "spline_curves.parquet",
-    "km_summary": "km_summary.parquet",
-    "median_split": "median_split.parquet",
-    "scores": "scores.parquet",
-}
 
 # cox.tsv's first columns, which other tools read.
 CONTRACT_COLUMNS = [

@@ -48,12 +48,6 @@ def read_table(path):
         return pd.DataFrame()
 
 
-def write_parquet(frame, path):
-    """Write a frame atomically as Parquet (exact values and dtypes, for another job to read)."""
-    with replaced(path) as tmp:
-        frame.to_parquet(tmp, index=False)
-
-
 def write_h5ad(adata, path):
     with replaced(path, suffix=".part.h5ad") as tmp:  # anndata wants the .h5ad suffix
         adata.write_h5ad(tmp)

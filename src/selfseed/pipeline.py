@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 
 from selfseed.contracts import (
+    COHORT_PLOTS,
     CONTRACT_COLUMNS,
     COX_COLUMNS,
     EVENT_COLUMN,
-    FIGURE_DATA,
     MODEL_TABLES,
     UNS_CODINGS,
     UNS_COHORT,
@@ -23,7 +23,7 @@ from selfseed.contracts import (
     score_columns,
 )
 from selfseed.endpoints import coded_samples
-from selfseed.files import read_table, write_h5ad, write_json, write_parquet, write_tsv
+from selfseed.files import read_table, write_h5ad, write_json, write_tsv
 from selfseed.logs import log
 from selfseed.provenance import software_versions
 
@@ -53,9 +53,9 @@ def download(url, dest, limits=None):
 
 
 def analyse_cohort(entry, cohort, files, settings, *, outputs):
-    """One cohort end to end, in one process: ingest, score, model, and what the cohort's figure
-    job draws (`outputs`: the cohort rule's named output files; `settings`: common.smk's
-    cohort_settings). The log ends with the seconds each stage took."""
+    """One cohort end to end, in one process: ingest, score, model, its figures (`outputs`: the
+    cohort rule's named output files; `settings`: common.smk's cohort_settings). The log ends with
+    the seconds each stage took."""
     from selfseed.drivers import cohort_gene_tables
 
     clock = Stopwatch()
@@ -79,22 +79,22 @@ def analyse_cohort(entry, cohort, files, settings, *, outputs):
         scores_tsv=outputs["scores_tsv"],
     )
     clock.lap("score")
-    model(
+    drawn = model(
         scored,
         settings["covariates"],
         settings["treatment"],
         settings["scoring"]["methods"],
         settings["statistics"],
         tables={name: outputs[name] for name in MODEL_TABLES},
-        figure_data={name: outputs[name] for name in FIGURE_DATA},
     )
-    clock.lap("models")
-    cohort_gene_tables(adata, settings, genes=outputs["genes"], ranking=outputs["ranking"])
-    clock.lap("genes")
     write_summary(
         scored, coverage=outputs["coverage"], patients=outputs["patients"], record=outputs["record"]
     )
     clock.lap("models")
+    cohort_gene_tables(adata, settings, genes=outputs["genes"], ranking=outputs["ranking"])
+    clock.lap("genes")
+    draw_cohort_figures(drawn, scored.uns, plots={kind: outputs[kind] for kind in COHORT_PLOTS})
+    clock.lap("figures")
     log.info("%s: seconds per stage: %s", cohort, clock)
 
 
@@ -241,10 +241,10 @@ def log_scoring(cohort, status):
             log.warning("%s: %s by %s %s", cohort, row.signature, row.method, row.reason)
 
 
-def model(adata, covariates, treatment, methods, statistics, *, tables, figure_data=None):
+def model(adata, covariates, treatment, methods, statistics, *, tables):
     """Every survival analysis of one scored cohort: per signature x method, its rows of each model
-    table (written to `tables`), and the curves and median split its figures draw (written to
-    `figure_data`, FIGURE_DATA's files, when given)."""
+    table (written to `tables`). Returns what its figures draw (`figure_frames`, and the scores
+    with the primary coding's event)."""
     from selfseed import analysis
 
     cohort, endpoint = adata.uns[UNS_COHORT], adata.uns[UNS_ENDPOINT]
@@ -271,10 +271,8 @@ def model(adata, covariates, treatment, methods, statistics, *, tables, figure_d
             rows[name] += [{**label, **row} for row in table_rows]
     log_unfitted(rows["cox"])
     write_model_tables(rows, endpoint, tables)
-    if figure_data is not None:
-        scores = primary[[EVENT_COLUMN, *score_columns(primary.columns)]].reset_index()
-        for name, frame in {**figure_frames(results), "scores": scores}.items():
-            write_parquet(frame, figure_data[name])
+    scores = primary[[EVENT_COLUMN, *score_columns(primary.columns)]].reset_index()
+    return {**figure_frames(results), "scores": scores}
 
 
 def model_settings(adata, covariates, treatment, statistics):
@@ -315,8 +313,7 @@ def write_model_tables(rows, endpoint, tables):
 
 
 def figure_frames(results):
-    """What the cohort's figures draw of its analysed scores ([(label, Analysis)]), as FIGURE_DATA's
-    frames: the Kaplan-Meier, cumulative-incidence and spline curves, the Kaplan-Meier summary (log-rank
+    """What the cohort's figures draw of its analysed scores ([(label, Analysis)]): the Kaplan-Meier, cumulative-incidence and spline curves, the Kaplan-Meier summary (log-rank
     p, HR per SD) and the median split, each with its signature and method."""
 
     def stacked(frames):
@@ -357,24 +354,20 @@ KM_SUMMARY_COLUMNS = [
 ]
 
 
-def draw_cohort_figures(figure_data, record, *, plots):
-    """A cohort's figures from what its cohort job wrote (FIGURE_DATA's files and its record):
-    Kaplan-Meier, cumulative incidence, spline HR and score distributions, each a PNG with its SVG
-    beside. Imports only pandas and matplotlib, not the analysis stack."""
+def draw_cohort_figures(frames, uns, *, plots):
+    """A cohort's figures from what `model` returned (`frames`) and its scored AnnData's `uns`:
+    Kaplan-Meier, cumulative incidence, spline HR and score distributions (`plots`, by
+    COHORT_PLOTS kind), each a PNG with its SVG beside."""
     from selfseed.plots import cif_grid, km_grid, score_distributions, spline_grid
 
-    frames = {name: pd.read_parquet(path) for name, path in figure_data.items()}
-    with open(record, encoding="utf-8") as handle:
-        summary = json.load(handle)
-    cohort = summary["cohort"]
-    endpoint = {"name": summary["endpoint"], "label": summary["endpoint_label"]}
+    endpoint = {"name": uns[UNS_ENDPOINT]["name"], "label": uns[UNS_ENDPOINT]["label"]}
+    common = {"cohort": uns[UNS_COHORT], "endpoint": endpoint}
 
     def curves(kind):
         frame = frames[f"{kind}_curves"]
         return [frame] if len(frame) else []
 
     table, split = frames["km_summary"], frames["median_split"]
-    common = {"cohort": cohort, "endpoint": endpoint}
     km_grid(curves("km"), table, **common, path=plots["km"], patients=split if len(split) else None)
     cif_grid(curves("cif"), table, **common, path=plots["cif"])
     spline_grid(curves("spline"), table, **common, path=plots["spline"])

@@ -1,6 +1,5 @@
-# One job per cohort: ingest, scores and models in one process, so the analysis stack is imported
-# once per cohort; then one figure job per cohort, which imports only pandas and matplotlib and
-# runs beside the next cohort's job (benchmarks/README.md, "Default run").
+# One job per cohort: ingest, scores, models and the cohort's figures in one process, so the analysis
+# stack is imported once per cohort (benchmarks/README.md, "Default run").
 rule cohort:
     input:
         unpack(ingest_inputs),
@@ -10,39 +9,11 @@ rule cohort:
             name: f"results/models/{{cohort}}/{file}"
             for name, file in COHORT_SUMMARY.items()
         },
-        **{
-            name: f"results/models/{{cohort}}/{file}"
-            for name, file in FIGURE_DATA.items()
-        },
         ranking=f"results/models/{{cohort}}/{COHORT_RANKING}",
         h5ad="results/cohorts/{cohort}.h5ad",
         dropped="results/qc/{cohort}.dropped.tsv",
         scores_h5ad="results/scores/{cohort}.h5ad",
         scores_tsv="results/scores/{cohort}.tsv",
-    log:
-        "logs/cohort/{cohort}.log",
-    benchmark:
-        "results/benchmarks/cohort/{cohort}.tsv"
-    threads: 1
-    resources:
-        attempt=job_attempt,
-        mem_mb=scaled_by_input(600, 10),
-        runtime=scaled_by_input(10, 0.2),
-    # no config text as params: Snakemake's report embeds them unescaped (the job reads the config)
-    params:
-        config_digest=cohort_digest,
-    script:
-        "../scripts/cohort.py"
-
-
-rule cohort_figures:
-    input:
-        **{
-            name: f"results/models/{{cohort}}/{file}"
-            for name, file in FIGURE_DATA.items()
-        },
-        record=f"results/models/{{cohort}}/{COHORT_SUMMARY['record']}",
-    output:
         km=report(
             "results/plots/km/{cohort}.png",
             caption="../report/km.rst",
@@ -76,13 +47,16 @@ rule cohort_figures:
         spline_svg="results/plots/spline/{cohort}.svg",
         scores_svg="results/plots/scores/{cohort}.svg",
     log:
-        "logs/cohort_figures/{cohort}.log",
+        "logs/cohort/{cohort}.log",
     benchmark:
-        "results/benchmarks/cohort_figures/{cohort}.tsv"
+        "results/benchmarks/cohort/{cohort}.tsv"
     threads: 1
     resources:
         attempt=job_attempt,
-        mem_mb=scaled_by_input(400, 10),
-        runtime=scaled_by_input(5, 0.1),
+        mem_mb=scaled_by_input(600, 10),
+        runtime=scaled_by_input(10, 0.2),
+    # no config text as params: Snakemake's report embeds them unescaped (the job reads the config)
+    params:
+        config_digest=cohort_digest,
     script:
-        "../scripts/cohort_figures.py"
+        "../scripts/cohort.py"

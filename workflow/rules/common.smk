@@ -16,7 +16,6 @@ from selfseed.contracts import (
     COHORT_PLOTS,
     COHORT_RANKING,
     COHORT_SUMMARY,
-    FIGURE_DATA,
     GENE_PAGE,
     GENE_PLOTS,
     MODEL_TABLES,
