@@ -135,3 +135,28 @@ def test_marker_sets_pool_the_compartments_types_and_scores_need_min_genes():
     assert coverage["malignant"].startswith("malignant marker set missing: 0 of its 1 genes")
     scores, coverage = marker_scores(expression, sets, min_genes=2)
     assert list(scores.columns) == ["stromal"]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_cohort_expression_reads_only_the_marker_columns(tmp_path, sparse):
+    """The backed read of a cohort h5ad gives the measured marker genes' columns, equal to the same
+    columns of the whole matrix (dense and CSR), and leaves out genes the cohort lacks."""
+    import anndata as ad
+    import scipy.sparse as sp
+
+    from selfseed.composition import cohort_expression
+
+    rng = np.random.default_rng(1)
+    values = rng.poisson(2.0, size=(12, 6)).astype(np.float32)
+    genes = [f"G{i}" for i in range(6)]
+    adata = ad.AnnData(
+        X=sp.csr_matrix(values) if sparse else values,
+        obs=pd.DataFrame(index=[f"s{i}" for i in range(12)]),
+        var=pd.DataFrame(index=genes),
+    )
+    adata.write_h5ad(tmp_path / "cohort.h5ad")
+    read = cohort_expression(tmp_path / "cohort.h5ad", ["G4", "MISSING", "G1", "G4"])
+    assert list(read.columns) == ["G1", "G4"]
+    assert list(read.index) == list(adata.obs_names)
+    whole = pd.DataFrame(values, index=adata.obs_names, columns=genes)
+    pd.testing.assert_frame_equal(read, whole[["G1", "G4"]])

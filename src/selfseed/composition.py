@@ -65,14 +65,20 @@ def marker_scores(expression, sets, min_genes):
     return pd.DataFrame(scores, index=expression.index), coverage
 
 
-def cohort_expression(path):
-    """The cohort's expression (results/cohorts/{cohort}.h5ad) as samples x genes."""
+def cohort_expression(path, genes):
+    """The cohort's expression (results/cohorts/{cohort}.h5ad) of those of `genes` it measures, as
+    samples x genes: read backed, so only these genes' columns are read."""
     import anndata as ad
     import scipy.sparse as sp
 
-    adata = ad.read_h5ad(path)
-    x = adata.X.toarray() if sp.issparse(adata.X) else np.asarray(adata.X)
-    return pd.DataFrame(x, index=adata.obs_names, columns=adata.var_names)
+    adata = ad.read_h5ad(path, backed="r")
+    try:
+        positions = np.sort(adata.var_names.get_indexer(adata.var_names.intersection(genes)))
+        x = adata.X[:, positions]
+        x = x.toarray() if sp.issparse(x) else np.asarray(x)
+        return pd.DataFrame(x, index=adata.obs_names, columns=adata.var_names[positions])
+    finally:
+        adata.file.close()
 
 
 def too_few_events(frame, terms):
@@ -231,13 +237,13 @@ def composition_table(cohorts, markers, entry, settings, reference):
     from pathlib import Path
 
     sets = marker_sets(markers, entry)
+    genes = list(dict.fromkeys(gene for members in sets.values() for gene in members))
     rows = []
     for cohort, paths in cohorts.items():
         record = json.loads(Path(paths["record"]).read_text())
         patients = pd.read_csv(paths["patients"], sep="\t").set_index("sample_id")
-        scores, coverage = marker_scores(
-            cohort_expression(paths["h5ad"]), sets, settings["min_genes"]
-        )
+        expression = cohort_expression(paths["h5ad"], genes)
+        scores, coverage = marker_scores(expression, sets, settings["min_genes"])
         rows += cohort_rows(cohort, record["endpoint"], patients, scores, coverage, reference)
     table = pd.DataFrame(rows).reindex(columns=COMPOSITION_COLUMNS)
     pooled = pooled_rows(table, settings["statistics"])
