@@ -64,6 +64,27 @@ def test_the_default_reference_passes():
     check_singlecell(config())
 
 
+def test_the_shipped_reference_is_checked_against_its_build_record(monkeypatch, tmp_path):
+    """The default entry is checked against the labels its build recorded, without opening the
+    file; they are the file's own. Another reading of it, or another file, is opened."""
+    from selfseed import cells
+    from selfseed.singlecell import open_reference
+
+    recorded = cells.shipped_labels(entry())
+    read = open_reference(WU, list(recorded)).labels
+    assert recorded == {column: list(read[column].cat.categories) for column in read}
+    assert cells.shipped_labels(entry(counts="raw")) is None
+    assert cells.shipped_labels(entry(gene_column="symbol")) is None
+    assert cells.shipped_labels(entry(path=str(WU))) is None
+    changed = tmp_path / "changed.h5ad"
+    changed.write_bytes(WU.read_bytes() + b"\0")
+    with monkeypatch.context() as patch:
+        patch.setattr(cells, "reference_path", lambda _: str(changed))
+        assert cells.shipped_labels(entry()) is None
+    monkeypatch.setattr(cells, "open_configured", lambda *_: pytest.fail("the file was opened"))
+    check_singlecell(config())
+
+
 @pytest.mark.parametrize(
     ("changes", "problem", "key"),
     [

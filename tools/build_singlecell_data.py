@@ -9,7 +9,8 @@ Outputs (byte-identical on re-run with the same package versions):
   wu2021_CID4465.h5ad   cells x genes, X = the raw UMI counts as int32 CSR; obs = celltype_major,
                         celltype_minor, celltype_subset (categorical, as the authors label them);
                         var_names = the source's gene symbols; HDF5 gzip level 9 with byte shuffle
-  manifest.json         input (sha256, source, licence), output (sha256, shape), versions, counts
+  manifest.json         input (sha256, source, licence), output (sha256, shape), versions, counts,
+                        the labels `open_reference` found when it checked the output
   README.md
 
     python tools/build_singlecell_data.py [--shared ../shared/data] [--out src/selfseed/data/singlecell]
@@ -31,6 +32,7 @@ import scipy.sparse as sp
 
 from selfseed.errors import InputDataError
 from selfseed.files import replaced, sha256
+from selfseed.singlecell import open_reference
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = "singlecell/wu2021_CID4465.RData"
@@ -131,6 +133,21 @@ def readme(manifest):
     return "\n".join(lines)
 
 
+def checked(path):
+    """What `singlecell.open_reference` found when it checked the built file (counts X, gene ids
+    var_names): each cell-type column's labels. A config entry that reads the shipped file so is
+    checked against these before a run, without opening the file (`cells.check_reference`)."""
+    reference = open_reference(path, LABELS)
+    return {
+        "counts": "X",
+        "gene_column": None,
+        "labels": {
+            column: [str(label) for label in reference.labels[column].cat.categories]
+            for column in LABELS
+        },
+    }
+
+
 def build(shared, out):
     x, genes, labels = read_experiment(shared / SOURCE)
     adata = ad.AnnData(x, obs=labels, var=pd.DataFrame(index=genes))
@@ -166,6 +183,7 @@ def build(shared, out):
         },
         "cells_per_celltype_major": labels["celltype_major"].value_counts().to_dict(),
         "label_levels": {label: len(labels[label].cat.categories) for label in LABELS},
+        "checked": checked(path),
     }
     text = json.dumps(manifest, indent=2) + "\n"
     with replaced(out / "manifest.json") as part:

@@ -75,12 +75,38 @@ def check_reference(entry, name):
             key=f"{key}.path",
             expected="an .h5ad file (relative to the directory snakemake runs in), or shipped",
         )
-    try:
-        labels = open_configured(entry, name).labels[level].cat.categories
-    except InputDataError as error:
-        error.key = entry_key(error, entry, key)
-        raise
-    check_compartments(entry, labels, key)
+    labels = shipped_labels(entry)
+    if labels is None:
+        try:
+            read = open_configured(entry, name).labels
+        except InputDataError as error:
+            error.key = entry_key(error, entry, key)
+            raise
+        labels = {column: read[column].cat.categories for column in read}
+    check_compartments(entry, pd.Index(labels[level]), key)
+
+
+def shipped_labels(entry):
+    """{cell-type column: labels} of the shipped reference as its build checked it (manifest.json
+    `checked`), when `entry` reads that file as it was checked (same file, counts, gene ids and
+    columns); else None and the file is opened."""
+    import json
+
+    from selfseed.files import sha256
+
+    if entry["path"] != SHIPPED:
+        return None
+    manifest = json.loads(
+        files("selfseed").joinpath(*SHIPPED_FILE[:-1], "manifest.json").read_text()
+    )
+    checked = manifest["checked"]
+    same = (
+        entry["counts"] == checked["counts"]
+        and entry["gene_column"] == checked["gene_column"]
+        and set(entry["cell_type_columns"]) <= set(checked["labels"])
+        and sha256(reference_path(entry)) == manifest["output"]["sha256"]
+    )
+    return checked["labels"] if same else None
 
 
 def check_compartments(entry, labels, key):
