@@ -313,8 +313,9 @@ def write_model_tables(rows, endpoint, tables):
 
 
 def figure_frames(results):
-    """What the cohort's figures draw of its analysed scores ([(label, Analysis)]): the Kaplan-Meier, cumulative-incidence and spline curves, the Kaplan-Meier summary (log-rank
-    p, HR per SD) and the median split, each with its signature and method."""
+    """What the cohort's figures draw of its analysed scores ([(label, Analysis)]): the
+    Kaplan-Meier, cumulative-incidence and spline curves, the Kaplan-Meier summary (log-rank p, HR
+    per SD) and the median split, each with its signature and method."""
 
     def stacked(frames):
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
