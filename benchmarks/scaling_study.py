@@ -10,7 +10,7 @@ Rows (`--list` prints them with their goals):
   figures), as the cohort job does after scoring. The cohort is ingested and scored once
   beforehand (not timed). Goals: <= 2x and <= 6x the import.
 - `ingest-parquet-8000`: `selfseed.pipeline.ingest` of 1 x 8,000 x 20,000 from parquet in a fresh
-  process (writes the cohort h5ad); its peak RSS from wait4's rusage. Goal: <= 2 GB.
+  process (writes the cohort h5ad); its peak RSS (VmHWM, which the child reports). Goal: <= 2 GB.
 - `e2e-20x2000`, `e2e-50x2000`: `benchmarks/scale.py` end to end (snakemake, 2 cores) on 20 / 50
   parquet cohorts of 2,000 x 20,000; rows also in results/scale.tsv, and `--plot` there draws
   them. Goal: 20 cohorts <= 60x the import; 50 cohorts measured and plotted. They keep both cores
@@ -84,18 +84,26 @@ def synthetic_data(root, cohorts, samples, fmt="parquet"):
     return data
 
 
+def peak_rss_mb():
+    """This process's peak resident set since it started, from /proc (VmHWM). Not from rusage: a
+    child's ru_maxrss starts at its parent's peak at fork, which the synthetic data can raise."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024 / 1e6
+    raise RuntimeError("no VmHWM in /proc/self/status: peak memory is measured on Linux only")
+
+
 def child(*arguments):
     """Run this script's --child mode in a fresh interpreter: (wall s, peak RSS MB, its JSON)."""
     start = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--child", *map(str, arguments)], stdout=subprocess.PIPE
-    )
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", *map(str, arguments)],
+        stdout=subprocess.PIPE,
+        check=True,
+    ).stdout
     wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"child {arguments} failed")
-    return wall, usage.ru_maxrss * 1024 / 1e6, json.loads(output.decode().splitlines()[-1])
+    record = json.loads(output.decode().splitlines()[-1])
+    return wall, record.pop("peak_mb"), record
 
 
 def cohort_job_inputs(data):
@@ -276,7 +284,8 @@ def main():
         parser.error(f"unknown rows {unknown}; rows: {', '.join(ROWS)}")
     if args.child:
         kind, data, work = args.child
-        print(json.dumps(CHILDREN[kind](Path(data), Path(work))))
+        measured = CHILDREN[kind](Path(data), Path(work))
+        print(json.dumps({**measured, "peak_mb": peak_rss_mb()}))
         return
     if args.list or not args.rows:
         for name, (what, goal, _) in ROWS.items():

@@ -111,6 +111,21 @@ def test_at_risk_counts_patients_still_followed():
     assert plots.at_risk([1, 5, 12, 12, 30], [0, 12, 24, 36]) == [5, 3, 1, 0]
 
 
+def test_censor_marks_keep_one_per_column_of_the_time_axis_on_the_curve():
+    rng = np.random.default_rng(3)
+    times = np.r_[0.0, np.sort(rng.uniform(0, 120, 300))]
+    survival = np.r_[1.0, np.cumprod(np.full(300, 0.998))]
+    censored = rng.uniform(0, 120, 8000)
+    x, y = plots.censor_marks(times, survival, censored, span=120)
+    columns = np.floor(censored / (120 / plots.MARK_COLUMNS))
+    assert len(x) == len(np.unique(columns)) <= plots.MARK_COLUMNS
+    assert set(np.floor(x / (120 / plots.MARK_COLUMNS))) == set(columns)
+    assert np.array_equal(y, survival[np.searchsorted(times, x, side="right") - 1])
+    # few patients: every censored time keeps its own mark
+    few = np.array([3.0, 50.0, 7.0])
+    assert np.array_equal(plots.censor_marks(times, survival, few, span=120)[0], np.sort(few))
+
+
 def test_median_split_puts_scores_above_the_median_high(patients):
     from selfseed.survival import km_median_split, median_split
 

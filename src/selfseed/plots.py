@@ -218,17 +218,32 @@ def at_risk(times, ticks):
     return [int((times >= t).sum()) for t in ticks]
 
 
-def km_curve(ax, line, members, colour):
+MARK_COLUMNS = 500  # censoring marks: at most one per 1/500 of the time axis (~a pixel column)
+
+
+def censor_marks(times, survival, censored, span):
+    """Where a group's censoring marks go on its step curve (`times`, `survival`): one mark per
+    1/MARK_COLUMNS of the time axis `span` that holds a censored time (at its first such time), so
+    the cost of a panel does not grow with the number of patients."""
+    censored = np.sort(np.asarray(censored, float))
+    column = np.floor(censored / (span / MARK_COLUMNS))
+    marks = censored[np.r_[True, column[1:] != column[:-1]]] if len(censored) else censored
+    idx = np.searchsorted(times, marks, side="right") - 1
+    return marks, survival[np.clip(idx, 0, None)]
+
+
+def km_curve(ax, line, members, colour, span):
     """One group's Kaplan-Meier step curve (event times only) and, given its `members` (time_months,
-    event), its censoring marks as one line of markers; the curve runs on to the last follow-up."""
+    event), its censoring marks (`censor_marks` over the axis `span`) as one line of markers; the
+    curve runs on to the last follow-up."""
     times, survival = line["time_months"].to_numpy(), line["survival"].to_numpy()
     if members is not None:
         last = members["time_months"].max()
         if last > times[-1]:
             times, survival = np.r_[times, last], np.r_[survival, survival[-1]]
-        censored = members.loc[members["event"] != EVENT, "time_months"].to_numpy()
-        idx = np.searchsorted(times, censored, side="right") - 1
-        ax.plot(censored, survival[np.clip(idx, 0, None)], "|", color=colour, ms=3, mew=0.6)
+        censored = members.loc[members["event"] != EVENT, "time_months"]
+        marks = censor_marks(times, survival, censored, span)
+        ax.plot(*marks, "|", color=colour, ms=3, mew=0.6)
     ax.step(times, survival, where="post", color=colour)
 
 
@@ -241,15 +256,15 @@ def km_grid(curves, summaries, *, cohort, endpoint, path, patients=None):
     if patients is not None and len(patients):
         for (signature, method), part in patients.groupby(["signature", "method"], sort=False):
             split[(signature, method)] = part
+    max_time = max(float(g["time_months"].max()) for g in split.values()) if split else None
 
     def draw(ax, panel, signature, method):
         groups = split.get((signature, method))
         for group, colour in GROUP_COLOURS.items():
             line = panel[panel["group"] == group]
             if not line.empty:
-                km_curve(
-                    ax, line, None if groups is None else groups[groups["group"] == group], colour
-                )
+                members = None if groups is None else groups[groups["group"] == group]
+                km_curve(ax, line, members, colour, span=max_time)
         row = stats.loc[(signature, method)]
         note = row["note"] if isinstance(row["note"], str) else ""
         text = note or f"log-rank p = {row['p']:.2g}\nHR per SD {hr_text(row)}"
@@ -300,7 +315,6 @@ def km_grid(curves, summaries, *, cohort, endpoint, path, patients=None):
         )
         for group, colour in GROUP_COLOURS.items()
     ] + [Line2D([], [], color=OKABE_ITO["black"], marker="|", ls="", label="censored")]
-    max_time = max(float(g["time_months"].max()) for g in split.values()) if split else None
     panel_grid(
         curves,
         title,
