@@ -8,7 +8,8 @@ Rows (`--list` prints them with their goals):
   patients x 20,000 genes: a fresh process imports the stack, reads the scored cohort and runs
   `selfseed.pipeline.model` and `draw_cohort_figures` (every model table and the cohort's four
   figures), as the cohort job does after scoring. The cohort is ingested and scored once
-  beforehand (not timed). Goals: <= 2x and <= 6x the import.
+  beforehand (not timed), which also records its settings: the timed process, like the cohort
+  job's model stage, validates no config. Goals: <= 2x and <= 6x the import.
 - `ingest-parquet-8000`: `selfseed.pipeline.ingest` of 1 x 8,000 x 20,000 from parquet in a fresh
   process (writes the cohort h5ad); its peak RSS (VmHWM, which the child reports). Goal: <= 2 GB.
 - `e2e-20x2000`, `e2e-50x2000`: `benchmarks/scale.py` end to end (snakemake, 2 cores) on 20 / 50
@@ -141,7 +142,8 @@ def run_ingest(data, work):
 
 
 def run_prepare(data, work):
-    """Child: ingest and score the first cohort, the scored AnnData in `work`/scores.h5ad."""
+    """Child: ingest and score the first cohort: the scored AnnData and the cohort's settings (as
+    the cohort job derives them from the config) in `work`."""
     from selfseed import pipeline
 
     adata, settings, record = run_ingest(data, work)
@@ -153,6 +155,7 @@ def run_prepare(data, work):
         scores_h5ad=work / "scores.h5ad",
         scores_tsv=work / "scores.tsv",
     )
+    (work / "settings.json").write_text(json.dumps(settings))
     return record
 
 
@@ -163,7 +166,8 @@ def run_model(data, work):
     from selfseed import pipeline
     from selfseed.contracts import COHORT_PLOTS, MODEL_TABLES
 
-    _, _, settings = cohort_job_inputs(data)
+    # the settings the prepare step derived: the model stage of a cohort job validates no config
+    settings = json.loads((work / "settings.json").read_text())
     scored = ad.read_h5ad(work / "scores.h5ad")
     out = work / "model"
     out.mkdir(exist_ok=True)
@@ -188,7 +192,7 @@ def model_row(samples, root):
     data = synthetic_data(root, 1, samples)
     work = root / f"work-model-{samples}"
     work.mkdir(exist_ok=True)
-    if not (work / "scores.h5ad").is_file():
+    if not (work / "settings.json").is_file():
         child("prepare", data, work)
     wall, peak, record = child("model", data, work)
     return {"wall_s": wall, "peak_mb": peak, **record}
