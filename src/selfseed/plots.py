@@ -148,8 +148,9 @@ def panel_grid(curves, title, path, draw, ylabel, *, risk=None, max_time=None, l
     """One panel per signature (rows) x method (columns) of curves over months;
     draw(ax, panel_curves, signature, method) draws one panel.
 
-    With `risk(ax, signature, method, ticks)`, a numbers-at-risk strip is drawn under each panel;
-    `legend` (matplotlib handles) is shown once, under the title.
+    With `risk(ax, signature, method, ticks, strip)`, a numbers-at-risk strip is drawn under each
+    panel, into the panel's axes with `strip_transforms` (no axes of its own: axes cost more to draw
+    than their text); `legend` (matplotlib handles) is shown once, under the title.
     """
     data = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
     signatures = ordered(data["signature"]) if len(data) else []
@@ -199,7 +200,8 @@ def panel_grid(curves, title, path, draw, ylabel, *, risk=None, max_time=None, l
                 ax.set_xticks(ticks)
                 axis_labels(ax, "months", ylabel if j == 0 else None, below=0.21)
                 if strip:
-                    risk(fig.add_subplot(cell[1], sharex=ax), signature, method, ticks)
+                    transforms_ = strip_transforms(ax, cell[1].get_position(fig))
+                    risk(ax, signature, method, ticks, transforms_)
     fig.suptitle(title, fontsize=9, y=1 - 0.12 / height)
     if legend:
         fig.legend(
@@ -210,6 +212,22 @@ def panel_grid(curves, title, path, draw, ylabel, *, risk=None, max_time=None, l
             bbox_to_anchor=(0.5, 1 - (header - 0.38) / height),
         )
     save(fig, path)
+
+
+STRIP_RANGE = (-0.6, 1.6)  # the vertical units of a numbers-at-risk strip (one row per unit)
+
+
+def strip_transforms(ax, box):
+    """Transforms that place text in the figure-coordinate `box` under `ax`, vertically in
+    STRIP_RANGE units: (x in `ax`'s data units, x in `ax`'s axes fraction)."""
+    low, high = STRIP_RANGE
+    scale = box.height / (high - low)
+    rows = transforms.Affine2D().scale(1, scale).translate(0, box.y0 - low * scale)
+    rows += ax.figure.transFigure
+    return (
+        transforms.blended_transform_factory(ax.transData, rows),
+        transforms.blended_transform_factory(ax.transAxes, rows),
+    )
 
 
 def at_risk(times, ticks):
@@ -273,34 +291,35 @@ def km_grid(curves, summaries, *, cohort, endpoint, path, patients=None):
         ax.text(0.03, 0.04, text, transform=ax.transAxes, fontsize=6.5)
         ax.set_ylim(0, 1.03)
 
-    def risk(ax, signature, method, ticks):
+    def risk(ax, signature, method, ticks, strip):
         groups = split[(signature, method)]
-        ax.set_ylim(-0.6, 1.6)
+        on_time, at_left = strip
         for y, (group, colour) in enumerate(reversed(GROUP_COLOURS.items())):
             counts = at_risk(groups.loc[groups["group"] == group, "time_months"], ticks)
             for tick, count in zip(ticks, counts, strict=True):
-                ax.text(tick, y, str(count), ha="center", va="center", fontsize=6, color=colour)
+                ax.text(
+                    tick,
+                    y,
+                    str(count),
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color=colour,
+                    transform=on_time,
+                )
             ax.text(
-                -0.1,
-                y,
-                group,
-                ha="right",
-                va="center",
-                fontsize=6,
-                color=colour,
-                transform=ax.get_yaxis_transform(),
+                -0.1, y, group, ha="right", va="center", fontsize=6, color=colour, transform=at_left
             )
         ax.text(
             -0.1,
-            1.6,
+            STRIP_RANGE[1],
             "at risk",
             ha="right",
             va="bottom",
             fontsize=6,
             fontweight="bold",
-            transform=ax.get_yaxis_transform(),
+            transform=at_left,
         )
-        ax.set_axis_off()
 
     title = (
         f"{cohort}: Kaplan-Meier, {endpoint_text(endpoint)}, median split of score "
