@@ -6,7 +6,8 @@ Copies Snakefile, workflow/, config/ and profiles/ into a fresh temporary direct
 is the largest resident set of any single process (the jobs run as child processes). Per rule: the wall
 time of each job from the rules' `benchmark:` files; per cohort job, the seconds of its stages (its log).
 Machines differ about 2x in speed, so each run also times `import scanpy, gseapy, statsmodels.api,
-anndata` in a fresh interpreter (the median of 3) and prints wall / import. Run it with the Python of
+anndata` in a fresh interpreter (the median of 3 before the run and 3 after it) and prints wall /
+import. Run it with the Python of
 the environment to measure (e.g. `.venv/bin/python`; `make install` makes the runtime-only one).
 Usage: python benchmarks/default_run.py [--cores 2] [--repeat 1]
 """
@@ -26,14 +27,27 @@ REPO = Path(__file__).resolve().parents[1]
 STACK = "import scanpy, gseapy, statsmodels.api, anndata"
 
 
-def stack_import_seconds(repeat=3):
-    """Median wall time of importing the analysis stack in a fresh interpreter."""
+def import_times(repeat=3):
+    """Wall times of importing the analysis stack in `repeat` fresh interpreters."""
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c", STACK], check=True)
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
+
+
+def stack_import_seconds(repeat=3):
+    """Median wall time of importing the analysis stack in a fresh interpreter."""
+    return statistics.median(import_times(repeat))
+
+
+def bracketed(measure):
+    """(what `measure()` returns, the median stack import of 3 fresh interpreters before it and 3
+    after it): the machine's speed drifts within minutes, and both sides of the ratio see it."""
+    before = import_times()
+    result = measure()
+    return result, statistics.median(before + import_times())
 
 
 def cold_run(cores):
@@ -74,8 +88,9 @@ def main():
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     for attempt in range(1, args.repeat + 1):
-        wall, cpu, peak_mb, jobs, per_rule, stages = cold_run(args.cores)
-        stack = stack_import_seconds()
+        (wall, cpu, peak_mb, jobs, per_rule, stages), stack = bracketed(
+            lambda: cold_run(args.cores)
+        )
         print(
             f"default run {attempt}: wall {wall:.1f} s = {wall / stack:.1f} x the stack import "
             f"({stack:.2f} s: {STACK}), CPU {cpu:.1f} s, peak RSS {peak_mb:.0f} MB (largest "

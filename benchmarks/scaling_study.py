@@ -1,6 +1,6 @@
 """The scaling study (README "Scale", issue 17): named rows, each run on its own, each quoted as wall
 time and as a multiple of the stack import (`import scanpy, gseapy, statsmodels.api, anndata`, the
-median of 3 fresh interpreters) measured in the same run.
+median of 3 fresh interpreters before the row and 3 after it) measured in the same run.
 
 Rows (`--list` prints them with their goals):
 
@@ -38,6 +38,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
+from default_run import bracketed  # noqa: E402
+
 RESULTS = HERE / "results" / "scaling_study.tsv"
 GRID = [
     (1, 500, "tsv.gz"),
@@ -64,13 +66,6 @@ ROWS = {
     "e2e-50x2000": ("end to end, 50 x 2000 x 20000 parquet", "measured and plotted", None),
     "grid": ("scale.py over the earlier grid (TSV.gz and parquet)", "rows in scale.tsv", None),
 }
-
-
-def stack_import_seconds(repeat=3):
-    """Median wall time of importing the analysis stack in a fresh interpreter."""
-    from default_run import stack_import_seconds as measure
-
-    return measure(repeat)
 
 
 def synthetic_data(root, cohorts, samples, fmt="parquet"):
@@ -297,8 +292,7 @@ def main():
         return
     args.data_root.mkdir(parents=True, exist_ok=True)
     for row in args.rows:
-        stack = stack_import_seconds()
-        result = measure(row, args.data_root)
+        result, stack = bracketed(lambda row=row: measure(row, args.data_root))
         line = record(row, result, stack, args.label)
         append(line)
         print("\t".join(f"{k}={v}" for k, v in line.items()), flush=True)
