@@ -41,6 +41,7 @@ sys.path.insert(0, str(HERE))
 from default_run import bracketed  # noqa: E402
 
 RESULTS = HERE / "results" / "scaling_study.tsv"
+PLOT = HERE / "results" / "scaling_study.png"
 GRID = [
     (1, 500, "tsv.gz"),
     (1, 2000, "tsv.gz"),
@@ -226,7 +227,7 @@ def measure(row, root):
         return ingest_row(root)
     if row.startswith("e2e-"):
         cohorts = int(row.split("-")[1].split("x")[0])
-        return scale_run(cohorts, 2000, "parquet", root, plot=True)
+        return scale_run(cohorts, 2000, "parquet", root)
     for index, (cohorts, samples, fmt) in enumerate(GRID):
         scale_run(cohorts, samples, fmt, root, plot=index == len(GRID) - 1)
     return {}
@@ -260,6 +261,69 @@ def record(row, result, stack, label=None):
     return line
 
 
+def newest_rows(runs):
+    """Per row: its "before" runs (label with "before") and every run of the newest other label."""
+    import pandas as pd
+
+    runs = runs.assign(before=runs["label"].str.contains("before"))
+    chosen = []
+    for _, part in runs.groupby("row", sort=False):
+        after = part[~part["before"]]
+        chosen += [part[part["before"]], after[after["label"] == after["label"].iloc[-1]]]
+    return pd.concat(chosen, ignore_index=True)
+
+
+def plot(results=RESULTS, png=PLOT):
+    """The rows against their goals: the model job's multiple of the import by patients, the
+    parquet ingest's peak and the end-to-end wall time by cohorts (newest_rows)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+    import pandas as pd
+
+    runs = newest_rows(pd.read_csv(results, sep="\t"))
+    fig, (model_ax, ingest_ax, e2e_ax) = plt.subplots(1, 3, figsize=(14, 4.2))
+    style = {True: ("x", "grey", "before"), False: ("o", "C0", "after")}
+    for before, part in runs.groupby("before"):
+        marker, colour, name = style[before]
+        model = part[part["row"].str.startswith("model-")]
+        model_ax.plot(model["patients"], model["multiple"], marker, color=colour, ls="", label=name)
+        ingest = part[part["row"] == "ingest-parquet-8000"]
+        ingest_ax.plot([name] * len(ingest), ingest["peak_mb"], marker, color=colour, ls="")
+    for patients, limit in ((2000, 2), (8000, 6)):
+        model_ax.plot([patients * 0.8, patients * 1.25], [limit] * 2, color="C3", lw=1)
+    model_ax.set(yscale="log", xticks=[2000, 8000], xlabel="patients (one cohort x 20,000 genes)")
+    for axis in (model_ax.yaxis.set_major_formatter, model_ax.yaxis.set_minor_formatter):
+        axis(matplotlib.ticker.FormatStrFormatter("%g"))
+    model_ax.set(ylabel="model job wall / stack import", title="model job (goal: red)")
+    model_ax.legend(fontsize=7)
+    ingest_ax.axhline(2000, color="C3", lw=1)
+    ingest_ax.set(ylabel="peak RSS (MB)", title="parquet ingest, 1 x 8,000 x 20,000 (goal: red)")
+    e2e = runs[runs["row"].str.startswith("e2e-") & ~runs["before"]]
+    cohorts = e2e["row"].str.extract(r"e2e-(\d+)x")[0].astype(int)
+    e2e_ax.plot(cohorts, e2e["wall_s"], "o-", color="C0")
+    for n, run in zip(cohorts, e2e.itertuples(), strict=True):
+        e2e_ax.annotate(
+            f"{run.multiple:.0f}x import ({run.label})",
+            (n, run.wall_s),
+            fontsize=7,
+            xytext=(4, -10),
+            textcoords="offset points",
+        )
+    goal = e2e[cohorts == 20]
+    e2e_ax.plot([20] * len(goal), 60 * goal["stack_import_s"], "_", color="C3", ms=20)
+    e2e_ax.set(xlabel="cohorts of 2,000 x 20,000", ylabel="wall time (s)")
+    e2e_ax.set(title="end to end, 2 cores (goal at 20: 60x import)", xlim=(0, 60), ylim=(0, None))
+    after, before = (
+        ", ".join(dict.fromkeys(runs.loc[runs["before"] == b, "label"])) for b in (0, 1)
+    )
+    fig.suptitle(f"scaling_study.py: the newest runs of each row ({after}); before: {before}")
+    fig.tight_layout()
+    fig.savefig(png, dpi=120, metadata={"Software": None})
+
+
 def append(line, path=RESULTS):
     import pandas as pd
 
@@ -276,6 +340,9 @@ def main():
     parser.add_argument("--data-root", type=Path, default=Path("/tmp/selfseed-scale-data"))
     parser.add_argument("--list", action="store_true", help="print the rows and their goals")
     parser.add_argument("--label", help="free text for the rows (default: the git commit)")
+    parser.add_argument(
+        "--plot", action="store_true", help=f"draw {PLOT.name} from the rows (also after rows)"
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     unknown = [row for row in args.rows if row not in ROWS]
@@ -286,7 +353,7 @@ def main():
         measured = CHILDREN[kind](Path(data), Path(work))
         print(json.dumps({**measured, "peak_mb": peak_rss_mb()}))
         return
-    if args.list or not args.rows:
+    if args.list or not (args.rows or args.plot):
         for name, (what, goal, _) in ROWS.items():
             print(f"{name:22} {what}; goal {goal}")
         return
@@ -296,6 +363,9 @@ def main():
         line = record(row, result, stack, args.label)
         append(line)
         print("\t".join(f"{k}={v}" for k, v in line.items()), flush=True)
+    if args.plot:
+        plot()
+        print(f"drew {PLOT}")
 
 
 if __name__ == "__main__":
