@@ -13,15 +13,17 @@ Rows (`--list` prints them with their goals):
 - `ingest-parquet-8000`: `selfseed.pipeline.ingest` of 1 x 8,000 x 20,000 from parquet in a fresh
   process (writes the cohort h5ad); its peak RSS (VmHWM, which the child reports). Goal: <= 2 GB.
 - `e2e-20x2000`, `e2e-50x2000`: `benchmarks/scale.py` end to end (snakemake, 2 cores) on 20 / 50
-  parquet cohorts of 2,000 x 20,000; rows also in results/scale.tsv, and `--plot` there draws
-  them. Goal: 20 cohorts <= 60x the import; 50 cohorts measured and plotted. They keep both cores
+  parquet cohorts of 2,000 x 20,000; rows also in results/scale.tsv (`scale.py --plot` draws one
+  code's runs there). Goal: 20 cohorts <= 60x the import; 50 cohorts measured and plotted. They
+  keep both cores
   busy for many minutes: run them on a quiet machine.
 - `grid`: the earlier grid of scale.py runs (1 x 500 ... 20 x 2000, TSV.gz and parquet).
 
 Synthetic data (benchmarks/synthetic.py, seed 1) are generated once per size under --data-root and
-reused. Each row appends to results/scaling_study.tsv (labelled with the git commit) and prints it.
+reused. Each row appends to results/scaling_study.tsv (labelled with the git commit) and prints it;
+`--plot` draws results/scaling_study.png from the newest runs of each row, against the goals.
 
-Usage: python benchmarks/scaling_study.py ROW [ROW ...] [--data-root /tmp/selfseed-scale-data]
+Usage: python benchmarks/scaling_study.py ROW [ROW ...] [--data-root /tmp/selfseed-scale-data] [--plot]
        python benchmarks/scaling_study.py --list
 """
 
@@ -269,7 +271,8 @@ def newest_rows(runs):
     chosen = []
     for _, part in runs.groupby("row", sort=False):
         after = part[~part["before"]]
-        chosen += [part[part["before"]], after[after["label"] == after["label"].iloc[-1]]]
+        newest = after["label"].iloc[-1] if len(after) else None
+        chosen += [part[part["before"]], after[after["label"] == newest]]
     return pd.concat(chosen, ignore_index=True)
 
 
@@ -317,7 +320,7 @@ def plot(results=RESULTS, png=PLOT):
     e2e_ax.set(xlabel="cohorts of 2,000 x 20,000", ylabel="wall time (s)")
     e2e_ax.set(title="end to end, 2 cores (goal at 20: 60x import)", xlim=(0, 60), ylim=(0, None))
     after, before = (
-        ", ".join(dict.fromkeys(runs.loc[runs["before"] == b, "label"])) for b in (0, 1)
+        ", ".join(dict.fromkeys(runs.loc[runs["before"] == b, "label"])) for b in (False, True)
     )
     fig.suptitle(f"scaling_study.py: the newest runs of each row ({after}); before: {before}")
     fig.tight_layout()

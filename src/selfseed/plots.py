@@ -200,8 +200,8 @@ def panel_grid(curves, title, path, draw, ylabel, *, risk=None, max_time=None, l
                 ax.set_xticks(ticks)
                 axis_labels(ax, "months", ylabel if j == 0 else None, below=0.21)
                 if strip:
-                    transforms_ = strip_transforms(ax, cell[1].get_position(fig))
-                    risk(ax, signature, method, ticks, transforms_)
+                    placement = strip_transforms(ax, cell[1].get_position(fig))
+                    risk(ax, signature, method, ticks, placement)
     fig.suptitle(title, fontsize=9, y=1 - 0.12 / height)
     if legend:
         fig.legend(
