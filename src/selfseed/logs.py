@@ -1,6 +1,7 @@
 """Rule logs: everything a stage says, and any failure's message, goes to the rule's log file."""
 
 import contextlib
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -58,15 +59,23 @@ def logged(path, *, job=None, cohort=None, attempt=1):
         raise
 
 
+@contextlib.contextmanager
 def job_log(snakemake):
     """`logged` for a rule script: its log, rule, cohort wildcard and attempt (the `attempt`
-    resource of the rule, see workflow/rules/common.smk)."""
-    return logged(
+    resource of the rule, see workflow/rules/common.smk).
+
+    When the script's work is done, its objects are frozen out of the garbage collector
+    (`gc.freeze`): the interpreter's exit would otherwise walk every object that the imports made,
+    about 0.5 s of each job, between one job and the next. atexit handlers and weakref finalizers
+    still run; the outputs are closed by then."""
+    with logged(
         snakemake.log[0],
         job=snakemake.rule,
         cohort=snakemake.wildcards.get("cohort"),
         attempt=snakemake.resources.get("attempt", 1),
-    )
+    ) as job:
+        yield job
+    gc.freeze()
 
 
 def input_error_path(log_path):

@@ -1,0 +1,61 @@
+"""selfseed.logs.job_log, the context of every rule script, run in a fresh interpreter as a job is."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent(
+    """
+    import gc, json, sys, tempfile
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from selfseed.logs import job_log
+
+    out = Path(sys.argv[1])
+    snakemake = SimpleNamespace(
+        log=[str(out / "job.log")], rule="summarise", wildcards={}, resources={"attempt": 1}
+    )
+    scratch = tempfile.TemporaryDirectory(dir=out)  # removed at exit by its weakref finalizer
+    with job_log(snakemake) as log:
+        cycle = [pd.DataFrame({"a": range(1000)})]
+        cycle.append(cycle)  # garbage that only the collector could free
+        log.info("table written")
+        pd.DataFrame({"a": [1, 2]}).to_csv(out / "table.tsv", sep="\\t", index=False)
+        if sys.argv[2] == "fail":
+            raise ValueError("a bug")
+    (out / "state.json").write_text(
+        json.dumps({"frozen": gc.get_freeze_count(), "scratch": scratch.name})
+    )
+    """
+)
+
+
+def run_job(tmp_path, how):
+    script = tmp_path / "job.py"
+    script.write_text(SCRIPT)
+    return subprocess.run(
+        [sys.executable, str(script), str(tmp_path), how], capture_output=True, text=True
+    )
+
+
+def test_a_finished_job_freezes_its_heap_and_still_writes_its_outputs_and_cleans_up(tmp_path):
+    result = run_job(tmp_path, "ok")
+    assert result.returncode == 0, result.stderr
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["frozen"] > 10_000  # the imports' objects are out of the exit's collections
+    assert (tmp_path / "table.tsv").read_text() == "a\n1\n2\n"
+    assert (tmp_path / "job.log").read_text() == "INFO table written\n"
+    assert not (tmp_path / state["scratch"]).exists()  # finalizers still ran at exit
+
+
+def test_a_failed_job_is_not_frozen_and_logs_its_traceback(tmp_path):
+    result = run_job(tmp_path, "fail")
+    assert result.returncode == 1
+    assert not (tmp_path / "state.json").exists()
+    text = (tmp_path / "job.log").read_text()
+    assert "unexpected failure (ValueError: a bug)" in text
+    assert "Traceback" in text
