@@ -601,6 +601,18 @@ CASES = [
         stage="ingest",
     ),
     Case(
+        # pandas reads a column of only TRUE/FALSE as booleans: not 1 and 0 (found by hypothesis)
+        "expression-boolean-column",
+        expression(
+            lambda e: e.assign(
+                **{e.columns[4]: ["TRUE", "FALSE"] * (len(e) // 2) + ["TRUE"] * (len(e) % 2)}
+            )
+        ),
+        InputDataError,
+        ["non-numeric expression values", "'True'", "cohorts.bad.expression"],
+        stage="ingest",
+    ),
+    Case(
         "parquet-expression-text-column",
         lambda ctx: (
             ctx.entry.update(expression="expr.parquet"),

@@ -380,8 +380,11 @@ def without_empty_last(frame, names):
 
 def numeric_block(frame, ids, names, *, cohort, file, key, lines=True):
     """The value columns as float64; a non-numeric cell is an InputDataError naming where."""
+    # pandas reads a column of only TRUE/FALSE cells as booleans, which would pass as 1 and 0
     text_columns = [
-        c for c, dtype in frame.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)
+        c
+        for c, dtype in frame.dtypes.items()
+        if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype)
     ]
     for column in text_columns:
         raw = frame[column]
@@ -392,6 +395,7 @@ def numeric_block(frame, ids, names, *, cohort, file, key, lines=True):
         if bad.any():
             rows = np.flatnonzero(bad)
             first = rows[0]
+            cell = text.iloc[first] if pd.api.types.is_bool_dtype(raw) else raw.iloc[first]
             raise InputDataError(
                 "non-numeric expression values",
                 cohort=cohort,
@@ -399,7 +403,7 @@ def numeric_block(frame, ids, names, *, cohort, file, key, lines=True):
                 line=int(first) + 2 if lines else None,
                 column=names[column],
                 key=key,
-                found=f"{raw.iloc[first]!r} in row {ids.iloc[first]!r} "
+                found=f"{cell!r} in row {ids.iloc[first]!r} "
                 f"({len(rows)} non-numeric cell(s) in this column)",
                 expected="numbers; empty, NA, NaN or null for missing values",
                 fix="write missing values as NA (or leave the cell empty)",
