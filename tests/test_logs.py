@@ -52,7 +52,7 @@ def test_a_finished_job_freezes_its_heap_and_still_writes_its_outputs_and_cleans
     assert not (tmp_path / state["scratch"]).exists()  # finalizers still ran at exit
 
 
-def test_a_failed_job_is_not_frozen_and_logs_its_traceback(tmp_path):
+def test_a_failed_job_exits_1_and_logs_its_traceback_as_a_bug(tmp_path):
     result = run_job(tmp_path, "fail")
     assert result.returncode == 1
     assert not (tmp_path / "state.json").exists()
