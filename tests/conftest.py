@@ -24,6 +24,16 @@ def starting_snakemake():
         )
 
 
+@pytest.fixture
+def svg_copies_on():
+    """Figures drawn in the test are also written as SVG (config `figures: {svg: true}`): the tests
+    read the figures' text there."""
+    from selfseed.contracts import svg_copies
+
+    with svg_copies(True):
+        yield
+
+
 @pytest.fixture(scope="session")
 def shared_data():
     """../shared/data, the real public test files (its README.md lists them); every test that reads

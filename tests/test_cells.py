@@ -13,7 +13,7 @@ import scanpy as sc
 from selfseed.cells import analyse_reference, reference_path
 from selfseed.composition import not_run_table
 from selfseed.config import check_singlecell
-from selfseed.contracts import REFERENCE_PLOTS, REFERENCE_TABLES
+from selfseed.contracts import REFERENCE_PLOTS, REFERENCE_TABLES, svg_copies
 from selfseed.errors import ConfigError, InputDataError
 from selfseed.genes import GENE_TABLE
 
@@ -167,7 +167,8 @@ def job(tmp_path_factory):
         "signatures_gmt": None,
         "scoring": {"ctrl_size": 50, "n_bins": 25, "random_state": 0},
     }
-    analyse_reference(run_config, "wu", outputs=outputs)
+    with svg_copies(True):
+        analyse_reference(run_config, "wu", outputs=outputs)
     return (
         {
             name: pd.read_csv(path, sep="\t")

@@ -178,6 +178,7 @@ def test_signature_sentence(ranking, enrichment):
     )
 
 
+@pytest.mark.usefixtures("svg_copies_on")
 def test_enrichment_plot_png_and_svg(tmp_path, enrichment):
     table, result = enrichment
     path = tmp_path / "enrichment.png"

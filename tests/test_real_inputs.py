@@ -18,7 +18,13 @@ from hypothesis import strategies as st
 
 from conftest import REPO
 from selfseed.config import cohort_settings
-from selfseed.contracts import COHORT_PLOTS, COHORT_RANKING, COHORT_SUMMARY, RUN_TABLES
+from selfseed.contracts import (
+    COHORT_PLOTS,
+    COHORT_RANKING,
+    COHORT_SUMMARY,
+    RUN_TABLES,
+    svg_copies,
+)
 from selfseed.logs import logged
 from selfseed.pipeline import MODEL_TABLES, analyse_cohort, summarise
 from selfseed.sources.tcga_firehose import data_files, read_rsem
@@ -202,8 +208,9 @@ def corpus_run(tmp_path_factory, ucs, gse1992_frames):
     config = validated({**base_config(), "cohorts": corpus(folder / "data", ucs, gse1992_frames)})
     results = folder / "results"
     runs = {}
-    for cohort in config["cohorts"]:
-        runs[cohort] = run_cohort(config, cohort, results, folder / f"{cohort}.log")
+    with svg_copies(True):  # the tests read the figures' text in their SVGs
+        for cohort in config["cohorts"]:
+            runs[cohort] = run_cohort(config, cohort, results, folder / f"{cohort}.log")
     finished = [cohort for cohort, (_, code) in runs.items() if code is None]
     tables = {name: results / "tables" / f"{name}.tsv" for name in RUN_TABLES}
     plots = {
@@ -211,7 +218,7 @@ def corpus_run(tmp_path_factory, ucs, gse1992_frames):
         for name in ("forest", "coverage", "correlation", "gene_forest")
     }
     summary_log = folder / "summarise.log"
-    with logged(summary_log):
+    with logged(summary_log), svg_copies(True):
         summarise(
             {name: [cohort_outputs(results, c)[name] for c in finished] for name in MODEL_TABLES},
             {name: [cohort_outputs(results, c)[name] for c in finished] for name in COHORT_FILES},
@@ -436,6 +443,7 @@ def test_power_table_of_the_corpus_says_why_or_gives_numbers(corpus_run):
 
 
 @pytest.mark.workflow  # imports gseapy and runs prerank in process
+@pytest.mark.usefixtures("svg_copies_on")
 def test_prerank_of_the_corpus_rankings_ends_with_rows(corpus_run, tmp_path):
     from selfseed.drivers import pathway_context
 

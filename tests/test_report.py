@@ -80,6 +80,7 @@ def png_dpi(path):
         return image.info["dpi"][0], image.size
 
 
+@pytest.mark.usefixtures("svg_copies_on")
 def test_km_grid_writes_png_at_150_dpi_and_svg_with_numbers_at_risk(tmp_path, patients):
     table, curves, long, _ = km_inputs(patients)
     path = tmp_path / "km" / "demo.png"
@@ -98,6 +99,19 @@ def test_km_grid_writes_png_at_150_dpi_and_svg_with_numbers_at_risk(tmp_path, pa
     assert n_low in svg
 
 
+def test_a_figure_is_a_png_alone_unless_svg_copies_are_on(tmp_path, patients):
+    from selfseed.contracts import svg_copies
+
+    table, curves, long, _ = km_inputs(patients)
+    path = tmp_path / "km.png"
+    plots.km_grid(curves, table, cohort="demo", endpoint=ENDPOINT, path=path, patients=long)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["km.png"]
+    with svg_copies(True):
+        plots.km_grid(curves, table, cohort="demo", endpoint=ENDPOINT, path=path, patients=long)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["km.png", "km.svg"]
+
+
+@pytest.mark.usefixtures("svg_copies_on")
 def test_figures_are_byte_identical_on_rerun(tmp_path, patients):
     table, curves, long, _ = km_inputs(patients)
     first, second = tmp_path / "a.png", tmp_path / "b.png"
@@ -197,6 +211,7 @@ def test_forest_rows_group_cohorts_and_pooled_estimate_by_method():
     assert plots.hr_text({"hr": 1.25, "ci_low": 1.0, "ci_high": 1.5}) == "1.25 (1.00–1.50)"
 
 
+@pytest.mark.usefixtures("svg_copies_on")
 def test_run_wide_figures(tmp_path, patients):
     coverage = pd.DataFrame(
         {
@@ -637,6 +652,7 @@ def test_templates_are_package_data():
     assert html.endswith("<p>x</p></body></html>\n")
 
 
+@pytest.mark.usefixtures("svg_copies_on")
 def test_build_writes_every_output(tmp_path):
     tables = {}
     frames = {

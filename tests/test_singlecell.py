@@ -303,6 +303,7 @@ def test_markers_on_a_seeded_sample(wu):
     assert not np.allclose(other["score"].head(5), markers["score"].head(5))
 
 
+@pytest.mark.usefixtures("svg_copies_on")
 def test_figures(wu_summary, tmp_path):
     for run in ("a", "b"):
         expression_dotplot(
@@ -318,6 +319,7 @@ def test_figures(wu_summary, tmp_path):
     assert "Cancer Epithelial  n=124" in (tmp_path / "a" / "violins.svg").read_text()
 
 
+@pytest.mark.usefixtures("svg_copies_on")
 def test_figure_text_is_not_mathtext(wu, tmp_path):
     adata = ad.read_h5ad(WU)
     adata.obs["dollars"] = adata.obs["celltype_major"].cat.rename_categories(lambda c: f"$x_{c}$")

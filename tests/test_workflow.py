@@ -65,7 +65,9 @@ def default_run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def survset_run(tmp_path_factory):
-    path = workdir(tmp_path_factory.mktemp("survset"), survset_config())
+    """The SurvSet example, with every figure also as SVG (`figures: {svg: true}`)."""
+    config = {**survset_config(), "figures": {"svg": True}}
+    path = workdir(tmp_path_factory.mktemp("survset"), config)
     result = snakemake(path)
     assert result.returncode == 0, result.stderr[-3000:]
     return path
@@ -204,8 +206,8 @@ def test_default_run_figures(default_run):
     results = default_run / "results"
     for plot in ("km", "cif", "spline", "scores"):
         for cohort in DEFAULT_COHORTS:
-            for suffix in (".png", ".svg"):
-                assert (results / "plots" / plot / f"{cohort}{suffix}").is_file()
+            assert (results / "plots" / plot / f"{cohort}.png").is_file()
+    assert not list(results.rglob("*.svg"))  # figures.svg is off by default
     for name in ("forest", "coverage", "score_correlation"):
         assert (results / "plots" / f"{name}.png").is_file()
     versions = pd.read_csv(results / "tables" / "versions.tsv", sep="\t")
@@ -265,8 +267,7 @@ def test_default_run_answers_which_genes_which_pathways_how_many_patients(defaul
     for heading in ("1. Which genes", "2. Specific to self-seeding", "3. How many patients"):
         assert heading in page
     for name in ("forest", "enrichment"):
-        for suffix in (".png", ".svg"):
-            assert (results / "plots" / "genes" / f"{name}{suffix}").stat().st_size > 0
+        assert (results / "plots" / "genes" / f"{name}.png").stat().st_size > 0
 
 
 def test_default_run_which_cells(default_run):
@@ -308,9 +309,9 @@ def test_default_run_which_cells(default_run):
     )
     np.testing.assert_allclose(pooled["hr"], pooled["hr_m"], rtol=1e-9)
     for path in (
-        results / "plots" / "singlecell" / "wu2021_CID4465" / "dotplot.svg",
-        results / "plots" / "singlecell" / "wu2021_CID4465" / "violins.svg",
-        results / "plots" / "composition_forest.svg",
+        results / "plots" / "singlecell" / "wu2021_CID4465" / "dotplot.png",
+        results / "plots" / "singlecell" / "wu2021_CID4465" / "violins.png",
+        results / "plots" / "composition_forest.png",
     ):
         assert path.is_file()
     page = (results / "report" / "cells.html").read_text()
@@ -353,6 +354,15 @@ def test_survset_example_fits_every_cohort_signature_and_method(survset_run):
     assert "none of the pooled endpoints is local recurrence" in primary.loc[0, "statement"]
     sensitivity = pd.read_csv(results / "tables" / "sensitivity.tsv", sep="\t")
     assert sensitivity["note"].str.startswith("not run: the endpoint has no other codings").all()
+
+
+def test_figures_svg_writes_an_svg_beside_every_png(survset_run):
+    pngs = sorted((survset_run / "results" / "plots").rglob("*.png"))
+    assert len(pngs) == 4 * len(SURVSET_COHORTS) + 2 + 7  # cohorts, reference, run-wide
+    for png in pngs:
+        svg = png.with_suffix(".svg")
+        assert svg.read_text().startswith("<?xml"), svg
+    assert len(list((survset_run / "results" / "plots").rglob("*.svg"))) == len(pngs)
 
 
 def test_report_is_self_contained_and_needs_only_requirements_txt(default_run):

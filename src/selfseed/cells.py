@@ -281,7 +281,7 @@ def marker_rows(reference, level, exclude, entry, name):
 
 
 def draw_reference(summary, signatures, level, malignant, outputs):
-    """The dotplot of the signature genes and the score violins (each PNG with its SVG)."""
+    """The dotplot of the signature genes and the score violins (plots.save: PNG, SVG on request)."""
     from selfseed.singlecell import expression_dotplot, score_violins
 
     expression_dotplot(summary, signatures, outputs["dotplot"], level=level, malignant=malignant)

@@ -1,6 +1,9 @@
 """The formats that pass between the stages, defined once and imported by the rules, the scripts and
 the library: event codes, endpoint and score columns, the AnnData `uns` keys, table names and
-columns, the cohort job's summary files and the figure kinds."""
+columns, the cohort job's summary files, the figure kinds and their file formats."""
+
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 # Event codes of `event` (and of every other endpoint coding's event column).
 CENSORED, EVENT, COMPETING = 0, 1, 2
@@ -64,13 +67,29 @@ COHORT_RANKING = "ranking.tsv"
 # Run-wide tables of the `pathways` job (results/tables/{name}.tsv): the combined ranking, prerank
 # per gene set, and where each signature's genes stand in the ranking.
 PATHWAY_TABLES = ("ranking", "pathways", "standing")
-# Run-wide gene-level figures (results/plots/genes/{name}.png, with .svg beside) and the report
+# Run-wide gene-level figures (results/plots/genes/{name}.png, .svg beside as below) and the report
 # page that answers which genes, which pathways and how many patients (results/report/genes.html).
 GENE_PLOTS = {"gene_forest": "forest", "enrichment": "enrichment"}
 GENE_PAGE = "genes"
-# Per-cohort figures (results/plots/{kind}/{cohort}.png, with .svg beside), drawn by the cohort job
+# Per-cohort figures (results/plots/{kind}/{cohort}.png, .svg beside as below), drawn by the cohort job
 # at its end from the curves, Kaplan-Meier summary, median split and scores its models gave.
 COHORT_PLOTS = ("km", "cif", "spline", "scores")
+
+# Every figure is a PNG, with an SVG of it beside only where SVG_COPIES is on: the config's
+# `figures: {svg: true}`, set by the rule scripts with `svg_copies` (the rules then declare the SVGs
+# as outputs). Off by default: an SVG costs about half as much again as its PNG.
+SVG_COPIES = ContextVar("svg_copies", default=False)
+
+
+@contextmanager
+def svg_copies(enabled):
+    """Within the block, figures are also written as SVG when `enabled`."""
+    token = SVG_COPIES.set(bool(enabled))
+    try:
+        yield
+    finally:
+        SVG_COPIES.reset(token)
+
 
 # cox.tsv's first columns, which other tools read.
 CONTRACT_COLUMNS = [
@@ -103,7 +122,7 @@ CELL_TABLES = ("cell_expression", "cell_scores", "cell_dominance", "cell_markers
 RUN_TABLES += CELL_TABLES
 # The single-cell reference job (one per reference): its tables
 # (results/singlecell/{reference}/{name}.tsv) and figures (results/plots/singlecell/{reference}/
-# {kind}.png, with .svg beside).
+# {kind}.png, .svg beside where SVG_COPIES is on).
 REFERENCE_TABLES = ("expression", "scores", "dominance", "markers", "dropped")
 REFERENCE_PLOTS = ("dotplot", "violins")
 # results/tables/composition.tsv: the signature's HR per SD before and after adjustment for the

@@ -255,7 +255,7 @@ def gene_forest_rows(genes, signature):
 
 def gene_forest(genes, path):
     """Per decomposed signature, a panel of each gene's cause-specific Cox HR per SD of its
-    expression per cohort and pooled (random effects); PNG with its SVG beside (plots.save)."""
+    expression per cohort and pooled (random effects); PNG, and SVG within svg_copies (plots.save)."""
     import matplotlib.pyplot as plt
 
     from selfseed.plots import STYLE, axes_title, figure, forest_panel, save, text_inches

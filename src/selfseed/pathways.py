@@ -218,7 +218,7 @@ def signature_sentence(table, standing, name, alpha=0.05):
 def enrichment_plot(result, table, path, *, title, highlight=("self_seeding",), top=4):
     """Running enrichment score of the `top` tested sets (by FDR, then |NES|) and of the
     `highlight` sets, one panel each, with the positions of the set's genes in the ranking; PNG at
-    150 dpi and SVG beside it (selfseed.plots.save)."""
+    150 dpi (and SVG on request: selfseed.plots.save)."""
     from selfseed.plots import OKABE_ITO, axes_title, axis_labels, figure, save
 
     tested = table[table["note"] == ""]

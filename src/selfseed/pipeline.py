@@ -358,7 +358,7 @@ KM_SUMMARY_COLUMNS = [
 def draw_cohort_figures(frames, uns, *, plots):
     """A cohort's figures from what `model` returned (`frames`) and its scored AnnData's `uns`:
     Kaplan-Meier, cumulative incidence, spline HR and score distributions (`plots`, by
-    COHORT_PLOTS kind), each a PNG with its SVG beside."""
+    COHORT_PLOTS kind), each a PNG (and SVG: plots.save)."""
     from selfseed.plots import cif_grid, km_grid, score_distributions, spline_grid
 
     endpoint = {"name": uns[UNS_ENDPOINT]["name"], "label": uns[UNS_ENDPOINT]["label"]}
@@ -457,7 +457,7 @@ def summarise(
     run_tables |= gene_level(run_tables, cohort_files["genes"], statistics, scores, planning)
     for name, frame in run_tables.items():
         write_tsv(frame, tables[name])
-    forest(cox, meta, plots["forest"])  # each figure with its SVG beside it
+    forest(cox, meta, plots["forest"])
     gene_forest(run_tables["genes"], plots["gene_forest"])
     log.info(
         "cox.tsv: %d rows, %d fitted; meta.tsv: %d rows",

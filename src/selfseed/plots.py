@@ -2,8 +2,9 @@
 distributions; run-wide forest plot, gene coverage heatmap and score-score correlations.
 
 One style for all: Okabe-Ito colour-blind-safe colours, 8 pt text, every figure names its endpoint.
-Each figure is written twice, as PNG at 150 dpi (screens, the report) and as SVG beside it (same
-name, `.svg`; vector, for print), atomically and byte-identically on reruns (no dates or random ids).
+Each figure is written as PNG at 150 dpi (screens, the report) and, within `svg_copies(True)` (the
+config's `figures.svg`), also as SVG beside it (same name, `.svg`; vector, for print), atomically and
+byte-identically on reruns (no dates or random ids).
 """
 
 from pathlib import Path
@@ -26,6 +27,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from selfseed.contracts import (  # noqa: E402
     COMPETING,
     EVENT,
+    SVG_COPIES,
     parse_score_column,
     score_column,
     score_columns,
@@ -49,7 +51,7 @@ CAUSE_STYLES = {EVENT: "-", COMPETING: ":"}
 METHOD_MARKERS = {"zmean": "o", "score_genes": "s", "ssgsea": "^"}
 POOLED_COLOUR = OKABE_ITO["vermillion"]
 HR_RANGE = (1 / 50, 50)  # hazard-ratio axis of the spline panels
-DPI = 150  # PNG for screens and the report; the SVG beside it is the vector version for print
+DPI = 150  # PNG for screens and the report; the SVG (svg_copies) is the vector version
 STYLE = {
     "font.size": 8,
     "axes.titlesize": 8.5,
@@ -69,17 +71,17 @@ STYLE = {
 
 
 def save(fig, path):
-    """Write `fig` as PNG (150 dpi) to `path` and as SVG beside it; atomic, no timestamps.
+    """Write `fig` as PNG (150 dpi) to `path` and, where SVG_COPIES is on, as SVG beside it; atomic,
+    no timestamps.
 
     Every figure has fixed margins, titles and axis labels at fixed places (`axes_title`, `axis_labels`):
     tight layouts and matplotlib's automatic title and label placement measure the drawn text,
     which costs about as much as drawing the figure again."""
     path = Path(path)
     # PNG at zlib level 1: files ~25% larger than at the default level 6, encoded several times faster
-    targets = (
-        (path, "png", {"metadata": {"Software": None}, "pil_kwargs": {"compress_level": 1}}),
-        (path.with_suffix(".svg"), "svg", {"metadata": {"Date": None}}),
-    )
+    targets = [(path, "png", {"metadata": {"Software": None}, "pil_kwargs": {"compress_level": 1}})]
+    if SVG_COPIES.get():
+        targets.append((path.with_suffix(".svg"), "svg", {"metadata": {"Date": None}}))
     with plt.rc_context(STYLE):
         for target, fmt, options in targets:
             with replaced(target) as tmp:
@@ -542,7 +544,7 @@ def forest(cox, meta, path, signatures=None):
 
 
 def forest_per_signature(cox, meta, paths):
-    """One forest plot per signature, `paths`: {signature: png path} (its SVG beside it)."""
+    """One forest plot per signature, `paths`: {signature: png path}."""
     for signature, path in paths.items():
         forest(cox, meta, path, signatures=[signature])
 

@@ -75,5 +75,4 @@ CELL_OUTPUTS = {
         subcategory="bulk models adjusted for composition",
         labels={"figure": "forest plot, unadjusted and adjusted"},
     ),
-    "composition_forest_svg": "results/plots/composition_forest.svg",
 }

@@ -9,6 +9,9 @@ rule cohort:
             name: f"results/models/{{cohort}}/{file}"
             for name, file in COHORT_SUMMARY.items()
         },
+        **svg_outputs(
+            {kind: f"results/plots/{kind}/{{cohort}}.png" for kind in COHORT_PLOTS}
+        ),
         ranking=f"results/models/{{cohort}}/{COHORT_RANKING}",
         h5ad="results/cohorts/{cohort}.h5ad",
         dropped="results/qc/{cohort}.dropped.tsv",
@@ -42,10 +45,6 @@ rule cohort:
             subcategory="distributions",
             labels={"cohort": "{cohort}", "figure": "score distributions"},
         ),
-        km_svg="results/plots/km/{cohort}.svg",
-        cif_svg="results/plots/cif/{cohort}.svg",
-        spline_svg="results/plots/spline/{cohort}.svg",
-        scores_svg="results/plots/scores/{cohort}.svg",
     log:
         "logs/cohort/{cohort}.log",
     benchmark:

@@ -100,6 +100,17 @@ def final_outputs():
     ]
 
 
+def svg_outputs(pngs):
+    """The SVG beside each of the figures `pngs` ({name: PNG path}) as outputs named {name}_svg, when
+    the config's `figures.svg` asks for them (the scripts then write them: selfseed.contracts).
+    """
+    if not config["figures"]["svg"]:
+        return {}
+    return {
+        f"{name}_svg": path.removesuffix(".png") + ".svg" for name, path in pngs.items()
+    }
+
+
 def scaled_by_input(base, per_input_mb=0):
     """A resource callable: (base + per_input_mb x input size in MB) x attempt.
 

@@ -31,6 +31,7 @@ rule pathways:
             )
             for name, path in PATHWAY_OUTPUTS.items()
         },
+        **svg_outputs({"enrichment": GENE_PLOT_PATHS["enrichment"]}),
         enrichment=report(
             GENE_PLOT_PATHS["enrichment"],
             caption="../report/enrichment.rst",
@@ -38,7 +39,6 @@ rule pathways:
             subcategory="figures",
             labels={"figure": "enrichment plot"},
         ),
-        enrichment_svg=GENE_PLOT_PATHS["enrichment"].replace(".png", ".svg"),
     log:
         "logs/pathways.log",
     benchmark:

@@ -39,7 +39,17 @@ TABLE_PAGES = {name: f"results/report/tables/{name}.html" for name in TABLES}
 # the primary signature's forest plot, for the report's front page (forest.png has every signature)
 PRIMARY_SIGNATURE = config["primary"]["signature"]
 FOREST_PLOTS = {PRIMARY_SIGNATURE: f"results/plots/forest/{PRIMARY_SIGNATURE}.png"}
-FOREST_SVGS = {PRIMARY_SIGNATURE: f"results/plots/forest/{PRIMARY_SIGNATURE}.svg"}
+# the run-wide figures' SVGs, where the config asks for them
+SUMMARY_SVGS = svg_outputs(
+    {
+        "forest": "results/plots/forest.png",
+        **{f"forest_{name}": path for name, path in FOREST_PLOTS.items()},
+        "composition_forest": "results/plots/composition_forest.png",
+        "gene_forest": f"results/plots/genes/{GENE_PLOTS['gene_forest']}.png",
+        "coverage_plot": "results/plots/coverage.png",
+        "correlation_plot": "results/plots/score_correlation.png",
+    }
+)
 TABLE_INFO |= CELL_TABLE_INFO  # the "Which cells" tables (cells_common.smk)
 
 
@@ -83,6 +93,7 @@ rule summarise:
             for signature, path in FOREST_PLOTS.items()
         },
         **CELL_OUTPUTS,
+        **SUMMARY_SVGS,
         forest=report(
             "results/plots/forest.png",
             caption="../report/forest.rst",
@@ -90,7 +101,6 @@ rule summarise:
             subcategory="all signatures",
             labels={"signature": "all"},
         ),
-        forest_svg="results/plots/forest.svg",
         summary=report(
             REPORT_PAGES["summary"],
             caption="../report/summary.rst",
@@ -109,7 +119,6 @@ rule summarise:
             category="Provenance",
             labels={"page": "provenance"},
         ),
-        forest_svg_by_signature=list(FOREST_SVGS.values()),
         coverage_plot=report(
             "results/plots/coverage.png",
             caption="../report/coverage_plot.rst",
@@ -131,9 +140,6 @@ rule summarise:
             subcategory="figures",
             labels={"figure": "per-gene forest plot"},
         ),
-        gene_forest_svg=f"results/plots/genes/{GENE_PLOTS['gene_forest']}.svg",
-        coverage_plot_svg="results/plots/coverage.svg",
-        correlation_plot_svg="results/plots/score_correlation.svg",
     log:
         "logs/summarise.log",
     benchmark:

@@ -10,6 +10,12 @@ rule singlecell:
             name: f"results/singlecell/{{reference}}/{name}.tsv"
             for name in REFERENCE_TABLES
         },
+        **svg_outputs(
+            {
+                kind: f"results/plots/singlecell/{{reference}}/{kind}.png"
+                for kind in REFERENCE_PLOTS
+            }
+        ),
         dotplot=report(
             "results/plots/singlecell/{reference}/dotplot.png",
             caption="../report/cells_dotplot.rst",
@@ -27,8 +33,6 @@ rule singlecell:
             subcategory="{reference}",
             labels={"reference": "{reference}", "figure": "scores by cell type"},
         ),
-        dotplot_svg="results/plots/singlecell/{reference}/dotplot.svg",
-        violins_svg="results/plots/singlecell/{reference}/violins.svg",
     log:
         "logs/singlecell/{reference}.log",
     benchmark:

@@ -1,7 +1,7 @@
 from urllib.parse import unquote
 
 from selfseed.config import cohort_sources
-from selfseed.contracts import COHORT_SUMMARY, MODEL_TABLES
+from selfseed.contracts import COHORT_SUMMARY, MODEL_TABLES, svg_copies
 from selfseed.logs import job_log
 from selfseed.pipeline import summarise
 from selfseed.report import build
@@ -17,7 +17,7 @@ def by_prefix(prefix):
     }
 
 
-with job_log(snakemake):
+with job_log(snakemake), svg_copies(snakemake.config["figures"]["svg"]):
     # the "Which cells" tables, figure and page, beside the summary (it needs none of its tables)
     cells_done = which_cells(
         dict(snakemake.input.items()),
