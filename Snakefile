@@ -22,7 +22,6 @@ include: "workflow/rules/cells_common.smk"
 include: "workflow/rules/cohort.smk"
 include: "workflow/rules/singlecell.smk"
 include: "workflow/rules/report.smk"
-include: "workflow/rules/pathways.smk"
 
 
 rule all:

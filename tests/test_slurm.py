@@ -106,11 +106,10 @@ def test_default_run_on_slurm_equals_local_run(tmp_path, slurm_env):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
 
-    # every job went through sbatch, once: 1 per cohort, 1 per single-cell reference, and
-    # summarise, pathways and genes_page
+    # every job went through sbatch, once: 1 per cohort, 1 per single-cell reference, and summarise
     jobs = submissions(output)
     references = len(config["singlecell"]["references"])
-    assert len(jobs) == len(config["cohorts"]) + references + 3, output[-5000:]
+    assert len(jobs) == len(config["cohorts"]) + references + 1, output[-5000:]
     assert all(len(ids) == 1 for ids in jobs.values())
     assert "Trying to restart" not in output
     # the rules' resources reached sbatch: --mem is a mem_mb, --time a runtime that snakemake printed

@@ -62,9 +62,10 @@ RUN_TABLES += GENE_TABLES
 # What the summary reads of each cohort job (results/models/{cohort}/{file}).
 COHORT_SUMMARY = {"coverage": "coverage.tsv", "patients": "patients.tsv", "record": "cohort.json"}
 COHORT_SUMMARY["genes"] = "genes.tsv"  # the cohort's per-gene decomposition (selfseed.drivers)
-# The cohort job's genome-wide ranking (results/models/{cohort}/ranking.tsv), read by `pathways`.
+# The cohort job's genome-wide ranking (results/models/{cohort}/ranking.tsv), read by the summary
+# job's pathway context.
 COHORT_RANKING = "ranking.tsv"
-# Run-wide tables of the `pathways` job (results/tables/{name}.tsv): the combined ranking, prerank
+# Run-wide tables of the pathway context (results/tables/{name}.tsv): the combined ranking, prerank
 # per gene set, and where each signature's genes stand in the ranking.
 PATHWAY_TABLES = ("ranking", "pathways", "standing")
 # Run-wide gene-level figures (results/plots/genes/{name}.png, .svg beside as below) and the report

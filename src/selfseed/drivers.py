@@ -6,13 +6,14 @@
   interest (selfseed.stats.genomewide);
 - run-wide, in the summary: the per-gene rows pooled across cohorts and the study planning table
   (selfseed.stats.power) from the primary analysis's pooled HRs;
-- run-wide, in its own job (`pathways`, the only one that imports gseapy): the weighted Stouffer
-  ranking, `gseapy.prerank` against the gene-set collection with the signatures beside it, where
-  the signature genes stand, the plain sentence and the enrichment plot;
-- the report page that answers the three questions (`genes_page`).
+- run-wide, in a forked process of the summary job (the only step that imports gseapy): the
+  weighted Stouffer ranking, `gseapy.prerank` against the gene-set collection with the signatures
+  beside it, where the signature genes stand, the plain sentence and the enrichment plot;
+- the report page that answers the three questions, last in the summary job.
 
 Degenerate cases (no events, a gene not measured, prerank failing) become rows with a reason.
-Heavy modules are imported inside the functions: the page job needs pandas only.
+Heavy modules are imported inside the functions: the summary's process imports gseapy only in the
+fork that runs prerank.
 """
 
 import numpy as np
@@ -158,7 +159,7 @@ def power_table(primary, cohorts, patients, planning):
     return pd.concat([planning, detectable], ignore_index=True)
 
 
-# ---------------------------------------------------------------- the pathways job
+# ---------------------------------------------------------------- the pathway context
 
 
 def pathway_context(ranking_paths, signatures, settings, *, tables, plot):
@@ -398,7 +399,7 @@ def power_sentences(power):
 
 
 def write_genes_page(tables, figures, path):
-    """Read the tables and write the page (the `genes_page` rule's one call)."""
+    """Read the tables and write the page (the summary job's last step)."""
     from selfseed.files import write_text
 
     tables = {name: read_table(table).fillna({"note": ""}) for name, table in tables.items()}

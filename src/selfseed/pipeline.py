@@ -548,26 +548,26 @@ def skipped_rows(merged):
     ).rename(columns={"note": "reason"})
 
 
-def aside(parallel, draw):
-    """Call `draw()` in a forked process when `parallel` (the caller goes on), else now; returns a
+def aside(parallel, step):
+    """Call `step()` in a forked process when `parallel` (the caller goes on), else now; returns a
     function that waits for it and raises if it failed (its traceback is in the log)."""
     if not parallel:
-        draw()
+        step()
         return lambda: None
     pid = os.fork()
-    if pid == 0:  # the child: draw, then leave without running the parent's exit handlers
+    if pid == 0:  # the child: run the step, then leave without running the parent's exit handlers
         status = 1
         try:
-            draw()
+            step()
             status = 0
         except BaseException:
-            log.exception("drawing in the second process failed")
+            log.exception("a step in a forked process failed")
         finally:
             os._exit(status)
 
     def wait():
         _, status = os.waitpid(pid, 0)
         if os.waitstatus_to_exitcode(status) != 0:
-            raise RuntimeError("figures drawn in the second process failed (traceback in the log)")
+            raise RuntimeError("a step in a forked process failed (traceback in the log)")
 
     return wait

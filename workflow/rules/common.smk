@@ -95,8 +95,6 @@ def final_outputs():
     return [
         *expand("results/plots/{plot}/{cohort}.png", plot=COHORT_PLOTS, cohort=COHORTS),
         *rules.summarise.output,
-        *rules.pathways.output,
-        *rules.genes_page.output,
     ]
 
 

@@ -1,6 +1,9 @@
 # Run-wide outputs and what the Snakemake report shows (`snakemake --report report.html`), in one job
 # (`summarise`): the run-wide tables, the forest plots, the report's summary page, browsable table
-# pages, provenance and the run-wide figures (gene coverage, agreement of scores).
+# pages, provenance and the run-wide figures (gene coverage, agreement of scores), the "Which cells"
+# step, the pathway context (the only step that imports gseapy) and the page on genes, pathways and
+# power. With 2 threads, forked processes run the pathway context, the "Which cells" step and two
+# figures beside the summary: one interpreter imports the stack for all of them.
 
 from urllib.parse import quote
 
@@ -39,13 +42,23 @@ TABLE_PAGES = {name: f"results/report/tables/{name}.html" for name in TABLES}
 # the primary signature's forest plot, for the report's front page (forest.png has every signature)
 PRIMARY_SIGNATURE = config["primary"]["signature"]
 FOREST_PLOTS = {PRIMARY_SIGNATURE: f"results/plots/forest/{PRIMARY_SIGNATURE}.png"}
+# the pathway context (issue 16): its tables and figures, and the page on genes, pathways and power
+PATHWAY_OUTPUTS = {name: f"results/tables/{name}.tsv" for name in PATHWAY_TABLES}
+PATHWAY_INFO = {
+    "ranking": "Genome-wide ranking: weighted Stouffer z per gene",
+    "pathways": "Prerank (gseapy): NES, p, FDR and leading edge per gene set",
+    "standing": "Where the signature genes stand in the ranking",
+}
+GENE_PLOT_PATHS = {
+    name: f"results/plots/genes/{file}.png" for name, file in GENE_PLOTS.items()
+}
 # the run-wide figures' SVGs, where the config asks for them
 SUMMARY_SVGS = svg_outputs(
     {
         "forest": "results/plots/forest.png",
         **{f"forest_{name}": path for name, path in FOREST_PLOTS.items()},
         "composition_forest": "results/plots/composition_forest.png",
-        "gene_forest": f"results/plots/genes/{GENE_PLOTS['gene_forest']}.png",
+        **GENE_PLOT_PATHS,
         "coverage_plot": "results/plots/coverage.png",
         "correlation_plot": "results/plots/score_correlation.png",
     }
@@ -61,6 +74,11 @@ rule summarise:
             name: expand(f"results/models/{{cohort}}/{file}", cohort=COHORTS)
             for name, file in COHORT_SUMMARY.items()
         },
+        rankings=expand(
+            "results/models/{cohort}/{file}", cohort=COHORTS, file=COHORT_RANKING
+        ),
+        # a user's gene-set collection: a change to it reruns the job
+        collection=config["pathways"]["collection"] or [],
     output:
         **{
             name: report(
@@ -94,6 +112,16 @@ rule summarise:
         },
         **CELL_OUTPUTS,
         **SUMMARY_SVGS,
+        **{
+            name: report(
+                path,
+                caption=f"../report/{name}.rst",
+                category="Genes, pathways, power",
+                subcategory="tables (TSV)",
+                labels={"table": PATHWAY_INFO[name], "format": "TSV"},
+            )
+            for name, path in PATHWAY_OUTPUTS.items()
+        },
         forest=report(
             "results/plots/forest.png",
             caption="../report/forest.rst",
@@ -134,25 +162,37 @@ rule summarise:
             labels={"figure": "score correlation"},
         ),
         gene_forest=report(
-            f"results/plots/genes/{GENE_PLOTS['gene_forest']}.png",
+            GENE_PLOT_PATHS["gene_forest"],
             caption="../report/gene_forest.rst",
             category="Genes, pathways, power",
             subcategory="figures",
             labels={"figure": "per-gene forest plot"},
         ),
+        enrichment=report(
+            GENE_PLOT_PATHS["enrichment"],
+            caption="../report/enrichment.rst",
+            category="Genes, pathways, power",
+            subcategory="figures",
+            labels={"figure": "enrichment plot"},
+        ),
+        genes_page=report(
+            f"results/report/{GENE_PAGE}.html",
+            caption="../report/genes_page.rst",
+            category="Genes, pathways, power",
+            labels={"page": "which genes, which pathways, how many patients"},
+        ),
     log:
         "logs/summarise.log",
     benchmark:
         "results/benchmarks/summarise.tsv"
-    # first of the jobs ready once the cohorts are done: the genes page waits for it
-    priority: 1
-    # one thread, so it runs beside `pathways`; with `--set-threads summarise=2` forked processes run
-    # the "Which cells" step and draw the coverage and agreement figures meanwhile
-    threads: 1
+    # the forked processes (pathways, "Which cells", two figures) run beside the summary; with one
+    # thread (--cores 1, --set-threads summarise=1) each runs in turn
+    threads: 2
     resources:
         attempt=job_attempt,
-        mem_mb=scaled_by_input(1000, 2),
-        runtime=scaled_by_input(10, 0.1),
+        # the former summarise and pathways jobs' memory together (the forks share the imports)
+        mem_mb=scaled_by_input(1800, 5),
+        runtime=scaled_by_input(20, 0.2),
     # no config text as params: Snakemake's report embeds them unescaped in a <script> element;
     # the script reads the config itself, the config files' paths are URL-quoted
     params:

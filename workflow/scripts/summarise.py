@@ -1,14 +1,25 @@
 from urllib.parse import unquote
 
 from selfseed.config import cohort_sources
-from selfseed.contracts import COHORT_SUMMARY, MODEL_TABLES, svg_copies
+from selfseed.contracts import (
+    COHORT_SUMMARY,
+    GENE_PLOTS,
+    GENE_TABLES,
+    MODEL_TABLES,
+    PATHWAY_TABLES,
+    svg_copies,
+)
+from selfseed.drivers import pathway_context, write_genes_page
 from selfseed.logs import job_log
-from selfseed.pipeline import summarise
+from selfseed.pipeline import aside, summarise
 from selfseed.report import build
+from selfseed.signatures import load_signatures
 from selfseed.whichcells import which_cells
 
+config = snakemake.config
 outputs = dict(snakemake.output.items())
 tables = {name: outputs[name] for name in snakemake.params.descriptions}
+parallel = snakemake.threads > 1
 
 
 def by_prefix(prefix):
@@ -17,21 +28,32 @@ def by_prefix(prefix):
     }
 
 
-with job_log(snakemake), svg_copies(snakemake.config["figures"]["svg"]):
-    # the "Which cells" tables, figure and page, beside the summary (it needs none of its tables)
+with job_log(snakemake), svg_copies(config["figures"]["svg"]):
+    # the pathway context and the "Which cells" step need none of the summary's tables: with 2
+    # threads they run in forked processes beside it
+    pathways_done = aside(
+        parallel,
+        lambda: pathway_context(
+            list(snakemake.input.rankings),
+            load_signatures(config["signatures"], config["signatures_gmt"]),
+            config["pathways"],
+            tables={name: outputs[name] for name in PATHWAY_TABLES},
+            plot=outputs["enrichment"],
+        ),
+    )
     cells_done = which_cells(
         dict(snakemake.input.items()),
-        snakemake.config,
+        config,
         tables=tables,
         outputs={"forest": outputs["composition_forest"], "page": outputs["cells_page"]},
-        parallel=snakemake.threads > 1,
+        parallel=parallel,
     )
     cohort_provenance, figures_drawn = summarise(
         {name: snakemake.input[name] for name in MODEL_TABLES},
         {name: snakemake.input[name] for name in COHORT_SUMMARY},
-        cohort_sources(snakemake.config),
-        snakemake.config["statistics"],
-        snakemake.config["primary"],
+        cohort_sources(config),
+        config["statistics"],
+        config["primary"],
         tables=tables,
         plots={
             "forest": outputs["forest"],
@@ -39,14 +61,14 @@ with job_log(snakemake), svg_copies(snakemake.config["figures"]["svg"]):
             "correlation": outputs["correlation_plot"],
             "gene_forest": outputs["gene_forest"],
         },
-        planning=snakemake.config["planning"],
+        planning=config["planning"],
         threads=snakemake.threads,
     )
     cells_done()
     build(
         tables,
         cohort_provenance,
-        config=snakemake.config,
+        config=config,
         configfiles=[unquote(path) for path in snakemake.params.configfiles],
         descriptions=snakemake.params.descriptions,
         outputs={
@@ -56,3 +78,9 @@ with job_log(snakemake), svg_copies(snakemake.config["figures"]["svg"]):
         },
     )
     figures_drawn()
+    pathways_done()
+    write_genes_page(
+        {name: outputs[name] for name in (*GENE_TABLES, "pathways", "standing")},
+        {name: outputs[name] for name in GENE_PLOTS},
+        outputs["genes_page"],
+    )
