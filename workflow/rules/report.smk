@@ -2,8 +2,8 @@
 # (`summarise`): the run-wide tables, the forest plots, the report's summary page, browsable table
 # pages, provenance and the run-wide figures (gene coverage, agreement of scores), the "Which cells"
 # step, the pathway context (the only step that imports gseapy) and the page on genes, pathways and
-# power. With 2 threads, forked processes run the pathway context, the "Which cells" step and two
-# figures beside the summary: one interpreter imports the stack for all of them.
+# power. With 2 threads, a forked process runs the pathway context beside the summary (more threads:
+# also the "Which cells" step and two figures): one job, one interpreter start.
 
 from urllib.parse import quote
 
@@ -185,8 +185,8 @@ rule summarise:
         "logs/summarise.log",
     benchmark:
         "results/benchmarks/summarise.tsv"
-    # the forked processes (pathways, "Which cells", two figures) run beside the summary; with one
-    # thread (--cores 1, --set-threads summarise=1) each runs in turn
+    # the pathway context runs in a forked process beside the summary (with 3 threads "Which cells"
+    # too, with 4 two figures too); with one thread (--cores 1) each step runs in turn
     threads: 2
     resources:
         attempt=job_attempt,

@@ -19,7 +19,7 @@ from selfseed.whichcells import which_cells
 config = snakemake.config
 outputs = dict(snakemake.output.items())
 tables = {name: outputs[name] for name in snakemake.params.descriptions}
-parallel = snakemake.threads > 1
+threads = snakemake.threads
 
 
 def by_prefix(prefix):
@@ -29,10 +29,10 @@ def by_prefix(prefix):
 
 
 with job_log(snakemake), svg_copies(config["figures"]["svg"]):
-    # the pathway context and the "Which cells" step need none of the summary's tables: with 2
-    # threads they run in forked processes beside it
+    # steps that need none of the summary's tables run in forked processes beside it, as many as the
+    # threads allow: the pathway context first (the longest), then "Which cells", then two figures
     pathways_done = aside(
-        parallel,
+        threads > 1,
         lambda: pathway_context(
             list(snakemake.input.rankings),
             load_signatures(config["signatures"], config["signatures_gmt"]),
@@ -46,7 +46,7 @@ with job_log(snakemake), svg_copies(config["figures"]["svg"]):
         config,
         tables=tables,
         outputs={"forest": outputs["composition_forest"], "page": outputs["cells_page"]},
-        parallel=parallel,
+        parallel=threads > 2,
     )
     cohort_provenance, figures_drawn = summarise(
         {name: snakemake.input[name] for name in MODEL_TABLES},
@@ -62,7 +62,7 @@ with job_log(snakemake), svg_copies(config["figures"]["svg"]):
             "gene_forest": outputs["gene_forest"],
         },
         planning=config["planning"],
-        threads=snakemake.threads,
+        threads=threads - 2 if threads > 2 else 1,
     )
     cells_done()
     build(
