@@ -1,9 +1,14 @@
-"""selfseed.logs.job_log, the context of every rule script, run in a fresh interpreter as a job is."""
+"""selfseed.logs.job_log, the context of every rule script, run in a fresh interpreter as a job is;
+and the workflow's end, which cancels Snakemake's scheduler wake-ups."""
 
+import inspect
 import json
 import subprocess
 import sys
 import textwrap
+import threading
+
+from selfseed.logs import cancel_scheduler_wakeups
 
 SCRIPT = textwrap.dedent(
     """
@@ -59,3 +64,33 @@ def test_a_failed_job_exits_1_and_logs_its_traceback_as_a_bug(tmp_path):
     text = (tmp_path / "job.log").read_text()
     assert "unexpected failure (ValueError: a bug)" in text
     assert "Traceback" in text
+
+
+class JobScheduler:
+    """Stands in for Snakemake's scheduler: its wake-up timer calls a lambda of this method."""
+
+    def _schedule_reevalutation(self, delay):
+        timer = threading.Timer(delay, lambda: None)
+        timer.start()
+        return timer
+
+
+def test_only_the_scheduler_wakeups_are_cancelled():
+    wakeup = JobScheduler()._schedule_reevalutation(60)
+    other = threading.Timer(60, lambda: None)
+    other.start()
+    cancel_scheduler_wakeups()
+    wakeup.join(10)
+    assert not wakeup.is_alive()
+    assert other.is_alive()
+    other.cancel()
+
+
+def test_snakemake_wakes_its_scheduler_with_that_timer():
+    """Were it renamed, cancel_scheduler_wakeups would find nothing and a run's exit would wait
+    about 1 s for the timer again."""
+    from snakemake.scheduling.job_scheduler import JobScheduler as Scheduler
+
+    source = inspect.getsource(Scheduler._schedule_reevalutation)
+    assert "threading.Timer(" in source
+    assert "lambda" in source

@@ -93,6 +93,26 @@ def unexpected(error):
     print(message, file=sys.stderr)
 
 
+# the qualified name of the function that Snakemake's scheduler wake-up timers call
+SCHEDULER_WAKEUP = "JobScheduler._schedule_reevalutation.<locals>"
+
+
+def cancel_scheduler_wakeups():
+    """Cancel Snakemake's pending scheduler wake-ups, once its scheduler has returned (the
+    workflow's onsuccess and onerror handlers).
+
+    Each scheduling pass starts a non-daemon 1 s `threading.Timer`
+    (`JobScheduler._schedule_reevalutation`, the job-rate window of --max-jobs-per-timespan) that
+    only wakes the scheduler; the interpreter's exit waits for the last one, about 1 s after the
+    last job. Other threads are left alone."""
+    import threading
+
+    for thread in threading.enumerate():
+        wakes = getattr(getattr(thread, "function", None), "__qualname__", "")
+        if isinstance(thread, threading.Timer) and wakes.startswith(SCHEDULER_WAKEUP):
+            thread.cancel()
+
+
 def failed_job_messages(snakemake_log):
     """The error messages of the jobs that failed in a run, read from their rule logs.
 

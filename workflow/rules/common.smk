@@ -130,7 +130,15 @@ def job_attempt(wildcards, attempt):
     return attempt
 
 
+# the run is over: its exit need not wait for the scheduler's last wake-up timer (selfseed.logs)
+onsuccess:
+    from selfseed.logs import cancel_scheduler_wakeups
+
+    cancel_scheduler_wakeups()
+
+
 onerror:
-    from selfseed.logs import failed_job_messages
+    from selfseed.logs import cancel_scheduler_wakeups, failed_job_messages
 
     print(failed_job_messages(log), file=sys.stderr)
+    cancel_scheduler_wakeups()
