@@ -99,6 +99,7 @@ def test_decomposition_without_a_scoring_method_is_a_row_with_the_reason():
     assert skipped["analysis"].item() == "genes"
 
 
+@pytest.mark.usefixtures("svg_copies_on")
 def test_prerank_failure_is_a_row_per_set_with_the_reason(monkeypatch, tmp_path):
     import selfseed.pathways
 
@@ -122,6 +123,7 @@ def test_prerank_failure_is_a_row_per_set_with_the_reason(monkeypatch, tmp_path)
     assert table["nes"].isna().all()
     selfseed.pathways.enrichment_plot(result, table, tmp_path / "e.png", title="t")
     assert (tmp_path / "e.png").stat().st_size
+    assert (tmp_path / "e.svg").stat().st_size
 
 
 def pooled_genes(changes):

@@ -72,8 +72,8 @@ PATHWAY_TABLES = ("ranking", "pathways", "standing")
 # page that answers which genes, which pathways and how many patients (results/report/genes.html).
 GENE_PLOTS = {"gene_forest": "forest", "enrichment": "enrichment"}
 GENE_PAGE = "genes"
-# Per-cohort figures (results/plots/{kind}/{cohort}.png, .svg beside as below), drawn by the cohort job
-# at its end from the curves, Kaplan-Meier summary, median split and scores its models gave.
+# Per-cohort figures (results/plots/{kind}/{cohort}.png, .svg beside as below), drawn by the cohort
+# job at its end from the curves, Kaplan-Meier summary, median split and scores its models gave.
 COHORT_PLOTS = ("km", "cif", "spline", "scores")
 
 # Every figure is a PNG, with an SVG of it beside only where SVG_COPIES is on: the config's

@@ -3,8 +3,8 @@ distributions; run-wide forest plot, gene coverage heatmap and score-score corre
 
 One style for all: Okabe-Ito colour-blind-safe colours, 8 pt text, every figure names its endpoint.
 Each figure is written as PNG at 150 dpi (screens, the report) and, within `svg_copies(True)` (the
-config's `figures.svg`), also as SVG beside it (same name, `.svg`; vector, for print), atomically and
-byte-identically on reruns (no dates or random ids).
+config's `figures.svg`), also as SVG beside it (same name, `.svg`; vector, for print), atomically
+and byte-identically on reruns (no dates or random ids).
 """
 
 from pathlib import Path
