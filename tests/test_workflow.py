@@ -202,6 +202,26 @@ def test_default_run_tables_are_the_committed_snapshot(default_run):
     )
 
 
+def test_the_run_wide_job_writes_the_same_tables_with_one_thread(default_run, tmp_path):
+    """With 2 threads (the default run) the pathway context and "Which cells" run in forked
+    processes beside the summary; with 1 (--cores 1) the same steps run in turn, to the same
+    tables."""
+    path = tmp_path / "run"
+    shutil.copytree(default_run, path, symlinks=True)
+    starting_snakemake()
+    result = subprocess.run(
+        [SNAKEMAKE, "--cores", "1", "--forcerun", "summarise"],
+        cwd=path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "summarise" in result.stderr  # the job ran again
+    tool = load_tool("snapshot")
+    assert tool.snapshot(path) == tool.snapshot(default_run)
+
+
 def test_default_run_figures(default_run):
     results = default_run / "results"
     for plot in ("km", "cif", "spline", "scores"):

@@ -9,10 +9,14 @@ import pandas as pd
 
 from selfseed.contracts import (
     COHORT_PLOTS,
+    COHORT_SUMMARY,
     CONTRACT_COLUMNS,
     COX_COLUMNS,
     EVENT_COLUMN,
+    GENE_PLOTS,
+    GENE_TABLES,
     MODEL_TABLES,
+    PATHWAY_TABLES,
     UNS_CODINGS,
     UNS_COHORT,
     UNS_COVERAGE,
@@ -149,12 +153,14 @@ def ingest(
     must be that URL's (its manifest) before it is read. Compressed files are read within the
     inflation `limits` (the config's `download:` section)."""
     from selfseed.cohort import build_cohort
-    from selfseed.download import check_cached
     from selfseed.inflate import Limits, limited
 
     with limited(Limits.from_config(limits or {})) as bounds:
-        for kind, url in (downloads or {}).items():
-            check_cached(url, files[kind], bounds)
+        if downloads:  # (selfseed.download imports requests, which the embedded cohorts never need)
+            from selfseed.download import check_cached
+
+            for kind, url in downloads.items():
+                check_cached(url, files[kind], bounds)
         adata, dropped_rows = build_cohort(
             entry, cohort, files, max_missing_fraction=max_missing_fraction
         )
@@ -400,6 +406,94 @@ def cohort_coverage(adata):
 
 
 PATIENT_COLUMNS = ["cohort", "signature", "method", "time_months", "event", "score_sd"]
+
+
+# imported before the run-wide job forks, so that the forked steps and the summary share them
+RUN_WIDE_SHARED_IMPORTS = ("selfseed.stats.cox", "selfseed.plots")  # statsmodels, scipy, matplotlib
+
+
+def run_wide(inputs, outputs, config, *, descriptions, configfiles, threads=1):
+    """The summarise job: the run-wide tables and figures (`summarise`), "Which cells"
+    (`whichcells.which_cells`), the report pages (`report.build`), the pathway context
+    (`drivers.pathway_context`) and, last, the page on genes, pathways and power.
+
+    `inputs` and `outputs` are the rule's named files; `descriptions` {table: label} names the run
+    tables; `configfiles` are the config files' paths. With 2 or more `threads` the shared imports
+    are done once, then the pathway context and "Which cells" run in forked processes beside the
+    summary (with 4 or more, two of its figures too); with 1 each step runs in turn."""
+    import importlib
+
+    from selfseed.config import cohort_sources
+    from selfseed.drivers import pathway_context, write_genes_page
+    from selfseed.report import build
+    from selfseed.signatures import load_signatures
+    from selfseed.whichcells import which_cells
+
+    tables = {name: outputs[name] for name in descriptions}
+    parallel = threads > 1
+    if parallel:
+        for module in RUN_WIDE_SHARED_IMPORTS:
+            importlib.import_module(module)
+    pathways_done = aside(
+        parallel,
+        lambda: pathway_context(
+            list(inputs["rankings"]),
+            load_signatures(config["signatures"], config["signatures_gmt"]),
+            config["pathways"],
+            tables={name: outputs[name] for name in PATHWAY_TABLES},
+            plot=outputs["enrichment"],
+        ),
+    )
+    cells_done = which_cells(
+        inputs,
+        config,
+        tables=tables,
+        outputs={"forest": outputs["composition_forest"], "page": outputs["cells_page"]},
+        parallel=parallel,
+    )
+    cohort_provenance, figures_drawn = summarise(
+        {name: inputs[name] for name in MODEL_TABLES},
+        {name: inputs[name] for name in COHORT_SUMMARY},
+        cohort_sources(config),
+        config["statistics"],
+        config["primary"],
+        tables=tables,
+        plots={
+            "forest": outputs["forest"],
+            "coverage": outputs["coverage_plot"],
+            "correlation": outputs["correlation_plot"],
+            "gene_forest": outputs["gene_forest"],
+        },
+        planning=config["planning"],
+        threads=threads - 2 if threads > 2 else 1,
+    )
+    cells_done()
+    build(
+        tables,
+        cohort_provenance,
+        config=config,
+        configfiles=configfiles,
+        descriptions=descriptions,
+        outputs={
+            **{key: outputs[key] for key in ("summary", "provenance", "provenance_html")},
+            "tables": by_prefix(outputs, "table_"),
+            "forest": by_prefix(outputs, "signature_forest_"),
+        },
+    )
+    figures_drawn()
+    pathways_done()
+    write_genes_page(
+        {name: outputs[name] for name in (*GENE_TABLES, "pathways", "standing")},
+        {name: outputs[name] for name in GENE_PLOTS},
+        outputs["genes_page"],
+    )
+
+
+def by_prefix(outputs, prefix):
+    """{name without `prefix`: path} of the outputs whose name starts with it."""
+    return {
+        key.removeprefix(prefix): path for key, path in outputs.items() if key.startswith(prefix)
+    }
 
 
 def summarise(

@@ -2,8 +2,9 @@
 # (`summarise`): the run-wide tables, the forest plots, the report's summary page, browsable table
 # pages, provenance and the run-wide figures (gene coverage, agreement of scores), the "Which cells"
 # step, the pathway context (the only step that imports gseapy) and the page on genes, pathways and
-# power. With 2 threads, a forked process runs the pathway context beside the summary (more threads:
-# also the "Which cells" step and two figures): one job, one interpreter start.
+# power. With 2 threads, the shared imports are done once, then forked processes run the pathway
+# context and the "Which cells" step beside the summary (with 4, two figures too): one job, one
+# interpreter start (selfseed.pipeline.run_wide).
 
 from urllib.parse import quote
 
@@ -185,8 +186,8 @@ rule summarise:
         "logs/summarise.log",
     benchmark:
         "results/benchmarks/summarise.tsv"
-    # the pathway context runs in a forked process beside the summary (with 3 threads "Which cells"
-    # too, with 4 two figures too); with one thread (--cores 1) each step runs in turn
+    # the pathway context and "Which cells" run in forked processes beside the summary (with 4
+    # threads two figures too); with one thread (--cores 1) each step runs in turn
     threads: 2
     resources:
         attempt=job_attempt,
