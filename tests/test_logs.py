@@ -1,5 +1,5 @@
 """selfseed.logs.job_log, the context of every rule script, run in a fresh interpreter as a job is;
-and the workflow's end, which cancels Snakemake's scheduler wake-ups."""
+and the workflow's end, which cancels Snakemake's scheduler wake-ups and freezes its heap."""
 
 import inspect
 import json
@@ -8,7 +8,7 @@ import sys
 import textwrap
 import threading
 
-from selfseed.logs import cancel_scheduler_wakeups
+from selfseed.logs import JOB_GC_THRESHOLD, cancel_scheduler_wakeups
 
 SCRIPT = textwrap.dedent(
     """
@@ -29,11 +29,18 @@ SCRIPT = textwrap.dedent(
         cycle = [pd.DataFrame({"a": range(1000)})]
         cycle.append(cycle)  # garbage that only the collector could free
         log.info("table written")
+        inside = gc.get_threshold()
         pd.DataFrame({"a": [1, 2]}).to_csv(out / "table.tsv", sep="\\t", index=False)
         if sys.argv[2] == "fail":
             raise ValueError("a bug")
     (out / "state.json").write_text(
-        json.dumps({"frozen": gc.get_freeze_count(), "scratch": scratch.name})
+        json.dumps(
+            {
+                "frozen": gc.get_freeze_count(),
+                "scratch": scratch.name,
+                "threshold": {"inside": inside, "after": gc.get_threshold()},
+            }
+        )
     )
     """
 )
@@ -47,7 +54,7 @@ def run_job(tmp_path, how):
     )
 
 
-def test_a_finished_job_freezes_its_heap_and_still_writes_its_outputs_and_cleans_up(tmp_path):
+def test_a_job_collects_less_often_then_freezes_its_heap_and_still_writes_and_cleans_up(tmp_path):
     result = run_job(tmp_path, "ok")
     assert result.returncode == 0, result.stderr
     state = json.loads((tmp_path / "state.json").read_text())
@@ -55,6 +62,9 @@ def test_a_finished_job_freezes_its_heap_and_still_writes_its_outputs_and_cleans
     assert (tmp_path / "table.tsv").read_text() == "a\n1\n2\n"
     assert (tmp_path / "job.log").read_text() == "INFO table written\n"
     assert not (tmp_path / state["scratch"]).exists()  # finalizers still ran at exit
+    # the young generation is collected less often while the job works, as before afterwards
+    assert state["threshold"]["inside"] == [JOB_GC_THRESHOLD, 10, 10]
+    assert state["threshold"]["after"] == [700, 10, 10]
 
 
 def test_a_failed_job_exits_1_and_logs_its_traceback_as_a_bug(tmp_path):
@@ -94,3 +104,18 @@ def test_snakemake_wakes_its_scheduler_with_that_timer():
     source = inspect.getsource(Scheduler._schedule_reevalutation)
     assert "threading.Timer(" in source
     assert "lambda" in source
+
+
+def test_the_end_of_a_run_freezes_the_heap_of_snakemakes_process():
+    """end_of_run runs in Snakemake's process (onsuccess, onerror): here in a fresh interpreter."""
+    code = (
+        "import gc, json; import pandas; from selfseed.logs import end_of_run; "
+        "before = len(gc.get_objects()); end_of_run(); "
+        "print(json.dumps([before, gc.get_freeze_count(), len(gc.get_objects())]))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    before, frozen, left = json.loads(result.stdout)
+    assert before > 50_000  # pandas' objects
+    assert frozen >= before  # all out of the exit's collections
+    assert left < 100

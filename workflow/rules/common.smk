@@ -130,15 +130,16 @@ def job_attempt(wildcards, attempt):
     return attempt
 
 
-# the run is over: its exit need not wait for the scheduler's last wake-up timer (selfseed.logs)
+# the run is over: its exit need not wait for the scheduler's last wake-up timer, nor walk its heap
+# (selfseed.logs.end_of_run)
 onsuccess:
-    from selfseed.logs import cancel_scheduler_wakeups
+    from selfseed.logs import end_of_run
 
-    cancel_scheduler_wakeups()
+    end_of_run()
 
 
 onerror:
-    from selfseed.logs import cancel_scheduler_wakeups, failed_job_messages
+    from selfseed.logs import end_of_run, failed_job_messages
 
     print(failed_job_messages(log), file=sys.stderr)
-    cancel_scheduler_wakeups()
+    end_of_run()
