@@ -71,7 +71,7 @@ def job_log(snakemake):
     While the work runs, the garbage collector's young generation is collected every
     JOB_GC_THRESHOLD allocations instead of every 700: the job's imports and tables make millions
     of objects, and with the default each collection that reaches the older generations walks
-    them again (a job's CPU time is about a tenth less; benchmarks/README.md). When the work is
+    them again (one cohort job's CPU: median 6.9 s -> 6.4 s; benchmarks/README.md). When the work is
     done, its objects are frozen out of the collector (`gc.freeze`): the interpreter's exit would
     otherwise walk every object that the imports made, about 0.5 s of each job, between one job
     and the next. atexit handlers and weakref finalizers still run; the outputs are closed by
