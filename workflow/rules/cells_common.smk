@@ -61,6 +61,7 @@ CELL_TABLE_INFO = {
     ),
 }
 # the summarise job's outputs of the "Which cells" step (besides the cell tables in TABLES)
+COMPOSITION_FOREST = "results/plots/composition_forest.png"
 CELL_OUTPUTS = {
     "cells_page": report(
         "results/report/cells.html",
@@ -69,7 +70,7 @@ CELL_OUTPUTS = {
         labels={"page": "which cells make the signal"},
     ),
     "composition_forest": report(
-        "results/plots/composition_forest.png",
+        COMPOSITION_FOREST,
         caption="../report/composition_forest.rst",
         category="Which cells",
         subcategory="bulk models adjusted for composition",

@@ -90,10 +90,11 @@ def model_tables(wildcards):
 
 def final_outputs():
     """Every per-cohort figure and every run-wide output (tables, report pages, figures): the
-    run-wide rule is defined after this file is included, so it is looked up when called.
+    cohort figures' paths and the run-wide rule are defined after this file is included, so they
+    are looked up when called.
     """
     return [
-        *expand("results/plots/{plot}/{cohort}.png", plot=COHORT_PLOTS, cohort=COHORTS),
+        *expand(list(COHORT_PLOT_PATHS.values()), cohort=COHORTS),
         *rules.summarise.output,
     ]
 

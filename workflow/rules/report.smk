@@ -53,15 +53,18 @@ PATHWAY_INFO = {
 GENE_PLOT_PATHS = {
     name: f"results/plots/genes/{file}.png" for name, file in GENE_PLOTS.items()
 }
-# the run-wide figures' SVGs, where the config asks for them
+# the run-wide figures of the summary itself, and every run-wide figure's SVG where the config asks
+SUMMARY_PLOT_PATHS = {
+    "forest": "results/plots/forest.png",
+    "coverage_plot": "results/plots/coverage.png",
+    "correlation_plot": "results/plots/score_correlation.png",
+}
 SUMMARY_SVGS = svg_outputs(
     {
-        "forest": "results/plots/forest.png",
+        **SUMMARY_PLOT_PATHS,
         **{f"forest_{name}": path for name, path in FOREST_PLOTS.items()},
-        "composition_forest": "results/plots/composition_forest.png",
+        "composition_forest": COMPOSITION_FOREST,
         **GENE_PLOT_PATHS,
-        "coverage_plot": "results/plots/coverage.png",
-        "correlation_plot": "results/plots/score_correlation.png",
     }
 )
 TABLE_INFO |= CELL_TABLE_INFO  # the "Which cells" tables (cells_common.smk)
@@ -124,7 +127,7 @@ rule summarise:
             for name, path in PATHWAY_OUTPUTS.items()
         },
         forest=report(
-            "results/plots/forest.png",
+            SUMMARY_PLOT_PATHS["forest"],
             caption="../report/forest.rst",
             category="Forest plot",
             subcategory="all signatures",
@@ -149,14 +152,14 @@ rule summarise:
             labels={"page": "provenance"},
         ),
         coverage_plot=report(
-            "results/plots/coverage.png",
+            SUMMARY_PLOT_PATHS["coverage_plot"],
             caption="../report/coverage_plot.rst",
             category="Scores",
             subcategory="gene coverage",
             labels={"figure": "gene coverage"},
         ),
         correlation_plot=report(
-            "results/plots/score_correlation.png",
+            SUMMARY_PLOT_PATHS["correlation_plot"],
             caption="../report/correlation.rst",
             category="Scores",
             subcategory="agreement between methods",

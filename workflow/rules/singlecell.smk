@@ -2,6 +2,13 @@
 # expressed by cell type, the per-cell scores and the reference's marker sets. It reads no cohort, so
 # it runs beside the cohort jobs; the summarise job merges its tables, adjusts the
 # bulk models for composition (selfseed.whichcells) and writes the "Which cells" page.
+# the reference's figures (PNG; the SVG beside each where the config asks: svg_outputs)
+REFERENCE_PLOT_PATHS = {
+    kind: f"results/plots/singlecell/{{reference}}/{kind}.png"
+    for kind in REFERENCE_PLOTS
+}
+
+
 rule singlecell:
     input:
         h5ad=reference_file,
@@ -10,14 +17,9 @@ rule singlecell:
             name: f"results/singlecell/{{reference}}/{name}.tsv"
             for name in REFERENCE_TABLES
         },
-        **svg_outputs(
-            {
-                kind: f"results/plots/singlecell/{{reference}}/{kind}.png"
-                for kind in REFERENCE_PLOTS
-            }
-        ),
+        **svg_outputs(REFERENCE_PLOT_PATHS),
         dotplot=report(
-            "results/plots/singlecell/{reference}/dotplot.png",
+            REFERENCE_PLOT_PATHS["dotplot"],
             caption="../report/cells_dotplot.rst",
             category="Which cells",
             subcategory="{reference}",
@@ -27,7 +29,7 @@ rule singlecell:
             },
         ),
         violins=report(
-            "results/plots/singlecell/{reference}/violins.png",
+            REFERENCE_PLOT_PATHS["violins"],
             caption="../report/cells_violins.rst",
             category="Which cells",
             subcategory="{reference}",
