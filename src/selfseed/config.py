@@ -312,7 +312,9 @@ def check_schema(config, schema_path):
     import jsonschema
     import yaml
 
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    # libyaml's loader where PyYAML has it: PyYAML's own takes ~50 ms of each Snakemake start here
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    schema = yaml.load(Path(schema_path).read_text(), Loader=loader)
     validator = jsonschema.Draft202012Validator(schema)
     errors, unknown_keys = [], {}
     for error in validator.iter_errors(config):

@@ -75,7 +75,11 @@ def job_log(snakemake):
     done, its objects are frozen out of the collector (`gc.freeze`): the interpreter's exit would
     otherwise walk every object that the imports made, about 0.5 s of each job, between one job
     and the next. atexit handlers and weakref finalizers still run; the outputs are closed by
-    then."""
+    then. SciPy keeps its docstrings as they are (`selfseed.imports`), which makes it lighter to
+    import."""
+    from selfseed.imports import keep_scipy_docstrings
+
+    keep_scipy_docstrings()
     threshold = gc.get_threshold()
     gc.set_threshold(JOB_GC_THRESHOLD, *threshold[1:])
     try:
