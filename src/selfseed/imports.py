@@ -2,8 +2,9 @@
 
 SciPy 1.17's `xp_capabilities` decorator parses the docstring of each of about 470 functions while
 scipy.stats and its dependencies are imported, to add a table of the array libraries it supports,
-and writes the docstring back: about 0.3 s of the 1.1-1.4 s that importing scipy.stats and
-statsmodels' Cox model takes (benchmarks/job_imports.py). The jobs never show a docstring.
+and writes the docstring back: about 0.3 s of the 1.3-1.4 s that importing scipy.stats and
+statsmodels' Cox model takes, and 0.4 s of a cohort job's imports (benchmarks/job_imports.py). The
+jobs never show a docstring.
 """
 
 KEEP_DOCSTRINGS_IN = "1.17."  # the SciPy releases whose decorator this was measured on
