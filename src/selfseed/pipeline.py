@@ -465,7 +465,7 @@ def run_wide(inputs, outputs, config, *, descriptions, configfiles, threads=1):
             "gene_forest": outputs["gene_forest"],
         },
         planning=config["planning"],
-        threads=threads - 2 if threads > 2 else 1,
+        threads=max(threads - 2, 1),
     )
     cells_done()
     build(
